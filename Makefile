@@ -1,0 +1,155 @@
+# SPDX-License-Identifier: MIT
+# Raum: one Makefile, per-directory object lists in */objects.mk, output in build/.
+#
+#   make            loader, hypervisor image, build/esp
+#   make run        boot build/esp under QEMU (TCG, q35, OVMF, -cpu EPYC)
+#   make run-bochs  boot it under Bochs (corei7_skylake_x, OVMF)
+#   make debug      QEMU with its gdb stub; gdb with the hypervisor's symbols
+#   make test       unit tests, then boot tests; ends with "N passed, N failed"
+#   make CC=clang   build with clang
+
+BUILD ?= build
+CC ?= gcc
+ifeq ($(origin CC),default)
+CC := gcc
+endif
+LD := ld
+OBJCOPY := objcopy
+PYTHON := python3
+V ?= 0
+Q := $(if $(filter 1,$(V)),,@)
+
+# Ask the setup script for packages when a tool is missing (it asks apt-get).
+REQUIRED_FILES := /usr/lib/crt0-efi-x86_64.o /usr/share/OVMF/OVMF_CODE_4M.fd /usr/bin/qemu-system-x86_64 \
+	/usr/bin/bochs /usr/bin/mcopy /usr/sbin/mkfs.fat /usr/include/cmocka.h
+MISSING := $(strip $(foreach f,$(REQUIRED_FILES),$(if $(wildcard $(f)),,$(f))))
+ifneq ($(MISSING),)
+$(info setup: missing $(MISSING): running tools/setup.sh)
+$(shell bash tools/setup.sh >&2)
+endif
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Wvla -Wundef
+BUILD_DATE := $(shell date -u +%Y-%m-%d)
+
+# ---- hypervisor image -------------------------------------------------------
+hv-y :=
+include kernel/objects.mk mm/objects.mk drivers/objects.mk svm/objects.mk vmx/objects.mk
+HV_CFLAGS := -std=gnu11 -O2 -g $(WARN) -ffreestanding -fno-pic -fno-pie -mcmodel=kernel \
+	-fno-common -fno-stack-protector -mno-red-zone -mgeneral-regs-only \
+	-fno-omit-frame-pointer -fno-asynchronous-unwind-tables -fno-builtin \
+	-nostdinc -isystem $(shell $(CC) -print-file-name=include) \
+	-Iinclude -I$(BUILD)/gen -DRAUM_BUILD_DATE='"$(BUILD_DATE)"' -MMD -MP
+HV_OBJS := $(patsubst %,$(BUILD)/hv/%.o,$(hv-y))
+HV_LDFLAGS := -nostdlib -static -z max-page-size=4096 -z noexecstack --no-warn-rwx-segments \
+	-T kernel/raum.ld
+
+# ---- loader (GNU-EFI) -------------------------------------------------------
+loader-y :=
+include boot/objects.mk
+EFI_INC := -isystem /usr/include/efi -isystem /usr/include/efi/x86_64
+EFI_CFLAGS := -std=gnu11 -O2 $(WARN) -fpic -ffreestanding -fno-stack-protector -fshort-wchar \
+	-mno-red-zone -mgeneral-regs-only -fno-strict-aliasing $(EFI_INC) -Iinclude -Iboot \
+	-DGNU_EFI_USE_MS_ABI -MMD -MP
+EFI_LDFLAGS := -nostdlib -znocombreloc -shared -Bsymbolic -T /usr/lib/elf_x86_64_efi.lds \
+	/usr/lib/crt0-efi-x86_64.o
+EFI_LIBS := -L/usr/lib -lefi -lgnuefi
+EFI_SECTIONS := -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel -j .rela -j .rel.* \
+	-j .rela.* -j .reloc
+LOADER_OBJS := $(patsubst %,$(BUILD)/efi/%.o,$(loader-y))
+TESTAPP_OBJS := $(BUILD)/efi/tests/efi/marker.c.o
+
+ESP := $(BUILD)/esp
+
+.PHONY: all clean run run-bochs debug test test-unit test-boot bench setup
+all: $(ESP)/EFI/BOOT/BOOTX64.EFI $(ESP)/EFI/raum/raum.bin $(ESP)/EFI/raum/raum.cfg \
+	$(BUILD)/tests/marker.efi
+	@printf 'raum.bin: %s bytes (image in memory, bss included: %s KiB); BOOTX64.EFI: %s bytes\n' \
+		$$(stat -c %s $(ESP)/EFI/raum/raum.bin) \
+		$$(( $$($(PYTHON) -c 'import struct,sys;print(struct.unpack_from("<Q",open(sys.argv[1],"rb").read(),32)[0])' $(ESP)/EFI/raum/raum.bin) / 1024 )) \
+		$$(stat -c %s $(ESP)/EFI/BOOT/BOOTX64.EFI)
+
+setup:
+	bash tools/setup.sh
+
+# asm-offsets: compile to assembly, pick the "->SYM value" markers
+$(BUILD)/gen/asm-offsets.h: kernel/asm-offsets.c $(wildcard include/raum/*.h)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(filter-out -MMD -MP -g,$(HV_CFLAGS)) -S -o $(BUILD)/gen/asm-offsets.s $<
+	$(Q)sed -n 's/.*->\([A-Z_0-9]*\) \$$\{0,1\}\([-0-9]*\).*/#define \1 \2/p' $(BUILD)/gen/asm-offsets.s > $@.tmp
+	$(Q)(echo '/* generated from kernel/asm-offsets.c: do not edit */'; cat $@.tmp) > $@ && rm $@.tmp
+
+$(BUILD)/hv/%.c.o: %.c $(BUILD)/gen/asm-offsets.h
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(HV_CFLAGS) -c -o $@ $<
+
+$(BUILD)/hv/%.S.o: %.S $(BUILD)/gen/asm-offsets.h
+	@mkdir -p $(dir $@)
+	@echo "  AS      $<"
+	$(Q)$(CC) $(HV_CFLAGS) -D__ASSEMBLY__ -c -o $@ $<
+
+# Two link passes: the second embeds the symbol table of the first (kernel/ksyms.c).
+$(BUILD)/hv/ksyms-empty.S: tools/gen-ksyms.py
+	@mkdir -p $(dir $@)
+	$(Q)$(PYTHON) tools/gen-ksyms.py --empty > $@
+$(BUILD)/hv/raum.pass1.elf: $(HV_OBJS) $(BUILD)/hv/ksyms-empty.S.o kernel/raum.ld
+	$(Q)$(LD) $(HV_LDFLAGS) -o $@ $(HV_OBJS) $(BUILD)/hv/ksyms-empty.S.o
+$(BUILD)/hv/ksyms.S: $(BUILD)/hv/raum.pass1.elf tools/gen-ksyms.py
+	$(Q)nm -n $< | $(PYTHON) tools/gen-ksyms.py > $@
+$(BUILD)/hv/%.S.o: $(BUILD)/hv/%.S
+	$(Q)$(CC) $(HV_CFLAGS) -c -o $@ $<
+$(BUILD)/hv/raum.elf: $(HV_OBJS) $(BUILD)/hv/ksyms.S.o kernel/raum.ld
+	@echo "  LD      $@"
+	$(Q)$(LD) $(HV_LDFLAGS) -Map=$(BUILD)/hv/raum.map -o $@ $(HV_OBJS) $(BUILD)/hv/ksyms.S.o
+	$(Q)nm -n $(BUILD)/hv/raum.pass1.elf | grep ' [tT] ' > $(BUILD)/hv/text1.sym
+	$(Q)nm -n $@ | grep ' [tT] ' > $(BUILD)/hv/text2.sym
+	$(Q)cmp -s $(BUILD)/hv/text1.sym $(BUILD)/hv/text2.sym || \
+		{ echo "error: text moved between link passes: ksyms would lie"; exit 1; }
+	$(Q)objdump -d -S $@ > $(BUILD)/hv/raum.lst
+$(ESP)/EFI/raum/raum.bin: $(BUILD)/hv/raum.elf
+	@mkdir -p $(dir $@)
+	$(Q)$(OBJCOPY) -O binary $< $@
+
+# ---- loader -------------------------------------------------------------------
+$(BUILD)/efi/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC(efi) $<"
+	$(Q)$(CC) $(EFI_CFLAGS) -c -o $@ $<
+$(BUILD)/efi/loader.so: $(LOADER_OBJS)
+	$(Q)$(LD) $(EFI_LDFLAGS) -o $@ $^ $(EFI_LIBS)
+$(BUILD)/efi/marker.so: $(TESTAPP_OBJS)
+	$(Q)$(LD) $(EFI_LDFLAGS) -o $@ $^ $(EFI_LIBS)
+$(ESP)/EFI/BOOT/BOOTX64.EFI: $(BUILD)/efi/loader.so
+	@mkdir -p $(dir $@)
+	@echo "  EFI     $@"
+	$(Q)$(OBJCOPY) $(EFI_SECTIONS) --target efi-app-x86_64 $< $@
+$(BUILD)/tests/marker.efi: $(BUILD)/efi/marker.so
+	@mkdir -p $(dir $@)
+	$(Q)$(OBJCOPY) $(EFI_SECTIONS) --target efi-app-x86_64 $< $@
+$(ESP)/EFI/raum/raum.cfg: boot/raum.cfg
+	@mkdir -p $(dir $@)
+	$(Q)cp $< $@
+
+# ---- running ------------------------------------------------------------------
+QEMU_CPU ?= EPYC
+run: all
+	bash tests/boot/qemu.sh --interactive --cpu $(QEMU_CPU) --esp $(ESP)
+run-bochs: all
+	bash tests/boot/bochs.sh --interactive --cpu corei7_skylake_x --esp $(ESP)
+debug: all
+	bash tests/boot/qemu.sh --interactive --gdb --cpu $(QEMU_CPU) --esp $(ESP) & \
+	sleep 1; gdb -q -ex 'target remote :1234' -ex 'symbol-file $(BUILD)/hv/raum.elf' ; kill %1 2>/dev/null || true
+
+# ---- tests --------------------------------------------------------------------
+include tests/unit/objects.mk
+test: all $(UNIT_BINS)
+	bash tests/run.sh $(UNIT_BINS)
+test-unit: $(UNIT_BINS)
+	bash tests/run.sh --unit-only $(UNIT_BINS)
+bench: all
+	@echo "bench: the exit-path benchmarks arrive with the AMD-V and VT-x late launch"
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

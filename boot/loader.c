@@ -1,0 +1,404 @@
+// SPDX-License-Identifier: MIT
+/*
+ * BOOTX64.EFI: the Raum loader (GNU-EFI application).
+ *
+ *  1. reads \EFI\raum\raum.cfg (defaults when absent; bad lines named);
+ *  2. checks the processor and prints a one-screen hardware summary;
+ *  3. loads \EFI\raum\raum.bin into EfiReservedMemoryType memory (which the
+ *     OS neither uses nor maps as RAM), with the boot-information block and
+ *     the hypervisor's page pool beside it, and calls its entry;
+ *  4. goes on booting: starts the root OS named in raum.cfg, or returns an
+ *     error status so the firmware tries its next boot option.
+ *
+ * A missing requirement is one sentence naming it and the fix, and the OS
+ * still boots (step 4): never a hang, never a reset.
+ */
+#include <efi.h>
+#include <efilib.h>
+
+#include <raum/bootinfo.h>
+#include <raum/config.h>
+#include <raum/errno.h>
+#include <raum/fmt.h>
+#include <raum/hwcheck.h>
+#include <raum/memmap.h>
+#include <raum/version.h>
+#include <raum/x86.h>
+
+#include "probe.h"
+
+#define CFG_PATH L"\\EFI\\raum\\raum.cfg"
+#define IMAGE_PATH L"\\EFI\\raum\\raum.bin"
+#define CFG_MAX (16 * 1024)
+#define IMAGE_MAX (2 * 1024 * 1024)
+#define MAP_SLOTS 1024 /* raum_mem_range entries reserved for the memory map */
+
+static EFI_HANDLE self;
+static EFI_FILE_HANDLE esp_root;
+static EFI_HANDLE esp_device;
+static struct raum_config cfg;
+
+/* printf to the console. Lines stay under 80 columns: OVMF's serial terminal wraps there. */
+static void say(const char *fmt, ...) __printf(1, 2);
+static void say(const char *fmt, ...)
+{
+	char buf[512];
+	CHAR16 wbuf[1100];
+	va_list ap;
+	size_t j = 0;
+
+	va_start(ap, fmt);
+	raum_vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	for (size_t i = 0; buf[i] && j + 2 < ARRAY_SIZE(wbuf); i++) {
+		if (buf[i] == '\n')
+			wbuf[j++] = L'\r';
+		wbuf[j++] = (CHAR16)(u8)buf[i];
+	}
+	wbuf[j] = 0;
+	uefi_call_wrapper(ST->ConOut->OutputString, 2, ST->ConOut, wbuf);
+}
+
+/* Reads a whole file from the ESP into pool memory. */
+static EFI_STATUS read_file(const CHAR16 *path, void **data, UINTN *size, UINTN max)
+{
+	EFI_FILE_HANDLE f;
+	EFI_STATUS st;
+	EFI_FILE_INFO *info;
+
+	st = uefi_call_wrapper(esp_root->Open, 5, esp_root, &f, (CHAR16 *)path, EFI_FILE_MODE_READ, 0);
+	if (EFI_ERROR(st))
+		return st;
+	info = LibFileInfo(f);
+	if (!info) {
+		uefi_call_wrapper(f->Close, 1, f);
+		return EFI_DEVICE_ERROR;
+	}
+	UINTN n = info->FileSize;
+	FreePool(info);
+	if (n > max) {
+		uefi_call_wrapper(f->Close, 1, f);
+		return EFI_BAD_BUFFER_SIZE;
+	}
+	*data = AllocatePool(n + 1);
+	if (!*data) {
+		uefi_call_wrapper(f->Close, 1, f);
+		return EFI_OUT_OF_RESOURCES;
+	}
+	*size = n;
+	st = uefi_call_wrapper(f->Read, 3, f, size, *data);
+	uefi_call_wrapper(f->Close, 1, f);
+	if (!EFI_ERROR(st) && *size != n)
+		st = EFI_DEVICE_ERROR;
+	if (EFI_ERROR(st))
+		FreePool(*data);
+	return st;
+}
+
+static void cfg_error(void *ctx __unused, unsigned line, const char *msg)
+{
+	say("raum.cfg line %u: %s (default kept)\n", line, msg);
+}
+
+static void load_config(void)
+{
+	void *text;
+	UINTN n;
+	EFI_STATUS st;
+
+	config_defaults(&cfg);
+	st = read_file(CFG_PATH, &text, &n, CFG_MAX);
+	if (st == EFI_NOT_FOUND) {
+		say("raum.cfg: not found at \\EFI\\raum\\raum.cfg, using defaults\n");
+		return;
+	}
+	if (st == EFI_BAD_BUFFER_SIZE) {
+		say("raum.cfg: larger than %u KiB, ignored: using defaults\n", CFG_MAX / 1024);
+		return;
+	}
+	if (EFI_ERROR(st)) {
+		say("raum.cfg: cannot be read (EFI status %#llx), using defaults\n", (unsigned long long)st);
+		return;
+	}
+	int errs = config_parse(text, n, &cfg, cfg_error, NULL);
+	FreePool(text);
+	if (errs)
+		say("raum.cfg: %d line%s ignored\n", errs, errs == 1 ? "" : "s");
+}
+
+static const char *yn(bool b) { return b ? "yes" : "no"; }
+
+static void print_summary(const struct hw_probe *p, const struct hw_result *r)
+{
+	const char *brand = p->brand;
+	while (*brand == ' ')
+		brand++;
+	say("CPU      %s family %#x model %#x stepping %u\n", p->vendor, p->family, p->model, p->stepping);
+	if (*brand)
+		say("         %.60s\n", brand);
+	if (r->vendor == RAUM_VENDOR_INTEL) {
+		say("VT-x     %s", yn(r->virt));
+		if (p->featctl_valid)
+			say(", IA32_FEATURE_CONTROL %#llx%s", (unsigned long long)p->featctl,
+			    r->featctl_write ? " (unlocked: Raum locks it, VMX on)" : "");
+		say("\nEPT      %s (2 MiB pages %s, 1 GiB pages %s, A/D bits %s)\n", yn(r->slat),
+		    yn(r->slat_2m), yn(r->slat_1g), yn(r->ept_ad));
+		say("         unrestricted guest %s, VPID %s\n", yn(r->ug), yn(r->vpid));
+	} else if (r->vendor == RAUM_VENDOR_AMD) {
+		say("AMD-V    %s", yn(r->virt));
+		if (p->vm_cr_valid)
+			say(", VM_CR %#llx (SVMDIS %s)", (unsigned long long)p->vm_cr,
+			    yn(p->vm_cr & VM_CR_SVMDIS));
+		say("\nNPT      %s (1 GiB pages %s), %u ASIDs, NRIPS %s\n", yn(r->slat), yn(r->slat_1g),
+		    r->nasid, yn(r->nrips));
+	}
+	say("NX/DEP   %s\n", yn(r->nx));
+	if (r->hv_present)
+		say("Below us %s (nested virtualization)\n", p->hv_sig);
+}
+
+/* Starts the configured root OS; returns only if there is none or it fails or exits. */
+static EFI_STATUS continue_boot(EFI_STATUS fallback)
+{
+	CHAR16 path[RAUM_CFG_PATH_MAX], *opts;
+	EFI_HANDLE child;
+	EFI_STATUS st;
+
+	if (!cfg.root[0]) {
+		say("No root OS configured (root = in raum.cfg): returning to the firmware,\n"
+		    "which goes on with its next boot option.\n");
+		return fallback;
+	}
+	for (int i = 0;; i++) {
+		path[i] = (CHAR16)(u8)cfg.root[i];
+		if (!cfg.root[i])
+			break;
+	}
+	say("Starting the root OS: %s %s\n", cfg.root, cfg.root_options);
+	EFI_DEVICE_PATH *dp = FileDevicePath(esp_device, path);
+	st = uefi_call_wrapper(BS->LoadImage, 6, FALSE, self, dp, NULL, 0, &child);
+	if (dp)
+		FreePool(dp);
+	if (EFI_ERROR(st)) {
+		say("Cannot load the root OS %s (EFI status %#llx): check root = in raum.cfg.\n"
+		    "Returning to the firmware's next boot option.\n", cfg.root, (unsigned long long)st);
+		return EFI_NOT_FOUND;
+	}
+	if (cfg.root_options[0]) {
+		EFI_LOADED_IMAGE *li;
+		size_t n = 0;
+		while (cfg.root_options[n])
+			n++;
+		opts = AllocatePool((n + 1) * sizeof(CHAR16));
+		if (opts) {
+			for (size_t i = 0; i <= n; i++)
+				opts[i] = (CHAR16)(u8)cfg.root_options[i];
+			st = uefi_call_wrapper(BS->HandleProtocol, 3, child, &LoadedImageProtocol, (void **)&li);
+			if (!EFI_ERROR(st)) {
+				li->LoadOptions = opts;
+				li->LoadOptionsSize = (UINT32)((n + 1) * sizeof(CHAR16));
+			}
+		}
+	}
+	st = uefi_call_wrapper(BS->StartImage, 3, child, NULL, NULL);
+	say("The root OS returned (EFI status %#llx)\n", (unsigned long long)st);
+	return EFI_ERROR(st) ? st : fallback;
+}
+
+/* The ACPI 2.0+ RSDP from the configuration table, or 0. */
+static u64 find_rsdp(void)
+{
+	EFI_GUID acpi20 = ACPI_20_TABLE_GUID;
+	for (UINTN i = 0; i < ST->NumberOfTableEntries; i++)
+		if (!CompareGuid(&ST->ConfigurationTable[i].VendorGuid, &acpi20))
+			return (u64)ST->ConfigurationTable[i].VendorTable;
+	return 0;
+}
+
+/*
+ * Translates the firmware's memory map into 'out' (cap entries): Raum's
+ * types, sorted and merged, the region [rbase, rbase + rsize) marked as
+ * Raum's. Returns the count or a negative error.
+ */
+static int build_memmap(struct raum_mem_range *out, size_t cap, u64 rbase, u64 rsize)
+{
+	UINTN entries, key, dsize;
+	UINT32 dver;
+	EFI_MEMORY_DESCRIPTOR *map = LibMemoryMap(&entries, &key, &dsize, &dver);
+	size_t n = 0;
+
+	if (!map)
+		return -RAUM_ENOMEM;
+	for (UINTN i = 0; i < entries && n < cap; i++) {
+		EFI_MEMORY_DESCRIPTOR *d = (EFI_MEMORY_DESCRIPTOR *)((u8 *)map + i * dsize);
+		out[n++] = (struct raum_mem_range){
+			.base = d->PhysicalStart,
+			.pages = d->NumberOfPages,
+			.type = memmap_type_from_efi(d->Type),
+			.efi_type = d->Type,
+			.attr = d->Attribute,
+		};
+	}
+	FreePool(map);
+	if (n == cap)
+		return -RAUM_ERANGE;
+	int rc = memmap_normalize(out, n);
+	if (rc < 0)
+		return rc;
+	return memmap_carve(out, (size_t)rc, cap, rbase, rsize, RAUM_MEM_RAUM);
+}
+
+static const char *errname(s64 rc)
+{
+	switch (-rc) {
+	case RAUM_EINVAL: return "invalid boot information";
+	case RAUM_ENOMEM: return "out of memory: raise pool_mb in raum.cfg";
+	case RAUM_ENODEV: return "virtualization unavailable";
+	case RAUM_EBUSY: return "already in use by another hypervisor";
+	case RAUM_ERANGE: return "out of range";
+	case RAUM_EIO: return "the CPU refused an operation";
+	case RAUM_ENOTSUP: return "loader and hypervisor image do not match: rebuild both";
+	default: return "unknown error";
+	}
+}
+
+/*
+ * Loads and runs the hypervisor. Returns true when it started (and, in this
+ * build, returned after bringing the CPU up and down again).
+ */
+static bool run_hypervisor(const struct hw_result *hw)
+{
+	void *file;
+	UINTN fsize;
+	EFI_STATUS st = read_file(IMAGE_PATH, &file, &fsize, IMAGE_MAX);
+
+	if (st == EFI_NOT_FOUND) {
+		say("Raum cannot start: \\EFI\\raum\\raum.bin is missing from the ESP: copy\n"
+		    "build/esp to the ESP again.\n");
+		return false;
+	}
+	if (EFI_ERROR(st)) {
+		say("Raum cannot start: \\EFI\\raum\\raum.bin cannot be read (EFI status %#llx).\n",
+		    (unsigned long long)st);
+		return false;
+	}
+	const struct raum_image_header *h = file;
+	if (fsize < sizeof(*h) || h->magic != RAUM_IMAGE_MAGIC || h->mem_size < fsize ||
+	    h->mem_size > IMAGE_MAX || !IS_ALIGNED(h->mem_size, PAGE_SIZE) || h->entry_off >= fsize) {
+		say("Raum cannot start: \\EFI\\raum\\raum.bin is not a Raum image (bad header):\n"
+		    "rebuild with make and copy build/esp again.\n");
+		FreePool(file);
+		return false;
+	}
+
+	/* region: [image | bootinfo page | memory map | pool] */
+	u64 map_bytes = ALIGN_UP(MAP_SLOTS * sizeof(struct raum_mem_range), PAGE_SIZE);
+	u64 pool = (u64)cfg.pool_mb << 20;
+	u64 size = h->mem_size + PAGE_SIZE + map_bytes + pool;
+	EFI_PHYSICAL_ADDRESS base = 0;
+	st = uefi_call_wrapper(BS->AllocatePages, 4, AllocateAnyPages, EfiReservedMemoryType,
+			       size >> PAGE_SHIFT, &base);
+	if (EFI_ERROR(st)) {
+		say("Raum cannot start: no %llu MiB of memory for it: lower pool_mb in raum.cfg.\n",
+		    (unsigned long long)(size >> 20));
+		FreePool(file);
+		return false;
+	}
+	u8 *img = (u8 *)base;
+	for (u64 i = 0; i < h->mem_size + PAGE_SIZE + map_bytes; i++)
+		img[i] = i < fsize ? ((u8 *)file)[i] : 0;
+	u64 entry_off = h->entry_off, mem_size = h->mem_size;
+	FreePool(file);
+	h = NULL; /* it pointed into the file buffer */
+
+	struct raum_bootinfo *bi = (struct raum_bootinfo *)(base + mem_size);
+	struct raum_mem_range *map = (struct raum_mem_range *)(base + mem_size + PAGE_SIZE);
+	int count = build_memmap(map, MAP_SLOTS, base, size);
+	if (count < 0) {
+		say("Raum cannot start: the firmware's memory map cannot be used (error %d).\n", count);
+		uefi_call_wrapper(BS->FreePages, 2, base, size >> PAGE_SHIFT);
+		return false;
+	}
+	say("Memory   %llu MiB usable, %d ranges, top %#llx; Raum at %#llx, %llu MiB\n",
+	    (unsigned long long)(memmap_bytes(map, count, RAUM_MEM_USABLE) >> 20), count,
+	    (unsigned long long)memmap_end(map, count), (unsigned long long)base,
+	    (unsigned long long)(size >> 20));
+
+	*bi = (struct raum_bootinfo){
+		.magic = RAUM_BOOTINFO_MAGIC,
+		.version = RAUM_BOOTINFO_VERSION,
+		.size = sizeof(*bi),
+		.region_phys = base,
+		.region_size = size,
+		.image_phys = base,
+		.image_size = mem_size,
+		.pool_phys = base + mem_size + PAGE_SIZE + map_bytes,
+		.pool_size = pool,
+		.memmap_phys = (u64)map,
+		.memmap_count = (u32)count,
+		.vendor = hw->vendor,
+		.rsdp_phys = find_rsdp(),
+		.serial_port = cfg.serial_port,
+		.log_level = cfg.log_level,
+		.debug_fault = cfg.debug_fault,
+		.serial_baud = cfg.serial_baud,
+		.loader_flags = hw->featctl_write ? RAUM_BI_F_FEATCTL_SET : 0,
+	};
+	raum_snprintf(bi->loader_version, sizeof(bi->loader_version), "loader %s", RAUM_VERSION);
+
+	say("Starting the hypervisor (log on serial port %#x)\n", cfg.serial_port);
+	raum_entry_fn entry = (raum_entry_fn)(base + entry_off);
+	s64 rc = entry((u64)bi);
+	/* Not resident in this build: the memory goes back to the firmware. */
+	uefi_call_wrapper(BS->FreePages, 2, base, size >> PAGE_SHIFT);
+	if (rc < 0) {
+		say("Raum failed to start: error %lld (%s); see its log on serial.\n", (long long)rc,
+		    errname(rc));
+		return false;
+	}
+	say("Raum started and returned: virtualization is not launched in this build.\n");
+	return true;
+}
+
+EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab);
+EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
+{
+	EFI_LOADED_IMAGE *li;
+	struct hw_probe probe;
+	struct hw_result hw;
+
+	InitializeLib(image, systab);
+	self = image;
+	say("\nRaum loader %s\n", RAUM_VERSION);
+
+	if (EFI_ERROR(uefi_call_wrapper(BS->HandleProtocol, 3, image, &LoadedImageProtocol, (void **)&li))) {
+		say("Raum cannot start: the firmware does not describe this loader's image.\n");
+		return EFI_LOAD_ERROR;
+	}
+	esp_device = li->DeviceHandle;
+	esp_root = LibOpenRoot(esp_device);
+	if (!esp_root) {
+		say("Raum cannot start: the boot partition cannot be opened as FAT.\n");
+		return EFI_LOAD_ERROR;
+	}
+	load_config();
+
+	hw_probe_cpu(&probe);
+	hw_check(&probe, &hw);
+	print_summary(&probe, &hw);
+	if (!hw.ok) {
+		for (int i = 0; i < hw.nfail; i++)
+			say("Raum cannot start: %s\n", hw.reason[i]);
+		say("Booting on without virtualization.\n");
+		return continue_boot(EFI_UNSUPPORTED);
+	}
+	say("Hardware OK: Raum can run here (backend %s)\n", hw.vendor == RAUM_VENDOR_AMD ? "svm" : "vmx");
+	if (hw.featctl_write) {
+		/* SDM vol. 3C 23.7: lock with VMX outside SMX on, as OVMF leaves it unlocked */
+		wrmsr(MSR_IA32_FEATURE_CONTROL, hw.featctl_value);
+	}
+
+	run_hypervisor(&hw);
+	/* With no root OS configured the firmware must try its next option: an error status. */
+	return continue_boot(EFI_NOT_STARTED);
+}

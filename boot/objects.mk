@@ -1,0 +1,3 @@
+# SPDX-License-Identifier: MIT
+# The loader, and the pure code it shares with the hypervisor.
+loader-y += boot/loader.c boot/probe.c boot/config.c boot/hwcheck.c kernel/fmt.c mm/memmap.c

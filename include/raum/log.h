@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The hypervisor's log. Every line is prefixed "[cpuN] L " with L one of
+ * E W I D, goes to the in-memory ring (always) and to the serial console
+ * (while the console is Raum's: once the root OS owns COM1, only a panic
+ * writes there).
+ */
+#ifndef RAUM_LOG_H
+#define RAUM_LOG_H
+
+#include <raum/bootinfo.h>
+#include <raum/logring.h>
+
+void log_init(u16 serial_port, u32 baud, u8 level);
+void log_printf(int level, const char *fmt, ...) __printf(2, 3);
+/* Writes raw text to the serial port whatever the console setting (panic path). */
+void log_emergency(const char *fmt, ...) __printf(1, 2);
+void log_set_console(bool on);
+struct logring *log_ring(void);
+
+#define pr_err(...) log_printf(RAUM_LOG_ERROR, __VA_ARGS__)
+#define pr_warn(...) log_printf(RAUM_LOG_WARN, __VA_ARGS__)
+#define pr_info(...) log_printf(RAUM_LOG_INFO, __VA_ARGS__)
+#define pr_debug(...) log_printf(RAUM_LOG_DEBUG, __VA_ARGS__)
+
+#endif

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Four-level x86-64 page tables (Intel SDM vol. 3A 4.5; AMD APM vol. 2 5.3).
+ * The same format serves the hypervisor's own address space and, with the
+ * U/S bit set (APM 15.25.5: nested walks are user accesses), AMD NPT.
+ *
+ * A 4 KiB / 2 MiB / 1 GiB entry:
+ *
+ *   63  62..52   51 ........ 12  11..9   8   7   6   5   4   3   2   1   0
+ *  +--+--------+---------------+-------+---+---+---+---+---+---+---+---+---+
+ *  |NX| avail  | physical addr | avail | G |PS | D | A |PCD|PWT|U/S|R/W| P |
+ *  +--+--------+---------------+-------+---+---+---+---+---+---+---+---+---+
+ *
+ * PS (bit 7) marks a large page in a PDPT (1 GiB) or PD (2 MiB) entry; in a
+ * large entry bit 12 is PAT, so the address field starts at bit 21 / 30.
+ */
+#ifndef RAUM_PT_H
+#define RAUM_PT_H
+
+#include <raum/types.h>
+
+#define PTE_P BIT(0)
+#define PTE_W BIT(1)
+#define PTE_U BIT(2)
+#define PTE_PWT BIT(3)
+#define PTE_PCD BIT(4)
+#define PTE_A BIT(5)
+#define PTE_D BIT(6)
+#define PTE_PS BIT(7)
+#define PTE_G BIT(8)
+#define PTE_NX BIT(63)
+#define PTE_ADDR_MASK 0x000ffffffffff000ULL
+/* Flags a caller may pass to pt_map; everything else is the encoder's. */
+#define PTE_FLAGS_ALLOWED (PTE_W | PTE_U | PTE_PWT | PTE_PCD | PTE_G | PTE_NX)
+
+/* Index of va at level (4 = PML4 .. 1 = PT). */
+static inline unsigned pt_index(u64 va, int level) { return (va >> (12 + 9 * (level - 1))) & 511; }
+
+struct pt_ctx {
+	u64 root; /* physical address of the PML4 */
+	/* Turns a physical address of a table into a pointer the builder can use. */
+	u64 *(*table)(void *ctx, u64 phys);
+	/* Allocates one zeroed 4 KiB table page; returns 0 or a negative error. */
+	int (*alloc)(void *ctx, u64 *phys);
+	void *ctx;
+	bool allow_1g; /* CPUID.80000001h:EDX.Page1GB */
+	bool allow_2m;
+};
+
+/*
+ * Maps [va, va + size) to [pa, pa + size) with the given PTE_* flags (P is
+ * implied), using the largest pages that alignment and size allow. Interior
+ * entries are made present, writable and user-accessible, so that the leaf
+ * alone decides access. Fails without changing earlier mappings of the call
+ * only partially: -RAUM_EINVAL for unaligned or non-canonical input or
+ * unknown flags, -RAUM_EEXIST when any page is already mapped (pages mapped
+ * before the conflict stay mapped), -RAUM_ENOMEM when a table cannot be
+ * allocated.
+ */
+int pt_map(struct pt_ctx *pt, u64 va, u64 pa, u64 size, u64 flags);
+
+/*
+ * Translates va. Returns 0 and fills pa (the byte's physical address),
+ * the leaf's flags and the leaf's page size, or -RAUM_ENOENT.
+ */
+int pt_lookup(const struct pt_ctx *pt, u64 va, u64 *pa, u64 *flags, u64 *page_size);
+
+/* Canonical 48-bit virtual address: bits 63..47 all equal. */
+static inline bool pt_canonical(u64 va)
+{
+	u64 top = va >> 47;
+	return top == 0 || top == 0x1ffff;
+}
+
+#endif

@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The hypervisor's C entry. kernel/entry.S calls hv_main() on the boot stack
+ * with the firmware's identity mapping still present below Raum's own
+ * mapping of the image. hv_main checks the boot information, starts the
+ * console, builds Raum's address space and per-CPU area, then runs the rest
+ * of the bring-up on the per-CPU stack. Its return value goes back to the
+ * loader; the firmware's state is restored by entry.S.
+ */
+#include <raum/cpu.h>
+#include <raum/errno.h>
+#include <raum/log.h>
+#include <raum/memmap.h>
+#include <raum/trap.h>
+#include <raum/vendor.h>
+#include <raum/version.h>
+#include <raum/vm.h>
+#include <raum/x86.h>
+
+#define MAP_MAX 512
+
+s64 hv_main(u64 bootinfo_phys, u64 image_phys);
+
+static struct raum_bootinfo bi;
+static struct raum_mem_range map[MAP_MAX];
+static size_t map_count;
+
+static const char *const fault_names[] = { "none", "page", "ud", "gp", "stack" };
+
+static void print_memmap(void)
+{
+	for (size_t i = 0; i < map_count; i++)
+		pr_debug("  %016llx-%016llx %s", (unsigned long long)map[i].base,
+			 (unsigned long long)(map[i].base + (map[i].pages << PAGE_SHIFT) - 1),
+			 memmap_type_name(map[i].type));
+	pr_info("memory: %llu MiB usable RAM in a map of %zu ranges, highest address %#llx",
+		(unsigned long long)(memmap_bytes(map, map_count, RAUM_MEM_USABLE) >> 20), map_count,
+		(unsigned long long)memmap_end(map, map_count));
+}
+
+/* The bring-up that runs on this CPU's own stack. */
+static s64 hv_main_late(u64 arg __unused)
+{
+	struct cpu *c = this_cpu();
+	int rc;
+
+	cpu_load_tables(c);
+	rc = vendor_select(bi.vendor);
+	if (rc) {
+		pr_err("no virtualization backend for CPU vendor %u", bi.vendor);
+		return rc;
+	}
+	rc = vendor_cpu_enable(c);
+	if (rc)
+		return rc;
+
+	if (bi.debug_fault != RAUM_FAULT_NONE) {
+		pr_warn("debug_fault=%s is set in raum.cfg: faulting on purpose to test the panic path",
+			bi.debug_fault < ARRAY_SIZE(fault_names) ? fault_names[bi.debug_fault] : "?");
+		debug_fault(bi.debug_fault);
+		pr_err("debug_fault=%u did not fault", bi.debug_fault);
+	}
+
+	u64 image_kib = bi.image_size >> 10;
+	pr_info("Raum %s ready: backend %s, image %llu KiB, pool %llu MiB (%llu KiB free), cpu%u",
+		RAUM_VERSION, vendor_name(), (unsigned long long)image_kib,
+		(unsigned long long)(bi.pool_size >> 20),
+		(unsigned long long)(hv_pool.nfree * PAGE_SIZE >> 10), c->id);
+
+	/*
+	 * The late launch of the firmware into the root partition replaces
+	 * this return with the AMD-V / VT-x work; until then Raum turns the
+	 * extension off again and hands the CPU back unvirtualized.
+	 */
+	vendor_cpu_disable(c);
+	pr_info("virtualization is not launched in this build: returning to the firmware");
+	return 0;
+}
+
+s64 hv_main(u64 bootinfo_phys, u64 image_phys)
+{
+	const struct raum_bootinfo *in = (const struct raum_bootinfo *)bootinfo_phys;
+	int rc;
+
+	/* Nothing is printed before the console is known: a bad block is reported by the loader. */
+	if (in->magic != RAUM_BOOTINFO_MAGIC)
+		return -RAUM_EINVAL;
+	if (in->version != RAUM_BOOTINFO_VERSION || in->size != sizeof(bi))
+		return -RAUM_ENOTSUP;
+	bi = *in;
+
+	log_init(bi.serial_port, bi.serial_baud, bi.log_level);
+	trap_init();
+	pr_info("Raum %s hypervisor (built %s), loaded by %.32s", RAUM_VERSION, RAUM_BUILD_DATE,
+		bi.loader_version);
+
+	if (bi.memmap_count > MAP_MAX) {
+		pr_err("memory map has %u ranges, more than the %u Raum handles", bi.memmap_count, MAP_MAX);
+		return -RAUM_ERANGE;
+	}
+	const struct raum_mem_range *m = (const struct raum_mem_range *)bi.memmap_phys;
+	for (u32 i = 0; i < bi.memmap_count; i++)
+		map[i] = m[i];
+	rc = memmap_normalize(map, bi.memmap_count);
+	if (rc < 0) {
+		pr_err("the firmware's memory map has overlapping ranges");
+		return rc;
+	}
+	map_count = (size_t)rc;
+	print_memmap();
+
+	/* The pool's first pages hold its own bitmap. */
+	u64 npages = bi.pool_size >> PAGE_SHIFT;
+	u64 words = palloc_bitmap_words(npages);
+	u64 bm_pages = ALIGN_UP(words * 8, PAGE_SIZE) >> PAGE_SHIFT;
+	rc = palloc_init(&hv_pool, bi.pool_phys, npages, (u64 *)bi.pool_phys, words);
+	if (rc == 0)
+		rc = palloc_reserve(&hv_pool, bi.pool_phys, bm_pages);
+	if (rc) {
+		pr_err("cannot set up the page pool at %#llx (%llu pages)",
+		       (unsigned long long)bi.pool_phys, (unsigned long long)npages);
+		return rc;
+	}
+
+	struct cpuid_regs e1 = cpuid(0x80000001, 0);
+	rc = vm_init(map, map_count, image_phys, e1.edx & BIT(26));
+	if (rc) {
+		pr_err("cannot build Raum's page tables (error %d)", rc);
+		return rc;
+	}
+	/* From here the pool's bitmap is reached through the physmap. */
+	hv_pool.bitmap = phys_to_virt(bi.pool_phys);
+
+	u64 area;
+	struct cpu *c;
+	rc = page_alloc_zeroed(sizeof(struct cpu) / PAGE_SIZE, &area);
+	if (rc == 0)
+		rc = vm_map_percpu(0, area, (void **)&c);
+	if (rc) {
+		pr_err("cannot map the per-CPU area (error %d)", rc);
+		return rc;
+	}
+	c->id = 0;
+	c->area_phys = area;
+	return call_on_stack(hv_main_late, 0, c->stack + sizeof(c->stack));
+}

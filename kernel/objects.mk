@@ -1,0 +1,4 @@
+# SPDX-License-Identifier: MIT
+hv-y += kernel/entry.S kernel/traps.S kernel/main.c kernel/log.c kernel/fmt.c \
+	kernel/logring.c kernel/panic.c kernel/trap.c kernel/cpu.c kernel/ksyms.c \
+	kernel/vendor.c

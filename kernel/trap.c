@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The hypervisor's IDT and exception handling. Policy (see docs/): an
+ * exception inside Raum is a bug in Raum, so it panics, except an NMI,
+ * which is logged and (from the AMD-V / VT-x work on) passed to the root.
+ */
+#include <raum/cpu.h>
+#include <raum/log.h>
+#include <raum/trap.h>
+#include <raum/x86.h>
+
+/* 64-bit interrupt gate (SDM vol. 3A 6.14.1, figure 6-8). */
+struct __packed idt_gate {
+	u16 off_lo;
+	u16 sel;
+	u8 ist;
+	u8 type_attr; /* P, DPL, type 0xE = interrupt gate */
+	u16 off_mid;
+	u32 off_hi;
+	u32 reserved;
+};
+_Static_assert(sizeof(struct idt_gate) == 16, "IDT gate size");
+_Static_assert(offsetof(struct idt_gate, type_attr) == 5, "IDT gate layout");
+
+static struct idt_gate idt[256] __aligned(16);
+struct desc_ptr idt_ptr;
+extern const u64 trap_stubs[32];
+
+static void set_gate(int vec, u64 handler, u8 ist)
+{
+	idt[vec] = (struct idt_gate){
+		.off_lo = handler & 0xffff,
+		.sel = SEL_CODE,
+		.ist = ist,
+		.type_attr = 0x8e,
+		.off_mid = (handler >> 16) & 0xffff,
+		.off_hi = handler >> 32,
+	};
+}
+
+void trap_init(void)
+{
+	for (int v = 0; v < 32; v++) {
+		u8 ist = v == 8 ? IST_DF : v == 2 ? IST_NMI : v == 18 ? IST_MC : 0;
+		set_gate(v, trap_stubs[v], ist);
+	}
+	idt_ptr.limit = sizeof(idt) - 1;
+	idt_ptr.base = (u64)idt;
+}
+
+static const char *const exc_names[32] = {
+	"#DE divide error", "#DB debug", "NMI", "#BP breakpoint", "#OF overflow",
+	"#BR bound range", "#UD invalid opcode", "#NM device not available",
+	"#DF double fault", "coprocessor segment overrun", "#TS invalid TSS",
+	"#NP segment not present", "#SS stack fault", "#GP general protection",
+	"#PF page fault", "reserved 15", "#MF x87 error", "#AC alignment check",
+	"#MC machine check", "#XM SIMD error", "#VE virtualization exception",
+	"#CP control protection", "reserved 22", "reserved 23", "reserved 24",
+	"reserved 25", "reserved 26", "reserved 27", "#HV hypervisor injection",
+	"#VC VMM communication", "#SX security exception", "reserved 31",
+};
+
+void trap_dispatch(struct trap_frame *f)
+{
+	if (f->vector == 2) {
+		/* Not fatal: an NMI here is counted; the vendor code forwards it to the root later. */
+		pr_warn("NMI while in the hypervisor at rip %p", (void *)f->rip);
+		return;
+	}
+	panic_frame(f, f->vector < 32 ? exc_names[f->vector] : "unknown vector");
+}

@@ -1,0 +1,2 @@
+# SPDX-License-Identifier: MIT
+hv-y += svm/svm.c

@@ -1,0 +1,23 @@
+# SPDX-License-Identifier: MIT
+# Host unit tests (cmocka), built with AddressSanitizer and UBSan against the
+# same .c files the hypervisor and loader use.
+UNIT_CC ?= gcc
+UNIT_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -Wno-missing-prototypes -Iinclude -Iboot \
+	-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+UNIT_LIBS := -lcmocka
+
+# test name -> the sources it tests
+unit-fmt := kernel/fmt.c
+unit-logring := kernel/logring.c
+unit-palloc := mm/palloc.c
+unit-memmap := mm/memmap.c
+unit-pt := mm/pt.c
+unit-config := boot/config.c kernel/fmt.c
+unit-hwcheck := boot/hwcheck.c kernel/fmt.c
+UNIT_TESTS := fmt logring palloc memmap pt config hwcheck
+UNIT_BINS := $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
+
+$(BUILD)/unit/test_%: tests/unit/test_%.c $(wildcard include/raum/*.h) tests/unit/unit.h
+	@mkdir -p $(dir $@)
+	@echo "  CC(unit) $@"
+	$(Q)$(UNIT_CC) $(UNIT_CFLAGS) -o $@ $< $(unit-$*) $(UNIT_LIBS)
