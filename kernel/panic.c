@@ -32,16 +32,41 @@ static void print_sym(const char *label, u64 addr)
  * Frames must be 8-aligned, go upwards and stay within 64 KiB of the start,
  * so a corrupt chain ends the walk instead of faulting.
  */
-static void backtrace(u64 rbp)
+/* True when va lies in one of this CPU's stack guard pages. */
+static bool in_guard(u64 va)
+{
+	struct cpu *c = this_cpu();
+	if (cpu_id() == 0 && (va < PERCPU_BASE || va >= PERCPU_BASE + sizeof(struct cpu)))
+		return false;
+	const u8 *guards[] = { c->stack_guard, c->df_guard, c->nmi_guard, c->mc_guard };
+	for (unsigned i = 0; i < ARRAY_SIZE(guards); i++)
+		if (va >= (u64)guards[i] && va < (u64)guards[i] + PAGE_SIZE)
+			return true;
+	return false;
+}
+
+static bool in_text(u64 a) { return a >= (u64)__image_start && a < (u64)__text_end; }
+
+static void backtrace(u64 rbp, u64 rsp)
 {
 	u64 lo = rbp;
 
 	log_emergency("backtrace:\n");
+	/*
+	 * A fault in a prologue or epilogue leaves rbp at the caller's frame, so
+	 * the chain would skip a function: first list the text addresses found
+	 * between rsp and rbp, marked '?' (possibly stale), as Linux does.
+	 */
+	if (rsp && rsp < rbp && rbp - rsp <= 512 && !(rsp & 7) && !in_guard(rsp) && !in_guard(rbp - 8)) {
+		for (u64 a = rsp; a < rbp; a += 8)
+			if (in_text(*(u64 *)a))
+				print_sym("?", *(u64 *)a);
+	}
 	for (int i = 0; i < BACKTRACE_MAX; i++) {
 		if (!rbp || (rbp & 7) || rbp < lo || rbp - lo > 64 * 1024)
 			break;
 		u64 ret = ((u64 *)rbp)[1];
-		if (ret < (u64)__image_start || ret >= (u64)__text_end)
+		if (!in_text(ret))
 			break;
 		print_sym("  ", ret);
 		rbp = ((u64 *)rbp)[0];
@@ -57,19 +82,6 @@ static void enter_panic(void)
 	}
 	panicking = true;
 	log_set_console(true);
-}
-
-/* True when va lies in one of this CPU's stack guard pages. */
-static bool in_guard(u64 va)
-{
-	struct cpu *c = this_cpu();
-	if (cpu_id() == 0 && (va < PERCPU_BASE || va >= PERCPU_BASE + sizeof(struct cpu)))
-		return false;
-	const u8 *guards[] = { c->stack_guard, c->df_guard, c->nmi_guard, c->mc_guard };
-	for (unsigned i = 0; i < ARRAY_SIZE(guards); i++)
-		if (va >= (u64)guards[i] && va < (u64)guards[i] + PAGE_SIZE)
-			return true;
-	return false;
 }
 
 __noreturn void panic_frame(struct trap_frame *f, const char *what)
@@ -99,7 +111,7 @@ __noreturn void panic_frame(struct trap_frame *f, const char *what)
 		      (unsigned long long)read_cr0(), (unsigned long long)cr2, (unsigned long long)read_cr3(),
 		      (unsigned long long)read_cr4());
 	print_sym("at ", f->rip);
-	backtrace(f->rbp);
+	backtrace(f->rbp, f->rsp);
 	log_emergency("RAUM PANIC: cpu%u halted\n", cpu_id());
 	halt_forever();
 }
@@ -116,7 +128,7 @@ __noreturn void panic(const char *fmt, ...)
 	va_end(ap);
 	log_emergency("\nRAUM PANIC on cpu%u: %s\n", cpu_id(), msg);
 	__asm__ volatile("mov %%rbp, %0" : "=r"(rbp));
-	backtrace(rbp);
+	backtrace(rbp, 0);
 	log_emergency("RAUM PANIC: cpu%u halted\n", cpu_id());
 	halt_forever();
 }

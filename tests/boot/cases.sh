@@ -1,0 +1,198 @@
+# SPDX-License-Identifier: MIT
+# Boot tests of the real BOOTX64.EFI, judged by serial markers with timeouts.
+# Sourced by tests/run.sh, which provides pass / fail / skip.
+# Each case builds its own ESP under build/tests/boot/NAME/, boots it and
+# checks the serial log (escape sequences and CRs stripped) for lines that
+# must and must not appear. Emulators run one at a time.
+
+BT=build/tests/boot
+MARKER='RAUM-TEST: next boot image ran'
+# The firmware tried its next boot option after the loader returned an error.
+FW_NEXT='BdsDxe: (loading|starting) Boot0003|failed to start Boot000[0-9].*Not started'
+NO_CRASH=('RAUM PANIC' 'X64 Exception' '!!!! ' 'Triple fault')
+QEMU_TIMEOUT=${RAUM_QEMU_TIMEOUT:-120}
+BOCHS_TIMEOUT=${RAUM_BOCHS_TIMEOUT:-300}
+
+# mk_esp NAME [--no-image] [CONFIG LINE...]: lays out build/tests/boot/NAME/esp.
+mk_esp() {
+  local name=$1; shift
+  local dir=$BT/$name
+  rm -rf "$dir"; mkdir -p "$dir/esp/EFI/BOOT" "$dir/esp/EFI/raum/test"
+  cp build/esp/EFI/BOOT/BOOTX64.EFI "$dir/esp/EFI/BOOT/"
+  if [ "${1:-}" = --no-image ]; then shift; else cp build/esp/EFI/raum/raum.bin "$dir/esp/EFI/raum/"; fi
+  cp build/tests/marker.efi "$dir/esp/EFI/raum/test/marker.efi"
+  printf '%s\n' "# boot test $name" "$@" > "$dir/esp/EFI/raum/raum.cfg"
+  CASE=$name
+  CASE_DIR=$dir
+  MISSING=()
+}
+
+# boot EMULATOR CPU UNTIL: runs the case's ESP; fills $LOG with the cleaned serial log.
+boot() {
+  local emu=$1 cpu=$2 until=$3 raw=$CASE_DIR/serial.raw rc
+  local t0=$SECONDS
+  if [ "$emu" = qemu ]; then
+    bash tests/boot/qemu.sh --esp "$CASE_DIR/esp" --cpu "$cpu" --log "$raw" \
+      --timeout "$QEMU_TIMEOUT" --until "$until"
+  else
+    bash tests/boot/bochs.sh --esp "$CASE_DIR/esp" --cpu "$cpu" --log "$raw" \
+      --timeout "$BOCHS_TIMEOUT" --until "$until"
+  fi
+  rc=$?
+  BOOT_SECONDS=$((SECONDS - t0))
+  LOG=$CASE_DIR/serial.log
+  sed -e 's/\x1b\[[0-9;=?]*[a-zA-Z]//g' -e 's/\r//g' "$raw" > "$LOG"
+  [ $rc -eq 124 ] && MISSING+=("timed out after ${BOOT_SECONDS}s: a hang (no '$until')")
+  [ $rc -ne 0 ] && [ $rc -ne 124 ] && MISSING+=("runner failed with status $rc")
+  return 0
+}
+
+expect() { local re; for re in "$@"; do grep -Eq -- "$re" "$LOG" || MISSING+=("missing /$re/"); done; }
+forbid() { local re; for re in "$@"; do grep -Eq -- "$re" "$LOG" && MISSING+=("unexpected /$re/: $(grep -Em1 -- "$re" "$LOG")"); done; return 0; }
+
+verdict() {
+  if [ ${#MISSING[@]} -eq 0 ]; then
+    pass "boot/$CASE (${BOOT_SECONDS}s)"
+  else
+    local IFS='; '
+    fail "boot/$CASE" "${MISSING[*]} (log: $LOG)"
+  fi
+}
+
+# --- QEMU, AMD ---------------------------------------------------------------
+
+case_qemu_epyc() {
+  mk_esp qemu-epyc 'root = \EFI\raum\test\marker.efi' 'root_options = hello raum'
+  boot qemu EPYC "$MARKER|RAUM PANIC"
+  expect '^Raum loader [0-9.]+' '^CPU +AuthenticAMD' '^AMD-V +yes' '^NPT +yes' '^NX/DEP +yes' \
+    'Hardware OK: Raum can run here \(backend svm\)' \
+    '^\[cpu0\] I Raum [0-9.]+ hypervisor' '^\[cpu0\] I svm: EFER.SVME set on cpu0' \
+    '^\[cpu0\] I Raum [0-9.]+ ready: backend svm, image [0-9]+ KiB, pool 32 MiB' \
+    'Raum started and returned' 'Starting the root OS: .*marker.efi hello raum' \
+    "$MARKER" "RAUM-TEST: options 'hello raum'"
+  forbid "${NO_CRASH[@]}" 'Raum cannot start'
+  verdict
+}
+
+case_qemu_no_svm() {
+  mk_esp qemu-no-svm 'root = \EFI\raum\test\marker.efi'
+  boot qemu qemu64,-svm "$MARKER|RAUM PANIC"
+  expect 'Raum cannot start: The hypervisor below \(TCGTCGTCGTCG\) does not offer AMD-V' \
+    'Booting on without virtualization' "$MARKER"
+  forbid "${NO_CRASH[@]}" 'Starting the hypervisor'
+  verdict
+}
+
+case_qemu_no_nx() {
+  # no root configured: the loader must return an error and the firmware go on
+  mk_esp qemu-no-nx
+  boot qemu EPYC,-nx "$FW_NEXT|RAUM PANIC"
+  expect 'NX/DEP +no' 'Raum cannot start: .*NX \(no-execute\)' \
+    'No root OS configured .*returning to the firmware' "$FW_NEXT"
+  forbid "${NO_CRASH[@]}" 'Starting the hypervisor'
+  verdict
+}
+
+case_qemu_intel() {
+  mk_esp qemu-intel 'root = \EFI\raum\test\marker.efi'
+  boot qemu Skylake-Client "$MARKER|RAUM PANIC"
+  expect '^CPU +GenuineIntel' '^VT-x +no' \
+    'Raum cannot start: The hypervisor below \(TCGTCGTCGTCG\) does not offer VT-x' "$MARKER"
+  forbid "${NO_CRASH[@]}" 'Starting the hypervisor'
+  verdict
+}
+
+# --- bad input ---------------------------------------------------------------
+
+case_qemu_bad_config() {
+  mk_esp qemu-bad-config 'root = \EFI\raum\test\marker.efi' 'seriall = com2' 'log_level = loud' \
+    'this line has no equals sign' 'pool_mb = 3'
+  boot qemu EPYC "$MARKER|RAUM PANIC"
+  expect "raum.cfg line 3: unknown key 'seriall'" \
+    "raum.cfg line 4: log_level must be error, warn, info or debug, not 'loud'" \
+    "raum.cfg line 5: expected 'key = value'" 'raum.cfg line 6: pool_mb must be a number from 4 to 4096' \
+    'raum.cfg: 4 lines ignored' '^\[cpu0\] I Raum [0-9.]+ ready: backend svm, .*pool 32 MiB' "$MARKER"
+  forbid "${NO_CRASH[@]}"
+  verdict
+}
+
+case_qemu_no_image() {
+  mk_esp qemu-no-image --no-image 'root = \EFI\raum\test\marker.efi'
+  boot qemu EPYC "$MARKER|RAUM PANIC"
+  expect 'Raum cannot start: \\EFI\\raum\\raum.bin is missing from the ESP' "$MARKER"
+  forbid "${NO_CRASH[@]}" 'Starting the hypervisor'
+  verdict
+}
+
+case_qemu_bad_root() {
+  mk_esp qemu-bad-root 'root = \EFI\nowhere\missing.efi'
+  boot qemu EPYC "$FW_NEXT|RAUM PANIC"
+  expect 'Raum started and returned' 'Cannot load the root OS \\EFI\\nowhere\\missing.efi' "$FW_NEXT"
+  forbid "${NO_CRASH[@]}"
+  verdict
+}
+
+# --- the panic path ----------------------------------------------------------
+
+PANIC_END='RAUM PANIC: cpu0 halted|RAUM PANIC: fault during panic'
+panic_case() {
+  local kind=$1; shift
+  mk_esp "qemu-panic-$kind" "debug_fault = $kind"
+  boot qemu EPYC "$PANIC_END"
+  expect "debug_fault=$kind is set in raum.cfg" "$@" '^ +rax [0-9a-f]{16} rbx' \
+    '^ +cs 0008 ss 0010 rflags' '^backtrace:' ' debug_fault\+0x[0-9a-f]+$' \
+    ' hv_main_late\+0x[0-9a-f]+$' '^RAUM PANIC: cpu0 halted'
+  forbid 'fault during panic' 'Raum started and returned' 'X64 Exception'
+  verdict
+}
+case_qemu_panic_page() {
+  panic_case page 'RAUM PANIC on cpu0: exception 14 \(#PF page fault\)' \
+    'faulting address \(cr2\) 0x00000000dead0000 \(not present, read, data\)' 'rip 0xffffffff8[0-9a-f]+ debug_fault\+0x'
+}
+case_qemu_panic_ud() { panic_case ud 'exception 6 \(#UD invalid opcode\)' 'rip 0xffffffff8[0-9a-f]+ debug_fault\+0x'; }
+case_qemu_panic_gp() { panic_case gp 'exception 13 \(#GP general protection\)'; }
+case_qemu_panic_stack() {
+  mk_esp qemu-panic-stack 'debug_fault = stack'
+  boot qemu EPYC "$PANIC_END"
+  expect 'exception 8 \(#DF double fault\)' 'stack overflow: the stack ran into its guard page' \
+    ' overflow_stack[.a-z0-9]*\+0x' '^RAUM PANIC: cpu0 halted'
+  forbid 'fault during panic' 'Raum started and returned' 'X64 Exception'
+  verdict
+}
+
+# --- Bochs, Intel ------------------------------------------------------------
+
+case_bochs_skylake() {
+  mk_esp bochs-skylake 'root = \EFI\raum\test\marker.efi'
+  boot bochs corei7_skylake_x "$MARKER|RAUM PANIC"
+  expect '^CPU +GenuineIntel' '^VT-x +yes, IA32_FEATURE_CONTROL 0 \(unlocked: Raum locks it, VMX on\)' \
+    '^EPT +yes' 'unrestricted guest yes, VPID yes' 'Hardware OK: Raum can run here \(backend vmx\)' \
+    '^\[cpu0\] I vmx: VMXON on cpu0' '^\[cpu0\] I Raum [0-9.]+ ready: backend vmx' \
+    'Raum started and returned' "$MARKER"
+  forbid "${NO_CRASH[@]}" 'Raum cannot start'
+  verdict
+}
+
+case_bochs_generic() {
+  mk_esp bochs-generic 'root = \EFI\raum\test\marker.efi'
+  boot bochs bx_generic "$MARKER|RAUM PANIC"
+  expect '^VT-x +yes' '^EPT +no' 'Raum cannot start: .*no EPT \(extended page tables\)' "$MARKER"
+  forbid "${NO_CRASH[@]}" 'Starting the hypervisor'
+  verdict
+}
+
+QEMU_CASES=(qemu_epyc qemu_no_svm qemu_no_nx qemu_intel qemu_bad_config qemu_no_image qemu_bad_root
+            qemu_panic_page qemu_panic_ud qemu_panic_gp qemu_panic_stack)
+BOCHS_CASES=(bochs_skylake bochs_generic)
+
+run_boot_cases() {
+  local c filter=${RAUM_TEST_FILTER:-.}
+  for c in "${QEMU_CASES[@]}" "${BOCHS_CASES[@]}"; do
+    echo "$c" | grep -Eq -- "$filter" || continue
+    if [[ $c == bochs_* ]] && [ "${RAUM_SKIP_BOCHS:-0}" = 1 ]; then
+      skip "boot/${c//_/-}" "RAUM_SKIP_BOCHS=1"
+      continue
+    fi
+    "case_$c"
+  done
+}

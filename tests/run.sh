@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Raum's test runner: host unit tests (cmocka), then boot tests under QEMU
+# and Bochs (tests/boot/cases.sh). Ends with "N passed, N failed, N skipped"
+# and exits non-zero when anything failed.
+#
+#   tests/run.sh [--unit-only | --boot-only] [UNIT_BINARY ...]
+#   RAUM_TEST_FILTER=regex   run only the boot cases whose name matches
+#   RAUM_SKIP_BOCHS=1        skip the Bochs cases (counted as skipped)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+mode=all
+bins=()
+for a in "$@"; do
+  case "$a" in
+    --unit-only) mode=unit ;;
+    --boot-only) mode=boot ;;
+    *) bins+=("$a") ;;
+  esac
+done
+
+passed=0 failed=0 skipped=0
+failures=()
+
+pass() { passed=$((passed + 1)); printf 'PASS  %s\n' "$1"; }
+fail() { failed=$((failed + 1)); failures+=("$1"); printf 'FAIL  %s: %s\n' "$1" "$2"; }
+skip() { skipped=$((skipped + 1)); printf 'SKIP  %s: %s\n' "$1" "$2"; }
+
+run_unit() {
+  local bin=$1 name out p f
+  name=unit/$(basename "$bin")
+  out=$(CMOCKA_MESSAGE_OUTPUT=stdout "$bin" 2>&1)
+  local rc=$?
+  p=$(printf '%s\n' "$out" | grep -c '^\[       OK \]')
+  f=$(printf '%s\n' "$out" | grep -c '^\[  FAILED  \] [a-z_]')
+  printf '%s\n' "$out" | grep -E '^\[  (FAILED|ERROR) |^(==|ERROR|.*runtime error)' | head -20
+  passed=$((passed + p))
+  if [ "$f" -gt 0 ]; then
+    failed=$((failed + f))
+    failures+=("$name ($f cases)")
+  fi
+  if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then
+    fail "$name" "exited with status $rc (crash or sanitizer report)"
+    printf '%s\n' "$out" | tail -20
+  fi
+  printf '%-5s %s: %d cases passed, %d failed\n' "$([ $rc -eq 0 ] && echo ok || echo FAIL)" "$name" "$p" "$f"
+}
+
+if [ "$mode" != boot ]; then
+  echo "== unit tests"
+  for b in "${bins[@]}"; do run_unit "$b"; done
+fi
+if [ "$mode" != unit ]; then
+  echo "== boot tests"
+  # shellcheck source=tests/boot/cases.sh
+  . tests/boot/cases.sh
+  run_boot_cases
+fi
+
+if [ ${#failures[@]} -gt 0 ]; then
+  echo "failed: ${failures[*]}"
+fi
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
