@@ -140,7 +140,7 @@ static void print_summary(const struct hw_probe *p, const struct hw_result *r)
 		say("VT-x     %s", yn(r->virt));
 		if (p->featctl_valid)
 			say(", IA32_FEATURE_CONTROL %#llx%s", (unsigned long long)p->featctl,
-			    r->featctl_write ? " (unlocked: Raum locks it, VMX on)" : "");
+			    r->featctl_write ? " (unlocked)" : "");
 		say("\nEPT      %s (2 MiB pages %s, 1 GiB pages %s, A/D bits %s)\n", yn(r->slat),
 		    yn(r->slat_2m), yn(r->slat_1g), yn(r->ept_ad));
 		say("         unrestricted guest %s, VPID %s\n", yn(r->ug), yn(r->vpid));
@@ -396,6 +396,8 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	if (hw.featctl_write) {
 		/* SDM vol. 3C 23.7: lock with VMX outside SMX on, as OVMF leaves it unlocked */
 		wrmsr(MSR_IA32_FEATURE_CONTROL, hw.featctl_value);
+		say("IA32_FEATURE_CONTROL was unlocked: now locked with VMX outside SMX on (%#llx)\n",
+		    (unsigned long long)hw.featctl_value);
 	}
 
 	run_hypervisor(&hw);

@@ -5,8 +5,10 @@
 #   bochs.sh --esp DIR [--cpu MODEL] [--interactive] [--mem MB] [--cpuid OPTS]
 #            [--log FILE --timeout SECONDS --until REGEX]
 #
-# MODEL is a Bochs CPU model (bochs.sh defaults to corei7_skylake_x; see
-# docs in PLATFORM.md for which have VMX, EPT). bx_generic is Bochs' own
+# MODEL is a Bochs CPU model, corei7_skylake_x when not given. VMX with EPT:
+# corei5_lynnfield_750, arrandale, sandy/ivy bridge, haswell, broadwell,
+# corei7_skylake_x, corei3_cnl, icelake, tigerlake; VMX without EPT:
+# core2_penryn_t9600, bx_generic; no VMX: the AMD models. bx_generic is Bochs' own
 # configurable CPU: as built by Debian it says "AuthenticAMD" but has VMX
 # (level 1: no EPT, no VPID, no unrestricted guest) and no SVM. bochs.sh makes
 # it say "GenuineIntel", so that it is an Intel CPU with VMX and without EPT;
@@ -132,6 +134,9 @@ pid=$!
 
 if [ "$interactive" = 1 ]; then
   echo "bochs.sh: cpu $cpu, serial in $log, Bochs log in $log.bochs (Ctrl-C stops)" >&2
+  if [ "$tmp/serial.log" = "$log" ]; then
+    echo "bochs.sh: (a temporary folder, removed at the end: --log FILE keeps them)" >&2
+  fi
   tail -n +1 -f --pid="$pid" "$log" || true
   wait "$pid" 2>/dev/null || true
   pid=

@@ -165,7 +165,8 @@ case_qemu_panic_stack() {
 case_bochs_skylake() {
   mk_esp bochs-skylake 'root = \EFI\raum\test\marker.efi'
   boot bochs corei7_skylake_x "$MARKER|RAUM PANIC"
-  expect '^CPU +GenuineIntel' '^VT-x +yes, IA32_FEATURE_CONTROL 0 \(unlocked: Raum locks it, VMX on\)' \
+  expect '^CPU +GenuineIntel' '^VT-x +yes, IA32_FEATURE_CONTROL 0 \(unlocked\)' \
+    'IA32_FEATURE_CONTROL was unlocked: now locked with VMX outside SMX on \(0x5\)' \
     '^EPT +yes' 'unrestricted guest yes, VPID yes' 'Hardware OK: Raum can run here \(backend vmx\)' \
     '^\[cpu0\] I vmx: VMXON on cpu0' '^\[cpu0\] I Raum [0-9.]+ ready: backend vmx' \
     'Raum started and returned' "$MARKER"
@@ -177,7 +178,7 @@ case_bochs_generic() {
   mk_esp bochs-generic 'root = \EFI\raum\test\marker.efi'
   boot bochs bx_generic "$MARKER|RAUM PANIC"
   expect '^VT-x +yes' '^EPT +no' 'Raum cannot start: .*no EPT \(extended page tables\)' "$MARKER"
-  forbid "${NO_CRASH[@]}" 'Starting the hypervisor'
+  forbid "${NO_CRASH[@]}" 'Starting the hypervisor' 'now locked'
   verdict
 }
 
