@@ -30,7 +30,7 @@ static int next_table(struct pt_ctx *pt, u64 *e, u64 **out)
 int pt_map(struct pt_ctx *pt, u64 va, u64 pa, u64 size, u64 flags)
 {
 	if (!IS_ALIGNED(va | pa | size, PAGE_SIZE) || (flags & ~PTE_FLAGS_ALLOWED) ||
-	    (pa & ~PTE_ADDR_MASK) || size == 0 || va + size < va ||
+	    (pa & ~PTE_ADDR_MASK) || size == 0 || va + size - 1 < va || (pa + size - 1) >> 52 ||
 	    !pt_canonical(va) || !pt_canonical(va + size - 1))
 		return -RAUM_EINVAL;
 	/* A range may not cross the canonical hole. */
