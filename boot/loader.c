@@ -349,14 +349,19 @@ static bool run_hypervisor(const struct hw_result *hw)
 	say("Starting the hypervisor (log on serial port %#x)\n", cfg.serial_port);
 	raum_entry_fn entry = (raum_entry_fn)(base + entry_off);
 	s64 rc = entry((u64)bi);
-	/* Not resident in this build: the memory goes back to the firmware. */
+	if (rc == RAUM_ENTRY_LAUNCHED) {
+		/* We run as the root partition's VP 0 now; the region stays Raum's for good. */
+		say("Raum is running: this firmware and the OS it boots are its root partition.\n");
+		return true;
+	}
+	/* Not resident: the memory goes back to the firmware. */
 	uefi_call_wrapper(BS->FreePages, 2, base, size >> PAGE_SHIFT);
 	if (rc < 0) {
 		say("Raum failed to start: error %lld (%s); see its log on serial.\n", (long long)rc,
 		    errname(rc));
 		return false;
 	}
-	say("Raum started and returned: virtualization is not launched in this build.\n");
+	say("Raum started and returned: this backend does not virtualize yet.\n");
 	return true;
 }
 
@@ -389,6 +394,11 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	if (!hw.ok) {
 		for (int i = 0; i < hw.nfail; i++)
 			say("Raum cannot start: %s\n", hw.reason[i]);
+		if (hw.fail[0] == HW_FAIL_RAUM_RUNNING) {
+			/* A Raum loader started this one: going on would chain ourselves forever. */
+			say("Returning to the image that started this loader.\n");
+			return EFI_ALREADY_STARTED;
+		}
 		say("Booting on without virtualization.\n");
 		return continue_boot(EFI_UNSUPPORTED);
 	}

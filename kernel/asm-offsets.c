@@ -8,6 +8,8 @@
 #include <raum/fwctx.h>
 #include <raum/trap.h>
 
+#include "../svm/svm.h"
+
 #define DEFINE(sym, val) __asm__ volatile("\n.ascii \"->" #sym " %0\"" ::"i"(val))
 
 void asm_offsets(void);
@@ -31,10 +33,15 @@ void asm_offsets(void)
 	DEFINE(FW_SS, offsetof(struct fw_ctx, ss));
 	DEFINE(FW_FS, offsetof(struct fw_ctx, fs));
 	DEFINE(FW_GS, offsetof(struct fw_ctx, gs));
+	DEFINE(FW_TR, offsetof(struct fw_ctx, tr));
+	DEFINE(FW_LDTR, offsetof(struct fw_ctx, ldtr));
 	DEFINE(FW_GDTR, offsetof(struct fw_ctx, gdtr));
 	DEFINE(FW_IDTR, offsetof(struct fw_ctx, idtr));
 	DEFINE(FW_CTX_SIZE, sizeof(struct fw_ctx));
 	DEFINE(TF_VECTOR, offsetof(struct trap_frame, vector));
 	DEFINE(TF_RIP, offsetof(struct trap_frame, rip));
 	DEFINE(IMAGE_MAGIC, RAUM_IMAGE_MAGIC);
+	DEFINE(SVP_GPR, offsetof(struct svm_vp, vp.gpr));
+	DEFINE(SVP_VMCB_PA, offsetof(struct svm_vp, vmcb_phys));
+	DEFINE(SVP_HOST_VMCB_PA, offsetof(struct svm_vp, host_vmcb_phys));
 }

@@ -59,6 +59,8 @@ raum_entry:
 	movw %ss, FW_SS(%rax)
 	movw %fs, FW_FS(%rax)
 	movw %gs, FW_GS(%rax)
+	str FW_TR(%rax)
+	sldt FW_LDTR(%rax)
 	sgdt FW_GDTR(%rax)
 	sidt FW_IDTR(%rax)
 

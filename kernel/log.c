@@ -23,6 +23,16 @@ void log_init(u16 serial_port, u32 baud, u8 level)
 void log_set_console(bool on) { console_on = on && serial_present(); }
 struct logring *log_ring(void) { return &ring; }
 
+void log_console_handover(void)
+{
+	if (log_level >= RAUM_LOG_DEBUG) {
+		pr_info("log_level is debug: Raum keeps writing to the serial port");
+		return;
+	}
+	pr_info("the serial port now belongs to the root; Raum logs to its ring (raumctl log)");
+	console_on = false;
+}
+
 void log_printf(int level, const char *fmt, ...)
 {
 	static const char tag[] = "EWID";

@@ -9,6 +9,8 @@
  */
 #include <raum/cpu.h>
 #include <raum/errno.h>
+#include <raum/fwctx.h>
+#include <raum/hwcheck.h>
 #include <raum/log.h>
 #include <raum/memmap.h>
 #include <raum/trap.h>
@@ -61,20 +63,32 @@ static s64 hv_main_late(u64 arg __unused)
 		pr_err("debug_fault=%u did not fault", bi.debug_fault);
 	}
 
+	struct cpuid_regs e1 = cpuid(0x80000001, 0), e8 = cpuid(0x80000008, 0);
+	rc = root_partition_create(map, map_count, bi.region_phys, bi.region_size,
+				   e1.edx & CPUID_80000001_EDX_PAGE1GB, e8.eax & 0xff,
+				   vendor_current()->slat_rwx);
+	if (rc) {
+		pr_err("cannot build the root partition's SLAT (error %d)", rc);
+		vendor_cpu_disable(c);
+		return rc;
+	}
+
 	u64 image_kib = bi.image_size >> 10;
 	pr_info("Raum %s ready: backend %s, image %llu KiB, pool %llu MiB (%llu KiB free), cpu%u",
 		RAUM_VERSION, vendor_name(), (unsigned long long)image_kib,
 		(unsigned long long)(bi.pool_size >> 20),
 		(unsigned long long)(hv_pool.nfree * PAGE_SIZE >> 10), c->id);
 
-	/*
-	 * The late launch of the firmware into the root partition replaces
-	 * this return with the AMD-V / VT-x work; until then Raum turns the
-	 * extension off again and hands the CPU back unvirtualized.
-	 */
+	/* Returns only when the launch did not happen. */
+	rc = vendor_current()->launch_root(c, &root_partition, &fw_ctx, RAUM_ENTRY_LAUNCHED);
 	vendor_cpu_disable(c);
-	pr_info("virtualization is not launched in this build: returning to the firmware");
-	return 0;
+	if (rc == -RAUM_ENOTSUP) {
+		pr_info("the %s backend cannot late-launch yet: returning to the firmware unvirtualized",
+			vendor_name());
+		return RAUM_ENTRY_RETURNED;
+	}
+	pr_err("late launch failed (error %d): returning to the firmware unvirtualized", rc);
+	return rc;
 }
 
 s64 hv_main(u64 bootinfo_phys, u64 image_phys)

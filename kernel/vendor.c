@@ -14,7 +14,8 @@ int vendor_select(u32 vendor)
 		if (o->vendor != vendor)
 			continue;
 		/* every op is required: a missing one is a build mistake, refused here */
-		if (!o->name || !o->cpu_enable || !o->cpu_disable)
+		if (!o->name || !o->cpu_enable || !o->cpu_disable || !o->launch_root ||
+		    !o->get_ctrl || !o->inject_exception)
 			return -RAUM_EINVAL;
 		ops = o;
 		return 0;

@@ -52,6 +52,12 @@ static int pt_alloc(void *ctx __unused, u64 *phys) { return page_alloc_zeroed(1,
 
 u64 vm_root(void) { return kpt.root; }
 
+int vm_pt_init(struct pt_ctx *pt, bool page1g)
+{
+	*pt = (struct pt_ctx){ .table = pt_table, .alloc = pt_alloc, .allow_2m = true, .allow_1g = page1g };
+	return pt_alloc(NULL, &pt->root);
+}
+
 /* Maps the image page by page with the permissions of its section. */
 static int map_image(void)
 {

@@ -3,29 +3,57 @@
  * AMD-V backend (AMD APM vol. 2, chapter 15).
  *
  * Enabling SVM on a CPU (APM 15.4): EFER.SVME = 1, which VM_CR.SVMDIS
- * forbids (the loader checked it), and VM_HSAVE_PA pointing at a 4 KiB
- * page where VMRUN saves host state.
+ * forbids (the loader checked it), and VM_HSAVE_PA pointing at a 4 KiB page
+ * where VMRUN saves host state. The late launch turns the firmware's state,
+ * saved by kernel/entry.S, into VP 0 of the root partition and enters it;
+ * from then on this CPU runs svm_run's loop: VMRUN, decode the exit here,
+ * handle it in common code (kernel/exit.c, kernel/hypercall.c), repeat.
+ *
+ * Host interrupts: GIF is 0 after every #VMEXIT and Raum never executes
+ * STGI, so the host runs with interrupts and NMIs held; they are taken by
+ * the guest on the next VMRUN (nothing intercepts them: pass-through).
  */
 #include <raum/errno.h>
+#include <raum/fmt.h>
 #include <raum/hwcheck.h>
 #include <raum/log.h>
 #include <raum/vendor.h>
 #include <raum/vm.h>
 #include <raum/x86.h>
 
-#define MSR_VM_HSAVE_PA 0xc0010117
+#include "svm.h"
 
-struct svm_cpu {
-	u64 hsave_phys; /* host save area */
-	u64 efer_before;
-};
+#define MSR_VM_HSAVE_PA 0xc0010117
+#define MSR_KERNEL_GS_BASE 0xc0000102
+#define MSR_STAR 0xc0000081
+#define MSR_LSTAR 0xc0000082
+#define MSR_CSTAR 0xc0000083
+#define MSR_SFMASK 0xc0000084
+#define MSR_SYSENTER_CS 0x174
+#define MSR_SYSENTER_ESP 0x175
+#define MSR_SYSENTER_EIP 0x176
+#define MSR_PAT 0x277
+/* EFER bits the architecture reserves (APM vol. 2 3.1.7): writing one raises #GP. */
+#define EFER_RESERVED 0xffffffffffc902feULL
+
+/* Instruction lengths: TCG has no NRIPS (PLATFORM.md), so Raum knows them. */
+#define LEN_CPUID 2
+#define LEN_MSR 2
+#define LEN_VMMCALL 3
 
 static struct svm_cpu svm_cpus[RAUM_MAX_CPUS];
+static u64 msrpm_phys, iopm_phys;
+static bool has_nrips, has_flush_by_asid;
+
+static inline void vmsave(u64 pa) { __asm__ volatile("vmsave %%rax" ::"a"(pa) : "memory"); }
+
+/* ---- enabling SVM ----------------------------------------------------- */
 
 static int svm_cpu_enable(struct cpu *c)
 {
 	struct svm_cpu *s = &svm_cpus[c->id];
 	u64 efer = rdmsr(MSR_EFER);
+	int rc;
 
 	if (rdmsr(MSR_VM_CR) & VM_CR_SVMDIS) {
 		pr_err("svm: VM_CR.SVMDIS is set: AMD-V is disabled in the firmware setup");
@@ -36,9 +64,15 @@ static int svm_cpu_enable(struct cpu *c)
 		pr_err("svm: EFER.SVME is already set on cpu%u: another hypervisor owns SVM", c->id);
 		return -RAUM_EBUSY;
 	}
-	int rc = page_alloc_zeroed(1, &s->hsave_phys);
+	rc = page_alloc_zeroed(1, &s->hsave_phys);
+	if (rc == 0)
+		rc = page_alloc_zeroed(1, &s->host_vmcb_phys);
 	if (rc)
 		return rc;
+	struct cpuid_regs r = cpuid(0x8000000a, 0);
+	has_nrips = r.edx & CPUID_8000000A_EDX_NRIPS;
+	has_flush_by_asid = r.edx & BIT(6);
+	asid_cpu_init(&s->asid, c->id, r.ebx, has_flush_by_asid);
 	s->efer_before = efer;
 	wrmsr(MSR_EFER, efer | EFER_SVME);
 	wrmsr(MSR_VM_HSAVE_PA, s->hsave_phys);
@@ -56,9 +90,375 @@ static void svm_cpu_disable(struct cpu *c)
 	wrmsr(MSR_VM_HSAVE_PA, 0);
 	wrmsr(MSR_EFER, rdmsr(MSR_EFER) & ~EFER_SVME);
 	palloc_free(&hv_pool, s->hsave_phys, 1);
-	s->hsave_phys = 0;
+	palloc_free(&hv_pool, s->host_vmcb_phys, 1);
 	c->vendor = NULL;
 	pr_debug("svm: SVM off on cpu%u", c->id);
+}
+
+/* ---- the MSR permission map (APM 15.11) --------------------------------- */
+
+static void msrpm_set(u8 *pm, u32 msr, bool rd, bool wr)
+{
+	u32 base, off;
+
+	if (msr <= 0x1fff) {
+		base = 0x000;
+		off = msr;
+	} else if (msr >= 0xc0000000 && msr <= 0xc0001fff) {
+		base = 0x800;
+		off = msr - 0xc0000000;
+	} else {
+		base = 0x1000;
+		off = msr - 0xc0010000;
+	}
+	u32 bit = off * 2;
+	if (rd)
+		pm[base + bit / 8] |= 1 << (bit % 8);
+	if (wr)
+		pm[base + (bit + 1) / 8] |= 1 << ((bit + 1) % 8);
+}
+
+static int svm_global_init(void)
+{
+	int rc;
+
+	if (msrpm_phys)
+		return 0;
+	rc = page_alloc_zeroed(SVM_MSRPM_SIZE / PAGE_SIZE, &msrpm_phys);
+	if (rc == 0)
+		rc = page_alloc_zeroed(SVM_IOPM_SIZE / PAGE_SIZE, &iopm_phys);
+	if (rc)
+		return rc;
+	u8 *pm = phys_to_virt(msrpm_phys);
+	/* Only what would reveal or break SVM: EFER.SVME, VM_CR, VM_HSAVE_PA. */
+	msrpm_set(pm, MSR_EFER, true, true);
+	msrpm_set(pm, MSR_VM_CR, true, true);
+	msrpm_set(pm, MSR_VM_HSAVE_PA, true, true);
+	return 0;
+}
+
+/* ---- guest state from the firmware's ------------------------------------ */
+
+/* A VMCB segment from a descriptor in the firmware's GDT (APM 15.5.1 attribute packing). */
+static struct vmcb_seg seg_from_gdt(u64 gdt_base, u16 limit, u16 sel)
+{
+	struct vmcb_seg s = { .selector = sel };
+
+	if ((sel & ~7) == 0 || (sel | 7) > limit || (sel & 4))
+		return s; /* null (or an LDT selector the firmware does not use): unusable */
+	u64 d = *(u64 *)phys_to_virt(gdt_base + (sel & ~7));
+	s.attrib = ((d >> 40) & 0xff) | (((d >> 52) & 0xf) << 8);
+	s.limit = (u32)((d & 0xffff) | ((d >> 32) & 0xf0000));
+	if (d & BIT(55)) /* G: limit in 4 KiB units */
+		s.limit = (s.limit << 12) | 0xfff;
+	s.base = ((d >> 16) & 0xffffff) | (((d >> 56) & 0xff) << 24);
+	if (!(d & BIT(44))) /* system descriptor (TSS, LDT): 16 bytes in long mode */
+		s.base |= *(u64 *)phys_to_virt(gdt_base + (sel & ~7) + 8) << 32;
+	return s;
+}
+
+static void load_guest_from_fw(struct svm_vp *s, const struct fw_ctx *fw, u64 rax)
+{
+	struct vmcb_save *g = &s->vmcb->save;
+	u64 gdt_base, idt_base;
+	u16 gdt_limit, idt_limit;
+
+	__builtin_memcpy(&gdt_limit, fw->gdtr, 2);
+	__builtin_memcpy(&gdt_base, fw->gdtr + 2, 8);
+	__builtin_memcpy(&idt_limit, fw->idtr, 2);
+	__builtin_memcpy(&idt_base, fw->idtr + 2, 8);
+
+	g->cs = seg_from_gdt(gdt_base, gdt_limit, fw->cs);
+	g->ss = seg_from_gdt(gdt_base, gdt_limit, fw->ss);
+	g->ds = seg_from_gdt(gdt_base, gdt_limit, fw->ds);
+	g->es = seg_from_gdt(gdt_base, gdt_limit, fw->es);
+	g->fs = seg_from_gdt(gdt_base, gdt_limit, fw->fs);
+	g->gs = seg_from_gdt(gdt_base, gdt_limit, fw->gs);
+	g->fs.base = rdmsr(MSR_FS_BASE);
+	g->gs.base = rdmsr(MSR_GS_BASE);
+	g->ldtr = seg_from_gdt(gdt_base, gdt_limit, fw->ldtr);
+	g->tr = seg_from_gdt(gdt_base, gdt_limit, fw->tr);
+	if (!fw->tr) {
+		/* OVMF runs with TR = 0: give the guest an empty busy 64-bit TSS, as after reset. */
+		g->tr.attrib = 0x8b;
+		g->tr.limit = 0xffff;
+	}
+	g->gdtr = (struct vmcb_seg){ .limit = gdt_limit, .base = gdt_base };
+	g->idtr = (struct vmcb_seg){ .limit = idt_limit, .base = idt_base };
+	g->cpl = 0;
+	g->efer = fw->efer | EFER_SVME; /* VMRUN requires guest EFER.SVME (APM 15.5.1); hidden by the MSR intercept */
+	g->cr0 = fw->cr0;
+	g->cr3 = fw->cr3;
+	g->cr4 = fw->cr4;
+	g->cr2 = read_cr2();
+	g->dr6 = 0xffff0ff0;
+	g->dr7 = 0x400;
+	g->rflags = fw->rflags;
+	/* Resume where the loader's call of the entry point returns, with its result. */
+	g->rip = *(u64 *)phys_to_virt(fw->rsp);
+	g->rsp = fw->rsp + 8;
+	g->rax = rax;
+	g->g_pat = rdmsr(MSR_PAT);
+	g->star = rdmsr(MSR_STAR);
+	g->lstar = rdmsr(MSR_LSTAR);
+	g->cstar = rdmsr(MSR_CSTAR);
+	g->sfmask = rdmsr(MSR_SFMASK);
+	g->kernel_gs_base = rdmsr(MSR_KERNEL_GS_BASE);
+	g->sysenter_cs = rdmsr(MSR_SYSENTER_CS);
+	g->sysenter_esp = rdmsr(MSR_SYSENTER_ESP);
+	g->sysenter_eip = rdmsr(MSR_SYSENTER_EIP);
+
+	struct vp *vp = &s->vp;
+	vp->gpr[GPR_RBX] = fw->rbx;
+	vp->gpr[GPR_RBP] = fw->rbp;
+	vp->gpr[GPR_R12] = fw->r12;
+	vp->gpr[GPR_R13] = fw->r13;
+	vp->gpr[GPR_R14] = fw->r14;
+	vp->gpr[GPR_R15] = fw->r15;
+	vp->rip = g->rip;
+}
+
+static void prepare_entry(struct svm_vp *s)
+{
+	struct vmcb_control *ctl = &s->vmcb->control;
+	ctl->tlb_control = asid_prepare(&s->cpu->asid, &s->asid, s->vp.part->slat_generation);
+	ctl->guest_asid = s->asid.asid;
+}
+
+static int svm_launch_root(struct cpu *c, struct partition *root, const struct fw_ctx *fw, u64 rax)
+{
+	struct svm_cpu *sc = c->vendor;
+	struct svm_vp *s;
+	u64 sp, vmcb;
+	int rc;
+
+	rc = svm_global_init();
+	if (rc == 0)
+		rc = page_alloc_zeroed(ALIGN_UP(sizeof(*s), PAGE_SIZE) / PAGE_SIZE, &sp);
+	if (rc == 0)
+		rc = page_alloc_zeroed(1, &vmcb);
+	if (rc)
+		return rc;
+	s = phys_to_virt(sp);
+	s->vmcb_phys = vmcb;
+	s->vmcb = phys_to_virt(vmcb);
+	s->host_vmcb_phys = sc->host_vmcb_phys;
+	s->cpu = sc;
+	s->vp.part = root;
+	s->vp.index = c->id;
+	s->vp.cpu = c->id;
+
+	struct vmcb_control *ctl = &s->vmcb->control;
+	ctl->intercept_misc1 = SVM_INTERCEPT_CPUID | SVM_INTERCEPT_MSR_PROT | SVM_INTERCEPT_SHUTDOWN |
+			       SVM_INTERCEPT_INVLPGA;
+	ctl->intercept_misc2 = SVM_INTERCEPT_VMRUN | SVM_INTERCEPT_VMMCALL | SVM_INTERCEPT_VMLOAD |
+			       SVM_INTERCEPT_VMSAVE | SVM_INTERCEPT_STGI | SVM_INTERCEPT_CLGI |
+			       SVM_INTERCEPT_SKINIT;
+	ctl->iopm_base_pa = iopm_phys;
+	ctl->msrpm_base_pa = msrpm_phys;
+	ctl->np_enable = 1;
+	ctl->n_cr3 = root->slat.root;
+	load_guest_from_fw(s, fw, rax);
+	prepare_entry(s);
+
+	/* The host's FS, GS, TR, LDTR and syscall MSRs, restored by VMLOAD after each exit. */
+	vmsave(sc->host_vmcb_phys);
+	root_vps[c->id] = &s->vp;
+	pr_info("svm: late launch on cpu%u: the firmware resumes as root VP%u at rip %#llx", c->id,
+		s->vp.index, (unsigned long long)s->vmcb->save.rip);
+	log_console_handover();
+	svm_run(s);
+}
+
+/* ---- exits -------------------------------------------------------------- */
+
+static void svm_get_ctrl(struct vp *vp, struct vp_ctrl *c)
+{
+	const struct vmcb_save *g = &to_svm(vp)->vmcb->save;
+
+	c->cr0 = g->cr0;
+	c->cr3 = g->cr3;
+	c->cr4 = g->cr4;
+	c->efer = g->efer & ~EFER_SVME;
+	c->cpl = g->cpl;
+	/* CS.L is attribute bit 9, CS.D bit 10 (descriptor bits 53, 54). */
+	if ((g->efer & EFER_LMA) && (g->cs.attrib & BIT(9)))
+		c->mode = 64;
+	else
+		c->mode = (g->cs.attrib & BIT(10)) ? 32 : 16;
+}
+
+static void svm_inject_exception(struct vp *vp, u8 vector, bool has_error, u32 error)
+{
+	struct vmcb_control *ctl = &to_svm(vp)->vmcb->control;
+
+	if (ctl->eventinj & SVM_EVT_VALID) {
+		/* An event cut off by this exit is being re-delivered: it goes first. */
+		pr_debug("vp%u: exception %u dropped behind a re-injected event", vp->index, vector);
+		return;
+	}
+	ctl->eventinj = vector | ((u64)SVM_EVT_TYPE_EXCEPTION << SVM_EVT_TYPE_SHIFT) | SVM_EVT_VALID |
+			(has_error ? SVM_EVT_ERROR_VALID | ((u64)error << 32) : 0);
+}
+
+static enum exit_action msr_exit(struct svm_vp *s, bool write)
+{
+	struct vp *vp = &s->vp;
+	struct vmcb_save *g = &s->vmcb->save;
+	u32 msr = (u32)vp->gpr[GPR_RCX];
+	u64 val = (vp->gpr[GPR_RDX] << 32) | (u32)vp->gpr[GPR_RAX];
+
+	vp_count(vp, write ? RAUM_EXIT_MSR_WRITE : RAUM_EXIT_MSR_READ);
+	switch (msr) {
+	case MSR_EFER:
+		if (!write) {
+			val = g->efer & ~EFER_SVME;
+			break;
+		}
+		/* SVM does not exist for the guest: SVME is as reserved as the rest. */
+		if (val & (EFER_RESERVED | EFER_SVME)) {
+			vp_inject_exception(vp, 13, true, 0);
+			return EXIT_RESUME;
+		}
+		g->efer = (val & ~EFER_LMA) | (g->efer & EFER_LMA) | EFER_SVME;
+		return EXIT_ADVANCE;
+	case MSR_VM_CR:
+		if (write) {
+			vp_inject_exception(vp, 13, true, 0); /* reads as locked */
+			return EXIT_RESUME;
+		}
+		val = VM_CR_LOCK | VM_CR_SVMDIS;
+		break;
+	case MSR_VM_HSAVE_PA:
+		if (write)
+			s->hsave_shadow = val;
+		val = s->hsave_shadow;
+		break;
+	default:
+		vp_dump(vp, "MSR exit for an MSR the permission map does not intercept");
+		return EXIT_FATAL;
+	}
+	if (!write) {
+		vp->gpr[GPR_RAX] = (u32)val;
+		vp->gpr[GPR_RDX] = val >> 32;
+	}
+	return EXIT_ADVANCE;
+}
+
+static enum exit_action hypercall_exit(struct svm_vp *s)
+{
+	struct vp *vp = &s->vp;
+	struct vp_ctrl c;
+
+	vp_count(vp, RAUM_EXIT_HYPERCALL);
+	svm_get_ctrl(vp, &c);
+	/* TLFS: hypercalls only from CPL 0 in protected mode; this build takes 64-bit callers. */
+	if (c.cpl != 0 || c.mode != 64) {
+		vp_inject_exception(vp, 6, false, 0);
+		return EXIT_RESUME;
+	}
+	vp->gpr[GPR_RAX] = hypercall_dispatch(vp, vp->gpr[GPR_RCX], vp->gpr[GPR_RDX], vp->gpr[GPR_R8]);
+	return EXIT_ADVANCE;
+}
+
+static __noreturn void machine_reset(void)
+{
+	/* PCI reset control register (0xcf9), then the keyboard controller. */
+	outb(0xcf9, 0x02);
+	outb(0xcf9, 0x06);
+	for (int i = 0; i < 100000; i++)
+		cpu_relax();
+	outb(0x64, 0xfe);
+	halt_forever();
+}
+
+static __noreturn void vp_stop(struct vp *vp, const char *why)
+{
+	vp_dump(vp, why);
+	log_emergency("Raum: root VP%u stopped; this CPU halts\n", vp->index);
+	halt_forever();
+}
+
+void svm_handle_exit(struct svm_vp *s)
+{
+	struct vmcb *v = s->vmcb;
+	struct vp *vp = &s->vp;
+	u32 code = (u32)v->control.exitcode;
+	enum exit_action a = EXIT_FATAL;
+	u8 len = 0;
+	u32 out[4];
+
+	vp->gpr[GPR_RAX] = v->save.rax;
+	vp->gpr[GPR_RSP] = v->save.rsp;
+	vp->rip = v->save.rip;
+	/* An event whose delivery the exit cut off is delivered again (APM 15.7.2). */
+	v->control.eventinj = (v->control.exitintinfo & SVM_EVT_VALID) ? v->control.exitintinfo : 0;
+
+	switch (code) {
+	case SVM_EXIT_CPUID:
+		vp_count(vp, RAUM_EXIT_CPUID);
+		exit_cpuid(vp, (u32)vp->gpr[GPR_RAX], (u32)vp->gpr[GPR_RCX], out);
+		vp->gpr[GPR_RAX] = out[0];
+		vp->gpr[GPR_RBX] = out[1];
+		vp->gpr[GPR_RCX] = out[2];
+		vp->gpr[GPR_RDX] = out[3];
+		a = EXIT_ADVANCE;
+		len = LEN_CPUID;
+		break;
+	case SVM_EXIT_MSR:
+		a = msr_exit(s, v->control.exitinfo1 & 1);
+		len = LEN_MSR;
+		break;
+	case SVM_EXIT_VMMCALL:
+		a = hypercall_exit(s);
+		len = LEN_VMMCALL;
+		break;
+	case SVM_EXIT_VMRUN:
+	case SVM_EXIT_VMLOAD:
+	case SVM_EXIT_VMSAVE:
+	case SVM_EXIT_STGI:
+	case SVM_EXIT_CLGI:
+	case SVM_EXIT_SKINIT:
+	case SVM_EXIT_INVLPGA:
+		/* The root sees no SVM: these raise #UD as on a CPU without it. */
+		vp_count(vp, RAUM_EXIT_SVM_INSN);
+		svm_inject_exception(vp, 6, false, 0);
+		a = EXIT_RESUME;
+		break;
+	case SVM_EXIT_NPF:
+		vp_count(vp, RAUM_EXIT_NPF);
+		a = exit_slat_violation(vp, v->control.exitinfo2, v->control.exitinfo1 & SVM_NPF_WRITE,
+					v->control.exitinfo1 & SVM_NPF_FETCH,
+					v->control.exitinfo1 & SVM_NPF_WALK);
+		break;
+	case SVM_EXIT_SHUTDOWN:
+		vp_count(vp, RAUM_EXIT_SHUTDOWN);
+		vp_dump(vp, "shutdown (triple fault): resetting the machine");
+		machine_reset();
+	case SVM_EXIT_INVALID:
+		vp_stop(vp, "VMRUN refused the VMCB (VMEXIT_INVALID): a guest state check failed");
+	default: {
+		char why[64];
+		raum_snprintf(why, sizeof(why), "unhandled exit code %#x (info1 %#llx)", code,
+			      (unsigned long long)v->control.exitinfo1);
+		vp_count(vp, RAUM_EXIT_OTHER);
+		vp_stop(vp, why);
+	}
+	}
+
+	if (a == EXIT_FATAL)
+		vp_stop(vp, "a handler could not go on");
+	if (a == EXIT_ADVANCE) {
+		if (has_nrips && v->control.nrip)
+			vp->rip = v->control.nrip;
+		else
+			vp->rip += len;
+		v->control.interrupt_shadow = 0; /* a skipped instruction ends any STI / MOV SS shadow */
+	}
+	v->save.rax = vp->gpr[GPR_RAX];
+	v->save.rsp = vp->gpr[GPR_RSP];
+	v->save.rip = vp->rip;
+	prepare_entry(s);
 }
 
 const struct vendor_ops svm_ops = {
@@ -66,4 +466,8 @@ const struct vendor_ops svm_ops = {
 	.vendor = RAUM_VENDOR_AMD,
 	.cpu_enable = svm_cpu_enable,
 	.cpu_disable = svm_cpu_disable,
+	.slat_rwx = PTE_W | PTE_U, /* NPT walks are user accesses (APM 15.25.5) */
+	.launch_root = svm_launch_root,
+	.get_ctrl = svm_get_ctrl,
+	.inject_exception = svm_inject_exception,
 };

@@ -11,6 +11,7 @@
 #include <raum/errno.h>
 #include <raum/hwcheck.h>
 #include <raum/log.h>
+#include <raum/trap.h>
 #include <raum/vendor.h>
 #include <raum/vm.h>
 #include <raum/x86.h>
@@ -96,9 +97,34 @@ static void vmx_cpu_disable(struct cpu *c)
 	pr_debug("vmx: VMXOFF on cpu%u", c->id);
 }
 
+/*
+ * The VT-x late launch (VMCS, EPT, exit handling) is the next step of the
+ * Intel work; until it lands the loader gets the CPU back unvirtualized
+ * and says so. The VP accessors are unreachable without a launched VP.
+ */
+static int vmx_launch_root(struct cpu *c __unused, struct partition *root __unused,
+			   const struct fw_ctx *fw __unused, u64 rax __unused)
+{
+	return -RAUM_ENOTSUP;
+}
+
+static void vmx_get_ctrl(struct vp *vp __unused, struct vp_ctrl *c __unused)
+{
+	panic("vmx: no VP exists before the VT-x late launch");
+}
+
+static void vmx_inject_exception(struct vp *vp __unused, u8 v __unused, bool e __unused, u32 err __unused)
+{
+	panic("vmx: no VP exists before the VT-x late launch");
+}
+
 const struct vendor_ops vmx_ops = {
 	.name = "vmx",
 	.vendor = RAUM_VENDOR_INTEL,
 	.cpu_enable = vmx_cpu_enable,
 	.cpu_disable = vmx_cpu_disable,
+	.slat_rwx = PTE_W, /* placeholder until the EPT encoder lands: EPT bits differ */
+	.launch_root = vmx_launch_root,
+	.get_ctrl = vmx_get_ctrl,
+	.inject_exception = vmx_inject_exception,
 };

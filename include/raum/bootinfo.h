@@ -116,10 +116,18 @@ _Static_assert(sizeof(struct raum_image_header) == 48, "image header size");
 /*
  * The entry point: called by the loader with the System V AMD64 ABI, on the
  * firmware's stack and page tables, at the image's physical address.
- * Returns 0 on success or a negative RAUM_E* value; the firmware's state
- * (page tables, GDT, IDT, interrupts flag, callee-saved registers) is
- * restored on return.
+ * The firmware's state (page tables, GDT, IDT, interrupts flag,
+ * callee-saved registers) is what the caller finds on return.
  */
 typedef __attribute__((sysv_abi)) s64 (*raum_entry_fn)(u64 bootinfo_phys);
+
+/*
+ * Entry results: RAUM_ENTRY_LAUNCHED when the call "returns" as a guest, the
+ * CPU now virtualized and the reserved region in use for good;
+ * RAUM_ENTRY_RETURNED when Raum started and stopped again (its region may be
+ * freed); a negative RAUM_E* error otherwise.
+ */
+#define RAUM_ENTRY_RETURNED 0
+#define RAUM_ENTRY_LAUNCHED 1
 
 #endif

@@ -51,6 +51,9 @@ struct cpu {
 	u8 nmi_stack[IST_STACK_SIZE];
 	u8 mc_guard[PAGE_SIZE];
 	u8 mc_stack[IST_STACK_SIZE];
+	/* Hypercall bounce buffers: input copied in before it is checked further. */
+	u8 hc_in[PAGE_SIZE] __aligned(PAGE_SIZE);
+	u8 hc_out[PAGE_SIZE];
 	/* Data: one page. */
 	u64 gdt[GDT_ENTRIES] __aligned(16);
 	struct tss64 tss __aligned(16);

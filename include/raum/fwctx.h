@@ -12,11 +12,11 @@
 struct fw_ctx {
 	u64 rbx, rbp, r12, r13, r14, r15, rsp, rflags;
 	u64 cr0, cr3, cr4, efer;
-	u16 cs, ds, es, ss, fs, gs;
+	u16 cs, ds, es, ss, fs, gs, tr, ldtr;
 	u8 gdtr[10];
 	u8 idtr[10];
 };
-_Static_assert(sizeof(struct fw_ctx) == 12 * 8 + 6 * 2 + 20, "fw_ctx size");
+_Static_assert(offsetof(struct fw_ctx, gdtr) == 12 * 8 + 8 * 2, "fw_ctx layout");
 
 extern struct fw_ctx fw_ctx;
 

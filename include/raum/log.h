@@ -16,6 +16,12 @@ void log_printf(int level, const char *fmt, ...) __printf(2, 3);
 /* Writes raw text to the serial port whatever the console setting (panic path). */
 void log_emergency(const char *fmt, ...) __printf(1, 2);
 void log_set_console(bool on);
+/*
+ * Once the root OS may own the serial port: the console goes quiet (the
+ * ring keeps everything, read with `raumctl log`), unless log_level is
+ * debug, which keeps Raum's lines on serial among the root's.
+ */
+void log_console_handover(void);
 struct logring *log_ring(void);
 
 #define pr_err(...) log_printf(RAUM_LOG_ERROR, __VA_ARGS__)

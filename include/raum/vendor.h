@@ -5,15 +5,16 @@
  * inline wrappers below, never the table directly. Vendor code decodes,
  * common code (kernel/) handles.
  *
- * Issue 2 (foundation) uses cpu_enable / cpu_disable; the late-launch ops
- * (vp_launch, exit handling, SLAT) join the table with the AMD-V and VT-x
- * work, so each op lands together with its implementation.
+ * Each op lands together with its implementation; vendor_select refuses a
+ * table with a hole.
  */
 #ifndef RAUM_VENDOR_H
 #define RAUM_VENDOR_H
 
 #include <raum/bootinfo.h>
 #include <raum/cpu.h>
+#include <raum/fwctx.h>
+#include <raum/vp.h>
 
 struct vendor_ops {
 	const char *name; /* "svm" or "vmx" */
@@ -22,6 +23,18 @@ struct vendor_ops {
 	int (*cpu_enable)(struct cpu *c);
 	/* Turns it off again and releases what cpu_enable took. */
 	void (*cpu_disable)(struct cpu *c);
+	/* Flags of a SLAT leaf that grants read, write and execute. */
+	u64 slat_rwx;
+	/*
+	 * Late launch: resumes the firmware state 'fw' as VP 0 of the root
+	 * partition on this CPU, returning 'rax' to the loader's call. Returns
+	 * only on failure (a negative error, the CPU still in host mode).
+	 */
+	int (*launch_root)(struct cpu *c, struct partition *root, const struct fw_ctx *fw, u64 rax);
+	/* Guest control state for the common handlers. */
+	void (*get_ctrl)(struct vp *vp, struct vp_ctrl *out);
+	/* Queues an exception for the next entry (SDM 6.15 / APM 8.2 vectors). */
+	void (*inject_exception)(struct vp *vp, u8 vector, bool has_error, u32 error);
 };
 
 extern const struct vendor_ops svm_ops;
@@ -37,5 +50,10 @@ const struct vendor_ops *vendor_current(void);
 static inline int vendor_cpu_enable(struct cpu *c) { return vendor_current()->cpu_enable(c); }
 static inline void vendor_cpu_disable(struct cpu *c) { vendor_current()->cpu_disable(c); }
 static inline const char *vendor_name(void) { return vendor_current()->name; }
+static inline void vp_get_ctrl(struct vp *vp, struct vp_ctrl *c) { vendor_current()->get_ctrl(vp, c); }
+static inline void vp_inject_exception(struct vp *vp, u8 vector, bool has_error, u32 error)
+{
+	vendor_current()->inject_exception(vp, vector, has_error, error);
+}
 
 #endif

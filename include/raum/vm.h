@@ -13,6 +13,7 @@
 
 #include <raum/bootinfo.h>
 #include <raum/palloc.h>
+#include <raum/pt.h>
 
 #define PHYSMAP_BASE 0xffff800000000000ULL
 #define IMAGE_BASE 0xffffffff80000000ULL
@@ -35,6 +36,9 @@ int vm_init(const struct raum_mem_range *map, size_t n, u64 image_phys, bool pag
 
 /* Maps a per-CPU area (whole pages, guards left out) for cpu 'id'; returns its address. */
 int vm_map_percpu(u32 id, u64 phys, void **va);
+
+/* Sets up pt with a fresh zeroed root table from the pool; 0 or a negative error. */
+int vm_pt_init(struct pt_ctx *pt, bool page1g);
 
 /* The page tables' root, for the exit path that returns to the firmware. */
 u64 vm_root(void);

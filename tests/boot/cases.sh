@@ -68,7 +68,11 @@ case_qemu_epyc() {
     'Hardware OK: Raum can run here \(backend svm\)' \
     '^\[cpu0\] I Raum [0-9.]+ hypervisor' '^\[cpu0\] I svm: EFER.SVME set on cpu0' \
     '^\[cpu0\] I Raum [0-9.]+ ready: backend svm, image [0-9]+ KiB, pool 32 MiB' \
-    'Raum started and returned' 'Starting the root OS: .*marker.efi hello raum' \
+    '^\[cpu0\] I root partition: SLAT identity map of [0-9]+ GiB, Raum.s 32 MiB at 0x[0-9a-f]+ left out' \
+    '^\[cpu0\] I svm: late launch on cpu0: the firmware resumes as root VP0' \
+    'the serial port now belongs to the root' \
+    'Raum is running: this firmware and the OS it boots are its root partition' \
+    'Starting the root OS: .*marker.efi hello raum' \
     "$MARKER" "RAUM-TEST: options 'hello raum'"
   forbid "${NO_CRASH[@]}" 'Raum cannot start'
   verdict
@@ -124,10 +128,22 @@ case_qemu_no_image() {
   verdict
 }
 
+case_qemu_twice() {
+  # the loader started again under a running Raum: refused by Raum's own CPUID leaf
+  mk_esp qemu-twice 'root = \EFI\raum\test\again.efi'
+  cp build/esp/EFI/BOOT/BOOTX64.EFI "$CASE_DIR/esp/EFI/raum/test/again.efi"
+  boot qemu EPYC "$FW_NEXT|RAUM PANIC"
+  expect 'Raum is running: this firmware' 'Raum cannot start: Raum is already running on this machine' \
+    'The root OS returned' "$FW_NEXT"
+  forbid "${NO_CRASH[@]}"
+  [ "$(grep -c 'Starting the hypervisor' "$LOG")" = 1 ] || MISSING+=("the hypervisor was started twice")
+  verdict
+}
+
 case_qemu_bad_root() {
   mk_esp qemu-bad-root 'root = \EFI\nowhere\missing.efi'
   boot qemu EPYC "$FW_NEXT|RAUM PANIC"
-  expect 'Raum started and returned' 'Cannot load the root OS \\EFI\\nowhere\\missing.efi' "$FW_NEXT"
+  expect 'Raum is running' 'Cannot load the root OS \\EFI\\nowhere\\missing.efi' "$FW_NEXT"
   forbid "${NO_CRASH[@]}"
   verdict
 }
@@ -142,7 +158,7 @@ panic_case() {
   expect "debug_fault=$kind is set in raum.cfg" "$@" '^ +rax [0-9a-f]{16} rbx' \
     '^ +cs 0008 ss 0010 rflags' '^backtrace:' ' debug_fault\+0x[0-9a-f]+$' \
     ' hv_main_late\+0x[0-9a-f]+$' '^RAUM PANIC: cpu0 halted'
-  forbid 'fault during panic' 'Raum started and returned' 'X64 Exception'
+  forbid 'fault during panic' 'Raum is running' 'X64 Exception'
   verdict
 }
 case_qemu_panic_page() {
@@ -156,7 +172,7 @@ case_qemu_panic_stack() {
   boot qemu EPYC "$PANIC_END"
   expect 'exception 8 \(#DF double fault\)' 'stack overflow: the stack ran into its guard page' \
     ' overflow_stack[.a-z0-9]*\+0x' '^RAUM PANIC: cpu0 halted'
-  forbid 'fault during panic' 'Raum started and returned' 'X64 Exception'
+  forbid 'fault during panic' 'Raum is running' 'X64 Exception'
   verdict
 }
 
@@ -169,7 +185,8 @@ case_bochs_skylake() {
     'IA32_FEATURE_CONTROL was unlocked: now locked with VMX outside SMX on \(0x5\)' \
     '^EPT +yes' 'unrestricted guest yes, VPID yes' 'Hardware OK: Raum can run here \(backend vmx\)' \
     '^\[cpu0\] I vmx: VMXON on cpu0' '^\[cpu0\] I Raum [0-9.]+ ready: backend vmx' \
-    'Raum started and returned' "$MARKER"
+    'the vmx backend cannot late-launch yet: returning to the firmware unvirtualized' \
+    'Raum started and returned: this backend does not virtualize yet' "$MARKER"
   forbid "${NO_CRASH[@]}" 'Raum cannot start'
   verdict
 }
@@ -182,7 +199,7 @@ case_bochs_generic() {
   verdict
 }
 
-QEMU_CASES=(qemu_epyc qemu_no_svm qemu_no_nx qemu_intel qemu_bad_config qemu_no_image qemu_bad_root
+QEMU_CASES=(qemu_epyc qemu_twice qemu_no_svm qemu_no_nx qemu_intel qemu_bad_config qemu_no_image qemu_bad_root
             qemu_panic_page qemu_panic_ud qemu_panic_gp qemu_panic_stack)
 BOCHS_CASES=(bochs_skylake bochs_generic)
 

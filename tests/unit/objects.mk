@@ -14,7 +14,8 @@ unit-memmap := mm/memmap.c
 unit-pt := mm/pt.c
 unit-config := boot/config.c kernel/fmt.c
 unit-hwcheck := boot/hwcheck.c kernel/fmt.c
-UNIT_TESTS := fmt logring palloc memmap pt config hwcheck
+unit-decode := kernel/decode.c
+UNIT_TESTS := fmt logring palloc memmap pt config hwcheck decode
 UNIT_BINS := $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
 
 $(BUILD)/unit/test_%: tests/unit/test_%.c $(wildcard include/raum/*.h) tests/unit/unit.h

@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Raum's public hypercall ABI: shared by the hypervisor, the root
+ * partition's kernel module and tools, and guests. Fixed-width types only;
+ * includes nothing private. Builds in the hypervisor, in Linux kernel code
+ * (with <linux/types.h> providing the uintN_t names) and in user space.
+ *
+ * Calling convention (Hyper-V TLFS, "Hypercall Interface"):
+ *   RCX = hypercall input value (below), RDX = input GPA (or first fast
+ *   input), R8 = output GPA (or second fast input); VMMCALL (AMD) or VMCALL
+ *   (Intel) from CPL 0; RAX = hypercall result value: HV_STATUS in bits
+ *   15:0, reps completed in 43:32. A hypercall from CPL > 0 raises #UD.
+ *   Input and output GPAs are 8-byte aligned and their parameter blocks do
+ *   not cross a page boundary (else HV_STATUS_INVALID_ALIGNMENT).
+ *
+ * Codes 0x0001-0x00ff follow the TLFS where it defines the operation.
+ * Calls the TLFS lacks use 0x4000-0x40ff, a range it does not use (the TLFS
+ * puts its own extended calls at 0x8001 and up). See docs/hypercall-abi.md.
+ */
+#ifndef HV_ABI_HVCALL_H
+#define HV_ABI_HVCALL_H
+
+#ifdef __KERNEL__
+#include <linux/types.h>
+#else
+#include <stdint.h>
+#endif
+
+/* ---- hypercall input value (TLFS) ------------------------------------- */
+#define HV_HYPERCALL_CODE_MASK 0x000000000000ffffULL     /* bits 15:0 */
+#define HV_HYPERCALL_FAST_BIT 0x0000000000010000ULL      /* bit 16 */
+#define HV_HYPERCALL_VARHEAD_SHIFT 17                    /* bits 26:17 */
+#define HV_HYPERCALL_VARHEAD_MASK 0x0000000007fe0000ULL
+#define HV_HYPERCALL_REP_COUNT_SHIFT 32                  /* bits 43:32 */
+#define HV_HYPERCALL_REP_COUNT_MASK 0x00000fff00000000ULL
+#define HV_HYPERCALL_REP_START_SHIFT 48                  /* bits 59:48 */
+#define HV_HYPERCALL_REP_START_MASK 0x0fff000000000000ULL
+/* RsvdZ: bits 31:27, 47:44, 63:60 */
+#define HV_HYPERCALL_RSVD_MASK 0xf000f000f8000000ULL
+
+/* ---- hypercall result value ------------------------------------------- */
+#define HV_HYPERCALL_RESULT_MASK 0xffffULL
+#define HV_HYPERCALL_REP_COMP_SHIFT 32
+
+/* ---- HV_STATUS (TLFS datatypes/hv_status.md) --------------------------- */
+#define HV_STATUS_SUCCESS 0x0000
+#define HV_STATUS_INVALID_HYPERCALL_CODE 0x0002
+#define HV_STATUS_INVALID_HYPERCALL_INPUT 0x0003
+#define HV_STATUS_INVALID_ALIGNMENT 0x0004
+#define HV_STATUS_INVALID_PARAMETER 0x0005
+#define HV_STATUS_ACCESS_DENIED 0x0006
+#define HV_STATUS_INVALID_PARTITION_STATE 0x0007
+#define HV_STATUS_OPERATION_DENIED 0x0008
+#define HV_STATUS_INSUFFICIENT_MEMORY 0x000b
+#define HV_STATUS_INVALID_PARTITION_ID 0x000d
+#define HV_STATUS_INVALID_VP_INDEX 0x000e
+
+/* ---- CPUID (the hypervisor leaves) ------------------------------------ */
+#define RAUM_CPUID_VENDOR_LEAF 0x40000000 /* EAX = max leaf, EBX ECX EDX = signature */
+#define RAUM_CPUID_SIGNATURE_EBX 0x6d756152 /* "Raum" */
+#define RAUM_CPUID_SIGNATURE_ECX 0x6d756152 /* "Raum" */
+#define RAUM_CPUID_SIGNATURE_EDX 0x6d756152 /* "Raum" */
+#define RAUM_CPUID_VERSION_LEAF 0x40000001 /* EAX = major << 16 | minor, EBX = patch */
+
+/* ---- Raum's calls (0x4000 range) -------------------------------------- */
+#define RAUM_CALL_GET_VERSION 0x4001    /* out: struct raum_version */
+#define RAUM_CALL_GET_EXIT_STATS 0x4002 /* in: struct raum_stats_in; out: struct raum_exit_stats */
+#define RAUM_CALL_LOG_WRITE 0x4003      /* in: struct raum_log_write */
+#define RAUM_CALL_LOG_READ 0x4004       /* in: struct raum_log_read_in; out: struct raum_log_read_out */
+#define RAUM_CALL_NULL 0x4005           /* fast, no effect: for measuring the round trip */
+
+struct raum_version {
+	uint32_t major, minor, patch;
+	uint32_t vendor;    /* 1 = Intel VT-x, 2 = AMD-V */
+	uint64_t features;  /* RAUM_FEAT_* */
+	char build[32];     /* NUL-terminated build date */
+};
+
+/* Exit reasons counted per VP, the same for both vendors. */
+enum raum_exit_reason {
+	RAUM_EXIT_CPUID = 0,
+	RAUM_EXIT_MSR_READ,
+	RAUM_EXIT_MSR_WRITE,
+	RAUM_EXIT_HYPERCALL,
+	RAUM_EXIT_SVM_INSN,     /* VMRUN, VMLOAD, VMSAVE, STGI, CLGI, SKINIT, INVLPGA */
+	RAUM_EXIT_VMX_INSN,     /* VMXON, VMCLEAR, ... */
+	RAUM_EXIT_NPF,          /* nested / EPT page fault */
+	RAUM_EXIT_HV_MEMORY,    /* of those, accesses to hypervisor memory refused */
+	RAUM_EXIT_IO,
+	RAUM_EXIT_NMI,
+	RAUM_EXIT_INTR,
+	RAUM_EXIT_HLT,
+	RAUM_EXIT_CR_ACCESS,
+	RAUM_EXIT_XSETBV,
+	RAUM_EXIT_INIT_SIPI,
+	RAUM_EXIT_SHUTDOWN,
+	RAUM_EXIT_OTHER,
+	RAUM_EXIT_REASONS       /* count */
+};
+
+struct raum_stats_in {
+	uint32_t vp_index;
+	uint32_t reserved;
+};
+
+struct raum_exit_stats {
+	uint32_t vp_index;
+	uint32_t nr_reasons;    /* RAUM_EXIT_REASONS */
+	uint64_t total;
+	uint64_t count[RAUM_EXIT_REASONS];
+};
+
+#define RAUM_LOG_TEXT_MAX 240
+struct raum_log_write {
+	uint32_t level;         /* 0 error .. 3 debug */
+	uint32_t len;           /* bytes of text, at most RAUM_LOG_TEXT_MAX */
+	char text[RAUM_LOG_TEXT_MAX];
+};
+
+struct raum_log_read_in {
+	uint64_t seq;           /* where to read from: 0 for the oldest byte held */
+	uint32_t max;           /* at most RAUM_LOG_READ_MAX */
+	uint32_t reserved;
+};
+
+#define RAUM_LOG_READ_MAX 4000
+struct raum_log_read_out {
+	uint64_t next_seq;      /* pass back as seq for the next read */
+	uint64_t lost;          /* bytes overwritten before they were read */
+	uint32_t len;           /* bytes in data */
+	uint32_t reserved;
+	char data[RAUM_LOG_READ_MAX];
+};
+
+/* Compile-time layout checks: the ABI must not drift. */
+#define HV_ABI_ASSERT(c, m) _Static_assert(c, m)
+HV_ABI_ASSERT(sizeof(struct raum_version) == 56, "raum_version");
+HV_ABI_ASSERT(sizeof(struct raum_exit_stats) == 16 + 8 * RAUM_EXIT_REASONS, "raum_exit_stats");
+HV_ABI_ASSERT(sizeof(struct raum_log_write) == 248, "raum_log_write");
+HV_ABI_ASSERT(sizeof(struct raum_log_read_in) == 16, "raum_log_read_in");
+HV_ABI_ASSERT(sizeof(struct raum_log_read_out) == 4024, "raum_log_read_out");
+
+#endif

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Partitions and virtual processors: the vendor-neutral part. The vendor VP
+ * (struct svm_vp, struct vmx_vp) embeds struct vp and recovers itself with
+ * container_of. Vendor code decodes an exit into a call of one of the
+ * common handlers below (kernel/exit.c, kernel/hypercall.c), which work on
+ * struct vp alone and ask the vendor ops for what only it can do.
+ */
+#ifndef RAUM_VP_H
+#define RAUM_VP_H
+
+#include <hv/abi/hvcall.h>
+#include <raum/decode.h>
+#include <raum/pt.h>
+
+struct partition {
+	u32 id;          /* 0: the root partition */
+	bool is_root;
+	struct pt_ctx slat;   /* NPT (AMD) today; EPT joins with the VT-x work */
+	u64 gpa_limit;   /* guest-physical addresses at or above this are unbacked */
+	u64 hv_base, hv_size; /* Raum's memory: never mapped into a partition */
+	u64 slat_generation; /* bumped when mappings are removed: VPs flush their TLB */
+};
+
+/* Guest control state a common handler may need, filled by the vendor code. */
+struct vp_ctrl {
+	u64 cr0, cr3, cr4, efer;
+	u8 cpl;
+	u8 mode; /* code size of CS: 16, 32 or 64 */
+};
+
+struct vp {
+	struct partition *part;
+	u32 index;
+	u32 cpu;         /* the physical CPU it runs on */
+	u64 gpr[GPR_COUNT]; /* RAX and RSP are copies the vendor code syncs around handlers */
+	u64 rip;
+	u64 exits[RAUM_EXIT_REASONS];
+	u64 exits_total;
+	u64 hv_mem_reads, hv_mem_writes, hv_mem_fetches, hv_mem_other;
+};
+
+/* Outcome of a common handler. */
+enum exit_action {
+	EXIT_RESUME,      /* go back into the guest at vp->rip */
+	EXIT_ADVANCE,     /* skip the intercepted instruction, then resume */
+	EXIT_FATAL,       /* the VP cannot go on: dump and stop it */
+};
+
+/* kernel/exit.c */
+void exit_cpuid(struct vp *vp, u32 leaf, u32 subleaf, u32 out[4]);
+enum exit_action exit_slat_violation(struct vp *vp, u64 gpa, bool write, bool fetch, bool walk);
+bool partition_gpa_backed(const struct partition *p, u64 gpa, u64 len);
+void *partition_gpa_ptr(const struct partition *p, u64 gpa);
+/* Reads guest-virtual memory of vp (4-level paging or none); returns 0 or a negative error. */
+int vp_read_virt(struct vp *vp, const struct vp_ctrl *c, u64 va, void *buf, size_t n);
+void vp_dump(struct vp *vp, const char *why);
+static inline void vp_count(struct vp *vp, enum raum_exit_reason r)
+{
+	vp->exits[r]++;
+	vp->exits_total++;
+}
+
+/* kernel/hypercall.c: returns the hypercall result value for RAX. */
+u64 hypercall_dispatch(struct vp *vp, u64 control, u64 in_gpa, u64 out_gpa);
+
+/* kernel/partition.c */
+extern struct partition root_partition;
+extern struct vp *root_vps[];
+int root_partition_create(const struct raum_mem_range *map, size_t n, u64 hv_base, u64 hv_size,
+			  bool page1g, unsigned phys_bits, u64 slat_flags);
+
+#endif

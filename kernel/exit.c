@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Vendor-neutral exit handling: CPUID, refused SLAT accesses, guest memory
+ * access and the VP register dump. Policy (docs/architecture.md): a guest
+ * that breaks the rules gets the fault real hardware would give it; only
+ * what Raum cannot make sense of stops the VP.
+ */
+#include <raum/errno.h>
+#include <raum/hwcheck.h>
+#include <raum/log.h>
+#include <raum/vendor.h>
+#include <raum/version.h>
+#include <raum/vm.h>
+#include <raum/x86.h>
+
+#define RAUM_CPUID_MAX_LEAF 0x40000001
+
+/*
+ * CPUID as the root sees it: the hypervisor-present bit and Raum's leaves
+ * (not "Microsoft Hv": Linux must not take its Hyper-V paths yet), with
+ * VMX / SVM hidden since nested virtualization is not offered.
+ */
+void exit_cpuid(struct vp *vp __unused, u32 leaf, u32 subleaf, u32 out[4])
+{
+	if (leaf >= 0x40000000 && leaf <= 0x400000ff) {
+		out[0] = out[1] = out[2] = out[3] = 0;
+		if (leaf == RAUM_CPUID_VENDOR_LEAF) {
+			out[0] = RAUM_CPUID_MAX_LEAF;
+			out[1] = RAUM_CPUID_SIGNATURE_EBX;
+			out[2] = RAUM_CPUID_SIGNATURE_ECX;
+			out[3] = RAUM_CPUID_SIGNATURE_EDX;
+		} else if (leaf == RAUM_CPUID_VERSION_LEAF) {
+			out[0] = RAUM_VERSION_MAJOR << 16 | RAUM_VERSION_MINOR;
+			out[1] = RAUM_VERSION_PATCH;
+		}
+		return;
+	}
+	struct cpuid_regs r = cpuid(leaf, subleaf);
+	out[0] = r.eax;
+	out[1] = r.ebx;
+	out[2] = r.ecx;
+	out[3] = r.edx;
+	switch (leaf) {
+	case 1:
+		out[2] |= CPUID1_ECX_HYPERVISOR;
+		out[2] &= ~CPUID1_ECX_VMX;
+		break;
+	case 0x80000001:
+		out[2] &= ~CPUID_80000001_ECX_SVM;
+		break;
+	case 0x8000000a:
+		out[0] = out[1] = out[2] = out[3] = 0; /* the SVM leaf of a CPU without SVM */
+		break;
+	default:
+		break;
+	}
+}
+
+bool partition_gpa_backed(const struct partition *p, u64 gpa, u64 len)
+{
+	if (len == 0 || gpa + len < gpa || gpa + len > p->gpa_limit)
+		return false;
+	/* never inside Raum's own memory */
+	return gpa + len <= p->hv_base || gpa >= p->hv_base + p->hv_size;
+}
+
+/* The root's guest-physical addresses are host-physical (identity SLAT). */
+void *partition_gpa_ptr(const struct partition *p __unused, u64 gpa) { return phys_to_virt(gpa); }
+
+/* Walks the guest's 4-level page tables (SDM vol. 3A 4.5) for va; paging off means identity. */
+static int walk(struct vp *vp, const struct vp_ctrl *c, u64 va, u64 *gpa)
+{
+	if (!(c->cr0 & CR0_PG)) {
+		*gpa = va & 0xffffffffULL;
+		return 0;
+	}
+	if (!(c->efer & EFER_LMA))
+		return -RAUM_ENOTSUP; /* 32-bit paging: the root is in long mode from the firmware on */
+	u64 table = c->cr3 & PTE_ADDR_MASK;
+	for (int level = 4; level >= 1; level--) {
+		u64 eaddr = table + 8 * pt_index(va, level);
+		if (!partition_gpa_backed(vp->part, eaddr, 8))
+			return -RAUM_EINVAL;
+		u64 e = *(volatile u64 *)partition_gpa_ptr(vp->part, eaddr);
+		if (!(e & PTE_P))
+			return -RAUM_ENOENT;
+		if (level == 1 || ((e & PTE_PS) && level <= 3)) {
+			u64 size = 1ULL << (12 + 9 * (level - 1));
+			*gpa = (e & PTE_ADDR_MASK & ~(size - 1)) + (va & (size - 1));
+			return 0;
+		}
+		table = e & PTE_ADDR_MASK;
+	}
+	return -RAUM_ENOENT;
+}
+
+int vp_read_virt(struct vp *vp, const struct vp_ctrl *c, u64 va, void *buf, size_t n)
+{
+	u8 *out = buf;
+
+	while (n) {
+		u64 gpa;
+		size_t chunk = MIN(n, PAGE_SIZE - (va & (PAGE_SIZE - 1)));
+		int rc = walk(vp, c, va, &gpa);
+		if (rc)
+			return rc;
+		if (!partition_gpa_backed(vp->part, gpa, chunk))
+			return -RAUM_EINVAL;
+		const u8 *src = partition_gpa_ptr(vp->part, gpa);
+		for (size_t i = 0; i < chunk; i++)
+			out[i] = src[i];
+		out += chunk;
+		va += chunk;
+		n -= chunk;
+	}
+	return 0;
+}
+
+/*
+ * A guest touched a guest-physical address its SLAT does not map (Raum's
+ * memory, or beyond what the machine decodes). The outcome is that of an
+ * unbacked address on real hardware, and the event is counted:
+ *   - a read returns all-ones (the instruction is emulated);
+ *   - a write is dropped (the instruction is skipped);
+ *   - an instruction fetch raises #UD (all-ones bytes are no instruction);
+ *   - a guest page-table walk through such memory, or an access Raum cannot
+ *     decode, raises #GP(0).
+ * Raum never maps the page and never stops.
+ */
+enum exit_action exit_slat_violation(struct vp *vp, u64 gpa, bool write, bool fetch, bool walk_fault)
+{
+	struct vp_ctrl c;
+	struct x86_insn in;
+	u8 bytes[15];
+	bool hv = gpa >= vp->part->hv_base && gpa < vp->part->hv_base + vp->part->hv_size;
+
+	if (hv)
+		vp_count(vp, RAUM_EXIT_HV_MEMORY);
+	if (fetch) {
+		vp->hv_mem_fetches++;
+		pr_debug("vp%u: instruction fetch from unmapped GPA %#llx refused (#UD)", vp->index,
+			 (unsigned long long)gpa);
+		vp_inject_exception(vp, 6, false, 0);
+		return EXIT_RESUME;
+	}
+	if (walk_fault) {
+		vp->hv_mem_other++;
+		vp_inject_exception(vp, 13, true, 0);
+		return EXIT_RESUME;
+	}
+	vp_get_ctrl(vp, &c);
+	/* Fetch up to 15 bytes; near the end of a mapped page fewer may be readable. */
+	size_t n = sizeof(bytes);
+	int rc;
+	while ((rc = vp_read_virt(vp, &c, vp->rip, bytes, n)) != 0 && n > 1)
+		n--;
+	if (rc == 0)
+		rc = x86_decode(bytes, n, c.mode, &in);
+	if (rc) {
+		vp->hv_mem_other++;
+		pr_warn("vp%u: %s of unmapped GPA %#llx by an instruction Raum cannot decode at rip %#llx: #GP",
+			vp->index, write ? "write" : "read", (unsigned long long)gpa,
+			(unsigned long long)vp->rip);
+		vp_inject_exception(vp, 13, true, 0);
+		return EXIT_RESUME;
+	}
+	if (in.op == X86_OP_STORE || in.op == X86_OP_STORE_IMM) {
+		vp->hv_mem_writes++;
+	} else {
+		vp->hv_mem_reads++;
+		x86_write_reg(vp->gpr, &in, ~0ULL);
+	}
+	vp->rip += in.len;
+	return EXIT_RESUME;
+}
+
+void vp_dump(struct vp *vp, const char *why)
+{
+	struct vp_ctrl c;
+	static const char *const names[GPR_COUNT] = { "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
+						     "r8",  "r9",  "r10", "r11", "r12", "r13", "r14", "r15" };
+	vp_get_ctrl(vp, &c);
+	log_emergency("\nRaum: partition %u VP %u: %s\n", vp->part->id, vp->index, why);
+	log_emergency("  rip %016llx cpl %u mode %u-bit\n", (unsigned long long)vp->rip, c.cpl, c.mode);
+	for (int i = 0; i < GPR_COUNT; i += 4)
+		log_emergency("  %-3s %016llx %-3s %016llx %-3s %016llx %-3s %016llx\n", names[i],
+			      (unsigned long long)vp->gpr[i], names[i + 1], (unsigned long long)vp->gpr[i + 1],
+			      names[i + 2], (unsigned long long)vp->gpr[i + 2], names[i + 3],
+			      (unsigned long long)vp->gpr[i + 3]);
+	log_emergency("  cr0 %08llx cr3 %016llx cr4 %08llx efer %08llx\n", (unsigned long long)c.cr0,
+		      (unsigned long long)c.cr3, (unsigned long long)c.cr4, (unsigned long long)c.efer);
+	log_emergency("  exits: %llu in all\n", (unsigned long long)vp->exits_total);
+}

@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: MIT
+/* Hypercall argument validation: see include/raum/hvcall.h. */
+#include <raum/hvcall.h>
+
+/* The block [gpa, gpa + size): aligned, in one page, inside the space. */
+static u16 check_block(u64 gpa, u64 size, const struct gpa_space *s)
+{
+	if (gpa & 7)
+		return HV_STATUS_INVALID_ALIGNMENT;
+	if ((gpa & PAGE_MASK) != ((gpa + size - 1) & PAGE_MASK))
+		return HV_STATUS_INVALID_ALIGNMENT; /* crosses a page (or wraps) */
+	if (gpa >= s->limit || size > s->limit - gpa)
+		return HV_STATUS_INVALID_ALIGNMENT; /* TLFS: "not within the bounds of the GPA space" */
+	if (gpa < s->hole_base + s->hole_size && gpa + size > s->hole_base)
+		return HV_STATUS_ACCESS_DENIED;
+	return HV_STATUS_SUCCESS;
+}
+
+u16 hvcall_validate(const struct hvcall_desc *d, u64 control, u64 in_gpa, u64 out_gpa,
+		    const struct gpa_space *s)
+{
+	u16 st;
+
+	if (!d)
+		return HV_STATUS_INVALID_HYPERCALL_CODE;
+	if (control & (HV_HYPERCALL_RSVD_MASK | HV_HYPERCALL_VARHEAD_MASK |
+		       HV_HYPERCALL_REP_COUNT_MASK | HV_HYPERCALL_REP_START_MASK))
+		return HV_STATUS_INVALID_HYPERCALL_INPUT;
+	if (!!(control & HV_HYPERCALL_FAST_BIT) != d->fast)
+		return HV_STATUS_INVALID_HYPERCALL_INPUT;
+	if (d->fast)
+		return HV_STATUS_SUCCESS; /* no memory blocks */
+	if (d->in_size && (st = check_block(in_gpa, d->in_size, s)) != HV_STATUS_SUCCESS)
+		return st;
+	if (d->out_size && (st = check_block(out_gpa, d->out_size, s)) != HV_STATUS_SUCCESS)
+		return st;
+	if (d->in_size && d->out_size && in_gpa < out_gpa + d->out_size && out_gpa < in_gpa + d->in_size)
+		return HV_STATUS_INVALID_ALIGNMENT; /* the TLFS forbids overlapping lists */
+	return HV_STATUS_SUCCESS;
+}

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The SVM run loop (AMD APM vol. 2 15.5, 15.6). VMRUN saves and restores
+ * only part of the host (RAX, RSP, RIP, RFLAGS, CR*, EFER, GDTR, IDTR, the
+ * segment registers ES CS SS DS): the other GPRs are the guest's on both
+ * sides, so they are loaded before and stored after; FS, GS, TR, LDTR and
+ * the syscall MSRs move with VMLOAD / VMSAVE (guest's VMCB before and after
+ * VMRUN, the host's area after the exit). The VP pointer rides on the stack.
+ */
+#include "asm-offsets.h"
+
+#define GPR(n) (SVP_GPR + 8 * (n))
+
+.text
+.globl svm_run
+svm_run:
+	pushq %rdi                      /* [rsp] = struct svm_vp *; rsp is 16-byte aligned */
+1:	movq (%rsp), %rax
+	movq GPR(1)(%rax), %rcx
+	movq GPR(2)(%rax), %rdx
+	movq GPR(3)(%rax), %rbx
+	movq GPR(5)(%rax), %rbp
+	movq GPR(6)(%rax), %rsi
+	movq GPR(7)(%rax), %rdi
+	movq GPR(8)(%rax), %r8
+	movq GPR(9)(%rax), %r9
+	movq GPR(10)(%rax), %r10
+	movq GPR(11)(%rax), %r11
+	movq GPR(12)(%rax), %r12
+	movq GPR(13)(%rax), %r13
+	movq GPR(14)(%rax), %r14
+	movq GPR(15)(%rax), %r15
+	movq SVP_VMCB_PA(%rax), %rax
+	vmload %rax
+	vmrun %rax
+	vmsave %rax
+	/* guest GPRs are live; RAX and RSP are the host's again */
+	pushq %rdi
+	movq 8(%rsp), %rdi
+	movq %rcx, GPR(1)(%rdi)
+	movq %rdx, GPR(2)(%rdi)
+	movq %rbx, GPR(3)(%rdi)
+	movq %rbp, GPR(5)(%rdi)
+	movq %rsi, GPR(6)(%rdi)
+	popq GPR(7)(%rdi)
+	movq %r8, GPR(8)(%rdi)
+	movq %r9, GPR(9)(%rdi)
+	movq %r10, GPR(10)(%rdi)
+	movq %r11, GPR(11)(%rdi)
+	movq %r12, GPR(12)(%rdi)
+	movq %r13, GPR(13)(%rdi)
+	movq %r14, GPR(14)(%rdi)
+	movq %r15, GPR(15)(%rdi)
+	movq SVP_HOST_VMCB_PA(%rdi), %rax
+	vmload %rax
+	call svm_handle_exit
+	jmp 1b
