@@ -2,7 +2,8 @@
 # Raum: one Makefile, per-directory object lists in */objects.mk, output in build/.
 #
 #   make            loader, hypervisor image, build/esp
-#   make run        boot build/esp under QEMU (TCG, q35, OVMF, -cpu EPYC)
+#   make run        firmware -> Raum -> Debian Linux root with a shell (QEMU TCG, -cpu EPYC)
+#   make run-firmware  boot build/esp alone: the loader, Raum, then the firmware's next option
 #   make run-bochs  boot it under Bochs (corei7_skylake_x, OVMF)
 #   make debug      QEMU with its gdb stub; gdb with the hypervisor's symbols
 #   make test       unit tests, then boot tests; ends with "N passed, N failed"
@@ -57,12 +58,15 @@ EFI_SECTIONS := -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel -j .r
 	-j .rela.* -j .reloc
 LOADER_OBJS := $(patsubst %,$(BUILD)/efi/%.o,$(loader-y))
 TESTAPP_OBJS := $(BUILD)/efi/tests/efi/marker.c.o
+# Further test applications: tests/efi/NAME.c -> build/tests/NAME.efi
+TEST_APPS := bench
+TEST_APP_EFIS := $(patsubst %,$(BUILD)/tests/%.efi,$(TEST_APPS))
 
 ESP := $(BUILD)/esp
 
-.PHONY: all clean run run-bochs debug test test-unit test-boot bench setup
+.PHONY: all clean run run-firmware run-bochs debug test test-unit test-boot bench setup
 all: $(ESP)/EFI/BOOT/BOOTX64.EFI $(ESP)/EFI/raum/raum.bin $(ESP)/EFI/raum/raum.cfg \
-	$(BUILD)/tests/marker.efi
+	$(BUILD)/tests/marker.efi $(TEST_APP_EFIS)
 	@printf 'raum.bin: %s bytes (image in memory, bss included: %s KiB); BOOTX64.EFI: %s bytes\n' \
 		$$(stat -c %s $(ESP)/EFI/raum/raum.bin) \
 		$$(( $$($(PYTHON) -c 'import struct,sys;print(struct.unpack_from("<Q",open(sys.argv[1],"rb").read(),32)[0])' $(ESP)/EFI/raum/raum.bin) / 1024 )) \
@@ -126,13 +130,24 @@ $(ESP)/EFI/BOOT/BOOTX64.EFI: $(BUILD)/efi/loader.so
 $(BUILD)/tests/marker.efi: $(BUILD)/efi/marker.so
 	@mkdir -p $(dir $@)
 	$(Q)$(OBJCOPY) $(EFI_SECTIONS) --target efi-app-x86_64 $< $@
+$(BUILD)/efi/app-%.so: $(BUILD)/efi/tests/efi/%.c.o
+	$(Q)$(LD) $(EFI_LDFLAGS) -o $@ $^ $(EFI_LIBS)
+$(BUILD)/tests/%.efi: $(BUILD)/efi/app-%.so
+	@mkdir -p $(dir $@)
+	$(Q)$(OBJCOPY) $(EFI_SECTIONS) --target efi-app-x86_64 $< $@
 $(ESP)/EFI/raum/raum.cfg: boot/raum.cfg
 	@mkdir -p $(dir $@)
 	$(Q)cp $< $@
 
+# ---- the root partition: Debian's kernel, busybox, raum.ko, raumctl --------------
+include tools/root.mk
+
 # ---- running ------------------------------------------------------------------
 QEMU_CPU ?= EPYC
-run: all
+# make run: firmware -> Raum -> stock Debian Linux as the root, a shell on this terminal
+run: all esp-linux
+	bash tests/boot/qemu.sh --interactive --cpu $(QEMU_CPU) --esp $(ESP_LINUX) --mem 1G
+run-firmware: all
 	bash tests/boot/qemu.sh --interactive --cpu $(QEMU_CPU) --esp $(ESP)
 run-bochs: all
 	bash tests/boot/bochs.sh --interactive --cpu corei7_skylake_x --esp $(ESP)
@@ -142,12 +157,12 @@ debug: all
 
 # ---- tests --------------------------------------------------------------------
 include tests/unit/objects.mk
-test: all $(UNIT_BINS)
+test: all esp-linux-test $(UNIT_BINS)
 	bash tests/run.sh $(UNIT_BINS)
 test-unit: $(UNIT_BINS)
 	bash tests/run.sh --unit-only $(UNIT_BINS)
-bench: all
-	@echo "bench: the exit-path benchmarks arrive with the AMD-V and VT-x late launch"
+bench: all esp-linux-test
+	bash tools/bench.sh
 
 clean:
 	rm -rf $(BUILD)

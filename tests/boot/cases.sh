@@ -128,6 +128,25 @@ case_qemu_no_image() {
   verdict
 }
 
+case_qemu_linux_root() {
+  # stock Debian Linux as the root partition (build/esp-linux-test, tools/linux/init-test.sh)
+  CASE=qemu-linux-root CASE_DIR=$BT/qemu-linux-root MISSING=()
+  rm -rf "$CASE_DIR"; mkdir -p "$CASE_DIR"; cp -r build/esp-linux-test "$CASE_DIR/esp"
+  boot qemu EPYC 'reboot: Power down|Kernel panic|RAUM PANIC'
+  expect '^\[cpu0\] I svm: late launch on cpu0' 'Raum is running: this firmware' \
+    'Starting the root OS: \\EFI\\linux\\vmlinuz.efi initrd=' '^\[ *[0-9.]+\] Linux version 6\.' \
+    'RAUM-ROOT: /init reached' 'raum: Raum [0-9.]+ detected \(AMD-V, VMMCALL\): /dev/raum ready' \
+    'RAUM-ROOT: module loaded' '^Raum [0-9]+\.[0-9]+\.[0-9]+ \(vendor AMD-V, built ' \
+    'RAUM-ROOT: raumctl version exit 0' '^VP 0 exits:' '^  cpuid +[1-9][0-9]*$' '^  hypercall +[1-9][0-9]*$' \
+    'RAUM-ROOT: raumctl stats exit 0' '^\[cpu0\] I svm: late launch on cpu0' \
+    'RAUM-ROOT: raumctl log exit 0' 'RAUM-ROOT: powering off' 'reboot: Power down'
+  # the late-launch line appears twice: on serial at boot and again from raumctl log
+  [ "$(grep -c 'svm: late launch on cpu0' "$LOG")" -ge 2 ] || MISSING+=("raumctl log did not print the hypervisor's ring")
+  grep -q 'qemu exit status' "$CASE_DIR/serial.raw.qemu" || MISSING+=("QEMU did not power off by itself")
+  forbid "${NO_CRASH[@]}" 'Kernel panic' 'RAUM-ROOT: module refused' 'Call Trace'
+  verdict
+}
+
 case_qemu_twice() {
   # the loader started again under a running Raum: refused by Raum's own CPUID leaf
   mk_esp qemu-twice 'root = \EFI\raum\test\again.efi'
@@ -199,7 +218,7 @@ case_bochs_generic() {
   verdict
 }
 
-QEMU_CASES=(qemu_epyc qemu_twice qemu_no_svm qemu_no_nx qemu_intel qemu_bad_config qemu_no_image qemu_bad_root
+QEMU_CASES=(qemu_epyc qemu_linux_root qemu_twice qemu_no_svm qemu_no_nx qemu_intel qemu_bad_config qemu_no_image qemu_bad_root
             qemu_panic_page qemu_panic_ud qemu_panic_gp qemu_panic_stack)
 BOCHS_CASES=(bochs_skylake bochs_generic)
 

@@ -3,13 +3,14 @@
 # Boots an ESP directory under QEMU (TCG, q35, OVMF).
 #
 #   qemu.sh --esp DIR [--cpu MODEL] [--interactive] [--gdb]
-#           [--log FILE --timeout SECONDS --until REGEX]
+#           [--log FILE --timeout SECONDS --until REGEX] [--mem SIZE] [--qemu-arg ARG]...
 #
 # Interactive: console on this terminal (Ctrl-A X quits). Otherwise the
 # serial output goes to FILE and the run ends when REGEX appears in it, when
 # QEMU exits (isa-debug-exit), or after SECONDS (exit status 124: a hang).
 set -euo pipefail
 cpu=EPYC esp= interactive=0 gdb=0 log= timeout=60 until= mem=512M
+extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --cpu) cpu=$2; shift 2 ;;
@@ -20,6 +21,7 @@ while [ $# -gt 0 ]; do
     --timeout) timeout=$2; shift 2 ;;
     --until) until=$2; shift 2 ;;
     --mem) mem=$2; shift 2 ;;
+    --qemu-arg) extra+=("$2"); shift 2 ;;
     *) echo "qemu.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -34,6 +36,7 @@ args=(-machine q35 -accel tcg -cpu "$cpu" -m "$mem" -nic none -display none -no-
       -drive if=pflash,format=raw,file="$vars"
       -drive format=raw,file=fat:rw:"$esp")
 [ "$gdb" = 1 ] && args+=(-s -S)
+args+=("${extra[@]}")
 if [ "$interactive" = 1 ]; then
   exec qemu-system-x86_64 "${args[@]}" -serial mon:stdio
 fi

@@ -1,0 +1,24 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# /init of the test initramfs: loads raum.ko, runs raumctl, powers off.
+# The boot tests look for the RAUM-ROOT: lines.
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+exec </dev/console >/dev/console 2>&1
+echo "RAUM-ROOT: /init reached"
+echo "RAUM-ROOT: kernel $(uname -r), cmdline: $(cat /proc/cmdline)"
+if insmod /lib/raum.ko; then
+  echo "RAUM-ROOT: module loaded"
+  echo "RAUM-ROOT: raumctl version"
+  raumctl version; echo "RAUM-ROOT: raumctl version exit $?"
+  echo "RAUM-ROOT: raumctl stats"
+  raumctl stats; echo "RAUM-ROOT: raumctl stats exit $?"
+  echo "RAUM-ROOT: raumctl log"
+  raumctl log; echo "RAUM-ROOT: raumctl log exit $?"
+else
+  echo "RAUM-ROOT: module refused"
+fi
+echo "RAUM-ROOT: powering off"
+sync
+poweroff -f

@@ -1,0 +1,98 @@
+# SPDX-License-Identifier: MIT
+# The root partition: stock Debian Linux (signed EFI-stub vmlinuz), a busybox
+# initramfs, raum.ko and raumctl. Included by the top Makefile (BUILD, CC, Q,
+# PYTHON come from there). See tools/linux/ and docs in the scripts.
+#
+#   make root          kernel + headers (downloaded once), raum.ko, raumctl, both initramfs
+#   make esp-linux     $(BUILD)/esp-linux: build/esp + Linux (shell initramfs) as the root OS
+#   make run-linux     boot it under QEMU, console on this terminal (Ctrl-A X quits)
+#   make test-root     boot $(BUILD)/esp-linux-test (test initramfs), check the RAUM-ROOT: lines
+
+BUILD ?= build
+ROOT := $(BUILD)/root
+ROOT_KERNEL := $(ROOT)/kernel
+ESP_LINUX := $(BUILD)/esp-linux
+ESP_LINUX_TEST := $(BUILD)/esp-linux-test
+ROOT_QEMU_CPU ?= EPYC
+# Kernel command line: serial console, no mitigations (faster under TCG),
+# and on a panic reboot at once (QEMU runs with -no-reboot: it exits).
+ROOT_CMDLINE ?= console=ttyS0,115200 panic=-1 mitigations=off
+ROOT_ABI_HDRS := $(wildcard include/hv/abi/*.h)
+# The kernel's own build must not see our make's command line (CC=clang, V=...):
+# it builds with the compiler the kernel was built with (gcc-12).
+ROOT_KMAKE := env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES make
+
+.PHONY: root esp-linux esp-linux-test run-linux test-root $(ESP_LINUX)/ $(ESP_LINUX_TEST)/
+
+root: $(ROOT)/stamp $(ROOT)/raum.ko $(ROOT)/raumctl $(ROOT)/initrd-test.img $(ROOT)/initrd-shell.img
+
+# Kernel and headers: downloaded with apt-get download, extracted, nothing installed.
+$(ROOT)/stamp: tools/linux/fetch-kernel.sh
+	@mkdir -p $(ROOT)
+	@echo "  FETCH   Debian 12 kernel -> $(ROOT_KERNEL)"
+	$(Q)bash tools/linux/fetch-kernel.sh $(ROOT_KERNEL)
+	$(Q)cp $(ROOT_KERNEL)/abi $@
+
+# raum.ko, built from a copy under $(BUILD) so the source folder stays clean.
+$(ROOT)/raum.ko: $(ROOT)/stamp tools/module/raum.c tools/module/Kbuild $(ROOT_ABI_HDRS)
+	@mkdir -p $(ROOT)/module
+	@echo "  KMOD    $@ ($$(cat $(ROOT)/stamp))"
+	$(Q)cp tools/module/raum.c tools/module/Kbuild $(ROOT)/module/
+	$(Q)$(ROOT_KMAKE) -s -C $(ROOT_KERNEL)/headers M=$(abspath $(ROOT)/module) \
+		RAUM_INCLUDE=$(abspath include) modules 2>&1 | { grep -v 'Skipping BTF generation' || true; }
+	$(Q)test -f $(ROOT)/module/raum.ko
+	$(Q)strip --strip-debug -o $@ $(ROOT)/module/raum.ko
+
+$(ROOT)/raumctl: tools/raumctl/raumctl.c $(ROOT_ABI_HDRS)
+	@mkdir -p $(ROOT)
+	@echo "  CC      $@ (static)"
+	$(Q)$(CC) -static -O2 -Wall -Wextra -Werror -Iinclude -o $@ $<
+
+ROOT_INITRD_DEPS := tools/linux/mkinitramfs.sh $(ROOT)/raum.ko $(ROOT)/raumctl
+$(ROOT)/initrd-test.img: $(ROOT_INITRD_DEPS) tools/linux/init-test.sh
+	@echo "  INITRD  $@"
+	$(Q)bash tools/linux/mkinitramfs.sh $@ $(ROOT)/raum.ko $(ROOT)/raumctl tools/linux/init-test.sh >/dev/null
+$(ROOT)/initrd-shell.img: $(ROOT_INITRD_DEPS) tools/linux/init-shell.sh
+	@echo "  INITRD  $@"
+	$(Q)bash tools/linux/mkinitramfs.sh $@ $(ROOT)/raum.ko $(ROOT)/raumctl tools/linux/init-shell.sh >/dev/null
+
+# An ESP: build/esp's loader and hypervisor, Linux as the root OS.
+#   $(1): ESP folder, $(2): initramfs
+define root_esp
+$(1)/EFI/BOOT/BOOTX64.EFI: $(BUILD)/esp/EFI/BOOT/BOOTX64.EFI
+	@mkdir -p $$(dir $$@)
+	$(Q)cp $$< $$@
+$(1)/EFI/raum/raum.bin: $(BUILD)/esp/EFI/raum/raum.bin
+	@mkdir -p $$(dir $$@)
+	$(Q)cp $$< $$@
+$(1)/EFI/linux/vmlinuz.efi: $(ROOT)/stamp
+	@mkdir -p $$(dir $$@)
+	$(Q)cp $(ROOT_KERNEL)/vmlinuz $$@
+$(1)/EFI/linux/initrd.img: $(2)
+	@mkdir -p $$(dir $$@)
+	$(Q)cp $$< $$@
+$(1)/EFI/raum/raum.cfg: boot/raum.cfg tools/root.mk
+	@mkdir -p $$(dir $$@)
+	$(Q){ grep -v '^# *root' $$<; \
+	  printf '%s\n' 'root = \EFI\linux\vmlinuz.efi' \
+	    'root_options = initrd=\EFI\linux\initrd.img $(ROOT_CMDLINE)'; } > $$@
+$(1)/: $(1)/EFI/BOOT/BOOTX64.EFI $(1)/EFI/raum/raum.bin $(1)/EFI/raum/raum.cfg \
+	$(1)/EFI/linux/vmlinuz.efi $(1)/EFI/linux/initrd.img
+endef
+$(eval $(call root_esp,$(ESP_LINUX),$(ROOT)/initrd-shell.img))
+$(eval $(call root_esp,$(ESP_LINUX_TEST),$(ROOT)/initrd-test.img))
+
+esp-linux: $(ESP_LINUX)/
+esp-linux-test: $(ESP_LINUX_TEST)/
+
+run-linux: esp-linux
+	bash tests/boot/qemu.sh --interactive --cpu $(ROOT_QEMU_CPU) --esp $(ESP_LINUX)
+
+# Boots the test initramfs; passes when /init ran and either the module loaded and
+# raumctl answered, or (Raum not virtualizing) the module refused naming the reason.
+test-root: esp-linux-test
+	@echo "  BOOT    $(ESP_LINUX_TEST) (QEMU TCG, -cpu $(ROOT_QEMU_CPU))"
+	$(Q)bash tests/boot/qemu.sh --esp $(ESP_LINUX_TEST) --cpu $(ROOT_QEMU_CPU) \
+		--log $(ROOT)/test-root.log --timeout 120 --until 'Kernel panic - not syncing' \
+		|| { echo "test-root: FAIL: no power-off in 120 s, see $(ROOT)/test-root.log"; exit 1; }
+	$(Q)bash tools/linux/check-root-log.sh $(ROOT)/test-root.log
