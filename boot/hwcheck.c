@@ -128,6 +128,8 @@ void hw_check(const struct hw_probe *p, struct hw_result *r)
 	*r = (struct hw_result){ 0 };
 
 	r->hv_present = p->c1_ecx & CPUID1_ECX_HYPERVISOR;
+	r->nx = p->e1_edx & CPUID_80000001_EDX_NX;
+	r->page1g = p->e1_edx & CPUID_80000001_EDX_PAGE1GB;
 	if (r->hv_present && str_is(p->hv_sig, RAUM_CPUID_SIGNATURE)) {
 		fail(r, HW_FAIL_RAUM_RUNNING,
 		     "Raum is already running on this machine: it cannot be started twice.");
@@ -155,8 +157,6 @@ void hw_check(const struct hw_probe *p, struct hw_result *r)
 	 * bit means the CPU lacks it or, on Intel, the firmware set
 	 * IA32_MISC_ENABLE.XD_DISABLE (bit 34), which hides the bit.
 	 */
-	r->nx = p->e1_edx & CPUID_80000001_EDX_NX;
-	r->page1g = p->e1_edx & CPUID_80000001_EDX_PAGE1GB;
 	if (!r->nx) {
 		if (r->vendor == RAUM_VENDOR_INTEL && p->misc_enable_valid &&
 		    (p->misc_enable & MISC_ENABLE_XD_DISABLE))

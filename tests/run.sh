@@ -7,6 +7,7 @@
 #   tests/run.sh [--unit-only | --boot-only] [UNIT_BINARY ...]
 #   RAUM_TEST_FILTER=regex   run only the boot cases whose name matches
 #   RAUM_SKIP_BOCHS=1        skip the Bochs cases (counted as skipped)
+#   RAUM_SKIP_CLANG=1        skip the clang build check
 set -uo pipefail
 cd "$(dirname "$0")/.."
 mode=all
@@ -49,6 +50,17 @@ run_unit() {
 if [ "$mode" != boot ]; then
   echo "== unit tests"
   for b in "${bins[@]}"; do run_unit "$b"; done
+fi
+if [ "$mode" = all ]; then
+  echo "== build checks"
+  # the hypervisor and loader must build warning-free with clang too
+  if [ "${RAUM_SKIP_CLANG:-0}" = 1 ]; then
+    skip build/clang "RAUM_SKIP_CLANG=1"
+  elif out=$(make -s BUILD=build/clang CC=clang all 2>&1); then
+    pass build/clang
+  else
+    fail build/clang "make CC=clang failed: $(printf '%s\n' "$out" | grep -m3 -E 'error|undefined')"
+  fi
 fi
 if [ "$mode" != unit ]; then
   echo "== boot tests"
