@@ -136,16 +136,16 @@ enum exit_action exit_slat_violation(struct vp *vp, u64 gpa, bool write, bool fe
 
 	if (hv)
 		vp_count(vp, RAUM_EXIT_HV_MEMORY);
+	if (walk_fault) {
+		vp->hv_mem_other++;
+		vp_inject_exception(vp, 13, true, 0);
+		return EXIT_RESUME;
+	}
 	if (fetch) {
 		vp->hv_mem_fetches++;
 		pr_debug("vp%u: instruction fetch from unmapped GPA %#llx refused (#UD)", vp->index,
 			 (unsigned long long)gpa);
 		vp_inject_exception(vp, 6, false, 0);
-		return EXIT_RESUME;
-	}
-	if (walk_fault) {
-		vp->hv_mem_other++;
-		vp_inject_exception(vp, 13, true, 0);
 		return EXIT_RESUME;
 	}
 	vp_get_ctrl(vp, &c);

@@ -11,9 +11,13 @@ static u16 check_block(u64 gpa, u64 size, const struct gpa_space *s)
 		return HV_STATUS_INVALID_ALIGNMENT; /* crosses a page (or wraps) */
 	if (gpa >= s->limit || size > s->limit - gpa)
 		return HV_STATUS_INVALID_ALIGNMENT; /* TLFS: "not within the bounds of the GPA space" */
-	if (gpa < s->hole_base + s->hole_size && gpa + size > s->hole_base)
-		return HV_STATUS_ACCESS_DENIED;
 	return HV_STATUS_SUCCESS;
+}
+
+/* Whether the block touches Raum's memory. */
+static bool in_hole(u64 gpa, u64 size, const struct gpa_space *s)
+{
+	return gpa < s->hole_base + s->hole_size && gpa + size > s->hole_base;
 }
 
 u16 hvcall_validate(const struct hvcall_desc *d, u64 control, u64 in_gpa, u64 out_gpa,
@@ -30,11 +34,14 @@ u16 hvcall_validate(const struct hvcall_desc *d, u64 control, u64 in_gpa, u64 ou
 		return HV_STATUS_INVALID_HYPERCALL_INPUT;
 	if (d->fast)
 		return HV_STATUS_SUCCESS; /* no memory blocks */
+	/* every INVALID_ALIGNMENT problem of both blocks first, then Raum's memory (the header's order) */
 	if (d->in_size && (st = check_block(in_gpa, d->in_size, s)) != HV_STATUS_SUCCESS)
 		return st;
 	if (d->out_size && (st = check_block(out_gpa, d->out_size, s)) != HV_STATUS_SUCCESS)
 		return st;
 	if (d->in_size && d->out_size && in_gpa < out_gpa + d->out_size && out_gpa < in_gpa + d->in_size)
 		return HV_STATUS_INVALID_ALIGNMENT; /* the TLFS forbids overlapping lists */
+	if ((d->in_size && in_hole(in_gpa, d->in_size, s)) || (d->out_size && in_hole(out_gpa, d->out_size, s)))
+		return HV_STATUS_ACCESS_DENIED;
 	return HV_STATUS_SUCCESS;
 }

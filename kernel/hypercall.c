@@ -96,6 +96,8 @@ static u16 call_null(struct vp *vp __unused, const void *in __unused, void *out 
 	return HV_STATUS_SUCCESS;
 }
 
+/* Indexed by code - RAUM_CALL_FIRST: the lookup is one bounds check. */
+#define RAUM_CALL_FIRST RAUM_CALL_GET_VERSION
 static const struct hvcall calls[] = {
 	{ { RAUM_CALL_GET_VERSION, 0, sizeof(struct raum_version), false, "GetVersion" }, call_version },
 	{ { RAUM_CALL_GET_EXIT_STATS, sizeof(struct raum_stats_in), sizeof(struct raum_exit_stats), false,
@@ -108,16 +110,28 @@ static const struct hvcall calls[] = {
 
 static const struct hvcall *lookup(u16 code)
 {
+	u16 i = code - RAUM_CALL_FIRST;
+	return i < ARRAY_SIZE(calls) ? &calls[i] : NULL;
+}
+
+/* The table is in code order with no gaps (checked once, at first use, by hypercall_selftest). */
+bool hypercall_selftest(void)
+{
 	for (unsigned i = 0; i < ARRAY_SIZE(calls); i++)
-		if (calls[i].d.code == code)
-			return &calls[i];
-	return NULL;
+		if (calls[i].d.code != RAUM_CALL_FIRST + i)
+			return false;
+	return true;
 }
 
 u64 hypercall_dispatch(struct vp *vp, u64 control, u64 in_gpa, u64 out_gpa)
 {
 	const struct hvcall *c = lookup(control & HV_HYPERCALL_CODE_MASK);
 	const struct partition *p = vp->part;
+
+	/* A fast call whose control word holds nothing but its code and the fast bit is valid as is. */
+	if (c && c->d.fast && control == (c->d.code | HV_HYPERCALL_FAST_BIT))
+		return c->fn(vp, NULL, NULL, in_gpa, out_gpa);
+
 	struct gpa_space space = { p->gpa_limit, p->hv_base, p->hv_size };
 	u16 st = hvcall_validate(c ? &c->d : NULL, control, in_gpa, out_gpa, &space);
 

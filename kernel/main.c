@@ -17,6 +17,7 @@
 #include <raum/vendor.h>
 #include <raum/version.h>
 #include <raum/vm.h>
+#include <raum/vp.h>
 #include <raum/x86.h>
 
 #define MAP_MAX 512
@@ -47,6 +48,10 @@ static s64 hv_main_late(u64 arg __unused)
 	int rc;
 
 	cpu_load_tables(c);
+	if (!hypercall_selftest()) {
+		pr_err("the hypercall table is out of order: a build mistake");
+		return -RAUM_EINVAL;
+	}
 	rc = vendor_select(bi.vendor);
 	if (rc) {
 		pr_err("no virtualization backend for CPU vendor %u", bi.vendor);

@@ -348,12 +348,11 @@ static enum exit_action msr_exit(struct svm_vp *s, bool write)
 static enum exit_action hypercall_exit(struct svm_vp *s)
 {
 	struct vp *vp = &s->vp;
-	struct vp_ctrl c;
+	const struct vmcb_save *g = &s->vmcb->save;
 
 	vp_count(vp, RAUM_EXIT_HYPERCALL);
-	svm_get_ctrl(vp, &c);
-	/* TLFS: hypercalls only from CPL 0 in protected mode; this build takes 64-bit callers. */
-	if (c.cpl != 0 || c.mode != 64) {
+	/* TLFS: hypercalls only from CPL 0 in protected mode; this build takes 64-bit callers (CS.L). */
+	if (g->cpl != 0 || !(g->efer & EFER_LMA) || !(g->cs.attrib & BIT(9))) {
 		vp_inject_exception(vp, 6, false, 0);
 		return EXIT_RESUME;
 	}

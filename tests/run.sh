@@ -33,7 +33,8 @@ run_unit() {
   out=$(CMOCKA_MESSAGE_OUTPUT=stdout "$bin" 2>&1)
   local rc=$?
   p=$(printf '%s\n' "$out" | grep -c '^\[       OK \]')
-  f=$(printf '%s\n' "$out" | grep -c '^\[  FAILED  \] [a-z_]')
+  # cmocka names each failed case twice (as it fails and in the summary): count names once
+  f=$(printf '%s\n' "$out" | grep '^\[  FAILED  \] [a-z_]' | sort -u | wc -l)
   printf '%s\n' "$out" | grep -E '^\[  (FAILED|ERROR) |^(==|ERROR|.*runtime error)' | head -20
   passed=$((passed + p))
   if [ "$f" -gt 0 ]; then

@@ -63,6 +63,8 @@ static inline void vp_count(struct vp *vp, enum raum_exit_reason r)
 
 /* kernel/hypercall.c: returns the hypercall result value for RAX. */
 u64 hypercall_dispatch(struct vp *vp, u64 control, u64 in_gpa, u64 out_gpa);
+/* True when the call table is in code order (checked at boot). */
+bool hypercall_selftest(void);
 
 /* kernel/partition.c */
 extern struct partition root_partition;

@@ -78,6 +78,16 @@ case_qemu_epyc() {
   verdict
 }
 
+case_qemu_intercepts() {
+  # tests/efi/intercepts.c as the root OS: every intercept checked from inside the root partition
+  mk_esp qemu-intercepts 'root = \EFI\raum\test\intercepts.efi'
+  cp build/tests/intercepts.efi "$CASE_DIR/esp/EFI/raum/test/"
+  boot qemu EPYC 'RAUM-CHECK DONE|RAUM PANIC'
+  expect 'Raum is running: this firmware' 'RAUM-CHECK DONE [0-9]+ passed, 0 failed'
+  forbid 'RAUM-CHECK FAIL' "${NO_CRASH[@]}"
+  verdict
+}
+
 case_qemu_no_svm() {
   mk_esp qemu-no-svm 'root = \EFI\raum\test\marker.efi'
   boot qemu qemu64,-svm "$MARKER|RAUM PANIC"
@@ -159,6 +169,19 @@ case_qemu_twice() {
   verdict
 }
 
+case_qemu_triple_fault() {
+  # a root triple fault: Raum prints the root's state and resets the machine
+  mk_esp qemu-triple-fault 'root = \EFI\raum\test\triple.efi'
+  cp build/tests/triple.efi "$CASE_DIR/esp/EFI/raum/test/"
+  boot qemu EPYC 'this CPU halts|RAUM PANIC|qemu-never-matches'
+  expect 'RAUM-TEST: triple fault next' \
+    'Raum: partition 0 VP 0: shutdown \(triple fault\): resetting the machine' \
+    ' rbx 0000000000007a11$' '^  cr0 [0-9a-f]+ cr3 [0-9a-f]+'
+  grep -q 'qemu exit status' "$CASE_DIR/serial.raw.qemu" || MISSING+=("QEMU was not reset (no exit with -no-reboot)")
+  forbid 'still running after a triple fault' 'RAUM PANIC' 'this CPU halts'
+  verdict
+}
+
 case_qemu_bad_root() {
   mk_esp qemu-bad-root 'root = \EFI\nowhere\missing.efi'
   boot qemu EPYC "$FW_NEXT|RAUM PANIC"
@@ -218,7 +241,7 @@ case_bochs_generic() {
   verdict
 }
 
-QEMU_CASES=(qemu_epyc qemu_linux_root qemu_twice qemu_no_svm qemu_no_nx qemu_intel qemu_bad_config qemu_no_image qemu_bad_root
+QEMU_CASES=(qemu_epyc qemu_intercepts qemu_linux_root qemu_twice qemu_no_svm qemu_no_nx qemu_intel qemu_bad_config qemu_no_image qemu_triple_fault qemu_bad_root
             qemu_panic_page qemu_panic_ud qemu_panic_gp qemu_panic_stack)
 BOCHS_CASES=(bochs_skylake bochs_generic)
 

@@ -15,10 +15,15 @@ unit-pt := mm/pt.c
 unit-config := boot/config.c kernel/fmt.c
 unit-hwcheck := boot/hwcheck.c kernel/fmt.c
 unit-decode := kernel/decode.c
-UNIT_TESTS := fmt logring palloc memmap pt config hwcheck decode
+unit-hvcall := kernel/hvcall_check.c
+unit-asid := svm/asid.c
+unit-slat := mm/slat.c mm/pt.c mm/memmap.c
+unit-mtrr := mm/mtrr.c
+UNIT_TESTS := fmt logring palloc memmap pt config hwcheck decode hvcall asid slat mtrr
 UNIT_BINS := $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
 
-$(BUILD)/unit/test_%: tests/unit/test_%.c $(wildcard include/raum/*.h) tests/unit/unit.h
+.SECONDEXPANSION:
+$(BUILD)/unit/test_%: tests/unit/test_%.c $$(unit-$$*) $(wildcard include/raum/*.h include/hv/abi/*.h) tests/unit/unit.h
 	@mkdir -p $(dir $@)
 	@echo "  CC(unit) $@"
 	$(Q)$(UNIT_CC) $(UNIT_CFLAGS) -o $@ $< $(unit-$*) $(UNIT_LIBS)
