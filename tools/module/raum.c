@@ -15,8 +15,9 @@
  *   - input and output blocks of at most one page, a pointer given exactly
  *     when its length is non-zero;
  *   - the input is copied into a zeroed kernel page and the output comes
- *     back through another one: user space never names a guest-physical
- *     address, and the hypervisor sees only these two pages.
+ *     back through another one, both passed on every call: user space
+ *     never names a guest-physical address, and the hypervisor sees only
+ *     these two pages. (Null, a fast call for benchmarks, is not offered.)
  *
  * The ioctl returns 0 once the hypercall was made; its result value
  * (HV_STATUS in bits 15:0) is in struct raum_hypercall.result. Every request
@@ -53,7 +54,6 @@ static bool raum_allowed_call(u64 code)
 	case RAUM_CALL_GET_EXIT_STATS:
 	case RAUM_CALL_LOG_WRITE:
 	case RAUM_CALL_LOG_READ:
-	case RAUM_CALL_NULL:
 		return true;
 	default:
 		return false;
@@ -98,29 +98,25 @@ static long raum_ioctl_hypercall(struct raum_hypercall __user *uarg)
 	if (!hc.in_ptr != !hc.in_len || !hc.out_ptr != !hc.out_len)
 		return -EINVAL;
 
-	if (hc.in_len) {
-		in_page = get_zeroed_page(GFP_KERNEL);
-		if (!in_page) {
-			ret = -ENOMEM;
-			goto out;
-		}
-		if (copy_from_user((void *)in_page, u64_to_user_ptr(hc.in_ptr), hc.in_len)) {
-			ret = -EFAULT;
-			goto out;
-		}
+	/*
+	 * Both pages always exist, zeroed, whatever the lengths: the hypervisor
+	 * reads the call's whole input block and writes its whole output block,
+	 * so a missing block must not become guest-physical address 0 (the
+	 * root's real memory there). Zeroed output leaks nothing it did not write.
+	 */
+	in_page = get_zeroed_page(GFP_KERNEL);
+	out_page = get_zeroed_page(GFP_KERNEL);
+	if (!in_page || !out_page) {
+		ret = -ENOMEM;
+		goto out;
 	}
-	if (hc.out_len) {
-		/* zeroed: what the hypervisor does not write leaks nothing */
-		out_page = get_zeroed_page(GFP_KERNEL);
-		if (!out_page) {
-			ret = -ENOMEM;
-			goto out;
-		}
+	if (hc.in_len && copy_from_user((void *)in_page, u64_to_user_ptr(hc.in_ptr), hc.in_len)) {
+		ret = -EFAULT;
+		goto out;
 	}
 
-	hc.result = raum_hypercall(hc.control,
-				   in_page ? virt_to_phys((void *)in_page) : 0,
-				   out_page ? virt_to_phys((void *)out_page) : 0);
+	hc.result = raum_hypercall(hc.control, virt_to_phys((void *)in_page),
+				   virt_to_phys((void *)out_page));
 
 	if (hc.out_len &&
 	    copy_to_user(u64_to_user_ptr(hc.out_ptr), (void *)out_page, hc.out_len)) {

@@ -67,12 +67,12 @@
 #define RAUM_CALL_GET_EXIT_STATS 0x4002 /* in: struct raum_stats_in; out: struct raum_exit_stats */
 #define RAUM_CALL_LOG_WRITE 0x4003      /* in: struct raum_log_write */
 #define RAUM_CALL_LOG_READ 0x4004       /* in: struct raum_log_read_in; out: struct raum_log_read_out */
-#define RAUM_CALL_NULL 0x4005           /* fast, no effect: for measuring the round trip */
+#define RAUM_CALL_NULL 0x4005           /* fast only, no effect: for measuring the round trip */
 
 struct raum_version {
 	uint32_t major, minor, patch;
 	uint32_t vendor;    /* 1 = Intel VT-x, 2 = AMD-V */
-	uint64_t features;  /* RAUM_FEAT_* */
+	uint64_t features;  /* optional-feature bits: none are defined yet (0) */
 	char build[32];     /* NUL-terminated build date */
 };
 
@@ -136,6 +136,7 @@ struct raum_log_read_out {
 #define HV_ABI_ASSERT(c, m) _Static_assert(c, m)
 HV_ABI_ASSERT(sizeof(struct raum_version) == 56, "raum_version");
 HV_ABI_ASSERT(sizeof(struct raum_exit_stats) == 16 + 8 * RAUM_EXIT_REASONS, "raum_exit_stats");
+HV_ABI_ASSERT(sizeof(struct raum_stats_in) == 8, "raum_stats_in");
 HV_ABI_ASSERT(sizeof(struct raum_log_write) == 248, "raum_log_write");
 HV_ABI_ASSERT(sizeof(struct raum_log_read_in) == 16, "raum_log_read_in");
 HV_ABI_ASSERT(sizeof(struct raum_log_read_out) == 4024, "raum_log_read_out");

@@ -28,6 +28,8 @@ struct raum_hypercall {
 	uint64_t result;   /* out: the hypercall result value (HV_STATUS in bits 15:0) */
 };
 
+_Static_assert(sizeof(struct raum_hypercall) == 40, "raum_hypercall layout");
+
 #define RAUM_IOC_MAGIC 0xa7
 #define RAUM_IOC_HYPERCALL _IOWR(RAUM_IOC_MAGIC, 1, struct raum_hypercall)
 
