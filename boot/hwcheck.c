@@ -87,6 +87,15 @@ static void check_intel(const struct hw_probe *p, struct hw_result *r)
 		fail(r, HW_FAIL_NO_EPT,
 		     "This processor's VT-x has no EPT (extended page tables), which Raum needs: "
 		     "use an Intel CPU from 2008 (Nehalem) or newer.");
+	/*
+	 * Unrestricted guest (SDM 26.6.2) lets the root run unpaged and in real
+	 * mode, as firmware and OS do at times (the AP startup, ACPI S3 resume).
+	 * Raum requires it rather than emulate real mode.
+	 */
+	else if (!r->ug)
+		fail(r, HW_FAIL_NO_UG,
+		     "This processor's VT-x has no unrestricted guest, which Raum needs to run the "
+		     "firmware and OS as its root: use an Intel CPU from 2010 (Westmere) or newer.");
 }
 
 static void check_amd(const struct hw_probe *p, struct hw_result *r)

@@ -9,6 +9,7 @@
 #include <raum/trap.h>
 
 #include "../svm/svm.h"
+#include "../vmx/vmx.h"
 
 #define DEFINE(sym, val) __asm__ volatile("\n.ascii \"->" #sym " %0\"" ::"i"(val))
 
@@ -44,4 +45,6 @@ void asm_offsets(void)
 	DEFINE(SVP_GPR, offsetof(struct svm_vp, vp.gpr));
 	DEFINE(SVP_VMCB_PA, offsetof(struct svm_vp, vmcb_phys));
 	DEFINE(SVP_HOST_VMCB_PA, offsetof(struct svm_vp, host_vmcb_phys));
+	DEFINE(VXP_GPR, offsetof(struct vmx_vp, vp.gpr));
+	DEFINE(VXP_LAUNCHED, offsetof(struct vmx_vp, launched));
 }

@@ -70,8 +70,7 @@ static s64 hv_main_late(u64 arg __unused)
 
 	struct cpuid_regs e1 = cpuid(0x80000001, 0), e8 = cpuid(0x80000008, 0);
 	rc = root_partition_create(map, map_count, bi.region_phys, bi.region_size,
-				   e1.edx & CPUID_80000001_EDX_PAGE1GB, e8.eax & 0xff,
-				   vendor_current()->slat_rwx);
+				   e1.edx & CPUID_80000001_EDX_PAGE1GB, e8.eax & 0xff);
 	if (rc) {
 		pr_err("cannot build the root partition's SLAT (error %d)", rc);
 		vendor_cpu_disable(c);

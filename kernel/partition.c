@@ -8,6 +8,7 @@
 #include <raum/errno.h>
 #include <raum/log.h>
 #include <raum/slat.h>
+#include <raum/vendor.h>
 #include <raum/vm.h>
 #include <raum/vp.h>
 
@@ -15,7 +16,7 @@ struct partition root_partition;
 struct vp *root_vps[RAUM_MAX_CPUS];
 
 int root_partition_create(const struct raum_mem_range *map, size_t n, u64 hv_base, u64 hv_size,
-			  bool page1g, unsigned phys_bits, u64 slat_flags)
+			  bool page1g, unsigned phys_bits)
 {
 	struct partition *p = &root_partition;
 	struct slat_range r[2];
@@ -25,16 +26,10 @@ int root_partition_create(const struct raum_mem_range *map, size_t n, u64 hv_bas
 	k = slat_root_ranges(map, n, hv_base, hv_size, phys_bits, page1g, r, &limit);
 	if (k < 0)
 		return k;
-	rc = vm_pt_init(&p->slat, page1g);
-	if (rc)
+	rc = vendor_current()->slat_build_root(p, r, k, page1g);
+	if (rc) {
+		pr_err("root SLAT: cannot build the identity map (error %d)", rc);
 		return rc;
-	for (int i = 0; i < k; i++) {
-		rc = pt_map(&p->slat, r[i].base, r[i].base, r[i].size, slat_flags);
-		if (rc) {
-			pr_err("root SLAT: cannot map %#llx+%#llx (error %d)", (unsigned long long)r[i].base,
-			       (unsigned long long)r[i].size, rc);
-			return rc;
-		}
 	}
 	p->id = 0;
 	p->is_root = true;

@@ -6,6 +6,8 @@
 /* Interior entries grant everything; the leaf decides. */
 #define PTE_TABLE (PTE_P | PTE_W | PTE_U)
 
+static bool present(const struct pt_ctx *pt, u64 e) { return pt->ept ? (e & EPT_RWX) : (e & PTE_P); }
+
 static u64 level_size(int level) { return 1ULL << (12 + 9 * (level - 1)); }
 
 /*
@@ -14,12 +16,12 @@ static u64 level_size(int level) { return 1ULL << (12 + 9 * (level - 1)); }
  */
 static int next_table(struct pt_ctx *pt, u64 *e, u64 **out)
 {
-	if (!(*e & PTE_P)) {
+	if (!present(pt, *e)) {
 		u64 phys;
 		int rc = pt->alloc(pt->ctx, &phys);
 		if (rc)
 			return rc;
-		*e = phys | PTE_TABLE;
+		*e = phys | (pt->ept ? EPT_RWX : PTE_TABLE);
 	} else if (*e & PTE_PS) {
 		return -RAUM_EEXIST;
 	}
@@ -29,7 +31,11 @@ static int next_table(struct pt_ctx *pt, u64 *e, u64 **out)
 
 int pt_map(struct pt_ctx *pt, u64 va, u64 pa, u64 size, u64 flags)
 {
-	if (!IS_ALIGNED(va | pa | size, PAGE_SIZE) || (flags & ~PTE_FLAGS_ALLOWED) ||
+	u64 allowed = pt->ept ? EPT_FLAGS_ALLOWED : PTE_FLAGS_ALLOWED;
+
+	if (pt->ept && !(flags & EPT_RWX))
+		return -RAUM_EINVAL; /* an EPT leaf with no access bit would be "not present" */
+	if (!IS_ALIGNED(va | pa | size, PAGE_SIZE) || (flags & ~allowed) ||
 	    (pa & ~PTE_ADDR_MASK) || size == 0 || va + size - 1 < va || (pa + size - 1) >> 52 ||
 	    !pt_canonical(va) || !pt_canonical(va + size - 1))
 		return -RAUM_EINVAL;
@@ -52,9 +58,10 @@ int pt_map(struct pt_ctx *pt, u64 va, u64 pa, u64 size, u64 flags)
 				return rc;
 		}
 		u64 *e = &table[pt_index(va, leaf)];
-		if (*e & PTE_P)
+		if (present(pt, *e))
 			return -RAUM_EEXIST;
-		*e = pa | flags | PTE_P | (leaf > 1 ? PTE_PS : 0);
+		/* bit 7 marks a large page in both formats */
+		*e = pa | flags | (pt->ept ? 0 : PTE_P) | (leaf > 1 ? PTE_PS : 0);
 
 		u64 step = level_size(leaf);
 		va += step;
@@ -71,7 +78,7 @@ int pt_lookup(const struct pt_ctx *pt, u64 va, u64 *pa, u64 *flags, u64 *page_si
 	u64 *table = pt->table(pt->ctx, pt->root);
 	for (int level = 4; level >= 1; level--) {
 		u64 e = table[pt_index(va, level)];
-		if (!(e & PTE_P))
+		if (!present(pt, e))
 			return -RAUM_ENOENT;
 		if (level == 1 || (e & PTE_PS)) {
 			u64 sz = level_size(level);

@@ -137,6 +137,18 @@ static int svm_global_init(void)
 	return 0;
 }
 
+/* ---- nested paging ------------------------------------------------------ */
+
+/* NPT is the host page format; its walks are user accesses, so leaves need U (APM 15.25.5). */
+static int svm_slat_build_root(struct partition *p, const struct slat_range *r, int k, bool page1g)
+{
+	int rc = vm_pt_init(&p->slat, page1g);
+
+	for (int i = 0; rc == 0 && i < k; i++)
+		rc = pt_map(&p->slat, r[i].base, r[i].base, r[i].size, PTE_W | PTE_U);
+	return rc;
+}
+
 /* ---- guest state from the firmware's ------------------------------------ */
 
 /* A VMCB segment from a descriptor in the firmware's GDT (APM 15.5.1 attribute packing). */
@@ -465,7 +477,7 @@ const struct vendor_ops svm_ops = {
 	.vendor = RAUM_VENDOR_AMD,
 	.cpu_enable = svm_cpu_enable,
 	.cpu_disable = svm_cpu_disable,
-	.slat_rwx = PTE_W | PTE_U, /* NPT walks are user accesses (APM 15.25.5) */
+	.slat_build_root = svm_slat_build_root,
 	.launch_root = svm_launch_root,
 	.get_ctrl = svm_get_ctrl,
 	.inject_exception = svm_inject_exception,

@@ -1,2 +1,2 @@
 # SPDX-License-Identifier: MIT
-hv-y += vmx/vmx.c
+hv-y += vmx/vmx.c vmx/vmrun.S vmx/caps.c

@@ -1,41 +1,169 @@
 // SPDX-License-Identifier: MIT
 /*
- * Intel VT-x backend (Intel SDM vol. 3C, chapters 23-28).
+ * Intel VT-x backend (Intel SDM vol. 3C, chapters 24-29).
  *
- * Entering VMX operation (SDM 23.7, 24.11.5): IA32_FEATURE_CONTROL locked
+ * Entering VMX operation (SDM 24.7, 25.11.5): IA32_FEATURE_CONTROL locked
  * with VMX-outside-SMX (the loader sets it when the firmware left it
  * unlocked), CR0 and CR4 inside the IA32_VMX_CR{0,4}_FIXED{0,1} bounds
  * (which include CR4.VMXE), and a 4 KiB-aligned VMXON region that starts
  * with the VMCS revision identifier from IA32_VMX_BASIC[30:0].
+ *
+ * The late launch builds one VMCS whose guest state is the firmware's
+ * (saved by kernel/entry.S), with EPT (memory types from the MTRRs, since
+ * EPT ignores the guest's), VPID, unrestricted guest (the firmware and the
+ * OS may drop to real mode: the loader refuses CPUs without it), NMI
+ * exiting with virtual NMIs, and the fewest exits VT-x allows: CPUID,
+ * VMCALL, the VMX instructions, XSETBV, INVD and GETSEC exit
+ * unconditionally; the MSR bitmap traps only what would reveal VMX; the
+ * CR0 / CR4 guest-host masks own NE and VMXE, whose read shadows show the
+ * guest its own values.
  */
 #include <raum/errno.h>
+#include <raum/fmt.h>
 #include <raum/hwcheck.h>
 #include <raum/log.h>
+#include <raum/mtrr.h>
 #include <raum/trap.h>
 #include <raum/vendor.h>
 #include <raum/vm.h>
 #include <raum/x86.h>
 
+#include "vmcs.h"
+#include "vmx.h"
+
+#define MSR_IA32_VMX_PINBASED_CTLS 0x481
+#define MSR_IA32_VMX_EXIT_CTLS 0x483
+#define MSR_IA32_VMX_ENTRY_CTLS 0x484
+#define MSR_IA32_VMX_MISC 0x485
 #define MSR_IA32_VMX_CR0_FIXED0 0x486
 #define MSR_IA32_VMX_CR0_FIXED1 0x487
 #define MSR_IA32_VMX_CR4_FIXED0 0x488
 #define MSR_IA32_VMX_CR4_FIXED1 0x489
+#define MSR_IA32_VMX_TRUE_PINBASED_CTLS 0x48d
+#define MSR_IA32_VMX_TRUE_EXIT_CTLS 0x48f
+#define MSR_IA32_VMX_TRUE_ENTRY_CTLS 0x490
+#define MSR_IA32_VMX_VMFUNC 0x491
+#define MSR_PAT 0x277
+#define MSR_SYSENTER_CS 0x174
+#define MSR_SYSENTER_ESP 0x175
+#define MSR_SYSENTER_EIP 0x176
 #define VMX_BASIC_REVISION(b) ((u32)((b)&0x7fffffff))
 #define VMX_BASIC_REGION_SIZE(b) ((u32)(((b) >> 32) & 0x1fff))
+#define VMX_BASIC_TRUE_CTLS BIT(55)
 
-struct vmx_cpu {
-	u64 vmxon_phys;
-	u64 cr0_before, cr4_before;
-};
+/* Basic exit reasons (SDM vol. 3D appendix C). */
+#define EXIT_EXCEPTION_NMI 0
+#define EXIT_EXTERNAL_INTR 1
+#define EXIT_TRIPLE_FAULT 2
+#define EXIT_NMI_WINDOW 8
+#define EXIT_CPUID 10
+#define EXIT_GETSEC 11
+#define EXIT_INVD 13
+#define EXIT_VMCALL 18
+#define EXIT_VMCLEAR 19
+#define EXIT_VMXON 27
+#define EXIT_CR_ACCESS 28
+#define EXIT_RDMSR 31
+#define EXIT_WRMSR 32
+#define EXIT_INVALID_GUEST 33
+#define EXIT_MSR_LOADING 34
+#define EXIT_MCE_DURING_ENTRY 41
+#define EXIT_EPT_VIOLATION 48
+#define EXIT_EPT_MISCONFIG 49
+#define EXIT_INVEPT 50
+#define EXIT_VMFUNC 59
+#define EXIT_INVVPID 53
+#define EXIT_XSETBV 55
+#define EXIT_REASON_ENTRY_FAILURE BIT(31)
+
+/* Guest interruptibility state (SDM 25.4.2 table 25-3). */
+#define INTR_BLOCK_STI BIT(0)
+#define INTR_BLOCK_MOV_SS BIT(1)
+#define INTR_BLOCK_NMI BIT(3)
+
+#define ROOT_VPID 1
 
 static struct vmx_cpu vmx_cpus[RAUM_MAX_CPUS];
+static struct vmx_caps_msrs caps;
+static struct vmx_controls ctls;
+static u64 msr_bitmap_phys;
+static u64 eptp;
 
-/* VMX instructions report failure in RFLAGS (SDM 30.2): CF = VMfailInvalid, ZF = VMfailValid. */
+/* ---- VMX instructions --------------------------------------------------- */
+
+/* VMX instructions report failure in RFLAGS (SDM 31.2): CF = VMfailInvalid, ZF = VMfailValid. */
+static int vmx_insn_result(u8 cf, u8 zf) { return cf ? -RAUM_EIO : zf ? -RAUM_EBUSY : 0; }
+
 static int vmxon(u64 phys)
 {
 	u8 cf, zf;
 	__asm__ volatile("vmxon %2; setc %0; setz %1" : "=r"(cf), "=r"(zf) : "m"(phys) : "cc", "memory");
-	return cf ? -RAUM_EIO : zf ? -RAUM_EBUSY : 0;
+	return vmx_insn_result(cf, zf);
+}
+
+static int vmclear(u64 phys)
+{
+	u8 cf, zf;
+	__asm__ volatile("vmclear %2; setc %0; setz %1" : "=r"(cf), "=r"(zf) : "m"(phys) : "cc", "memory");
+	return vmx_insn_result(cf, zf);
+}
+
+static int vmptrld(u64 phys)
+{
+	u8 cf, zf;
+	__asm__ volatile("vmptrld %2; setc %0; setz %1" : "=r"(cf), "=r"(zf) : "m"(phys) : "cc", "memory");
+	return vmx_insn_result(cf, zf);
+}
+
+/* INVEPT / INVVPID descriptors (SDM vol. 3C 31.3). */
+static int invept(u64 type, u64 ept_pointer)
+{
+	struct { u64 eptp, zero; } d = { ept_pointer, 0 };
+	u8 cf, zf;
+	__asm__ volatile("invept %2, %3; setc %0; setz %1" : "=r"(cf), "=r"(zf) : "m"(d), "r"(type) : "cc", "memory");
+	return vmx_insn_result(cf, zf);
+}
+
+static int invvpid(u64 type, u16 vpid)
+{
+	struct { u64 vpid, addr; } d = { vpid, 0 };
+	u8 cf, zf;
+	__asm__ volatile("invvpid %2, %3; setc %0; setz %1" : "=r"(cf), "=r"(zf) : "m"(d), "r"(type) : "cc", "memory");
+	return vmx_insn_result(cf, zf);
+}
+
+/* Drops the guest's cached linear translations after Raum changed CR0 / CR4 for it. */
+static void flush_guest_tlb(struct vmx_vp *x)
+{
+	if (ctls.vpid && ctls.invvpid_type)
+		invvpid(ctls.invvpid_type, x->vpid);
+}
+
+/* ---- enabling VMX -------------------------------------------------------- */
+
+static void read_caps(void)
+{
+	u64 basic = rdmsr(MSR_IA32_VMX_BASIC);
+	bool t = basic & VMX_BASIC_TRUE_CTLS;
+
+	caps = (struct vmx_caps_msrs){
+		.basic = basic,
+		.pinbased = rdmsr(t ? MSR_IA32_VMX_TRUE_PINBASED_CTLS : MSR_IA32_VMX_PINBASED_CTLS),
+		.procbased = rdmsr(t ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS : MSR_IA32_VMX_PROCBASED_CTLS),
+		.exit = rdmsr(t ? MSR_IA32_VMX_TRUE_EXIT_CTLS : MSR_IA32_VMX_EXIT_CTLS),
+		.entry = rdmsr(t ? MSR_IA32_VMX_TRUE_ENTRY_CTLS : MSR_IA32_VMX_ENTRY_CTLS),
+		.misc = rdmsr(MSR_IA32_VMX_MISC),
+		.cr0_fixed0 = rdmsr(MSR_IA32_VMX_CR0_FIXED0),
+		.cr0_fixed1 = rdmsr(MSR_IA32_VMX_CR0_FIXED1),
+		.cr4_fixed0 = rdmsr(MSR_IA32_VMX_CR4_FIXED0),
+		.cr4_fixed1 = rdmsr(MSR_IA32_VMX_CR4_FIXED1),
+	};
+	/* CTLS2 and EPT_VPID_CAP exist only when the CPU says so (SDM A.3.3, A.10). */
+	if ((caps.procbased >> 32) & PROC_SECONDARY) {
+		caps.procbased2 = rdmsr(MSR_IA32_VMX_PROCBASED_CTLS2);
+		if ((caps.procbased2 >> 32) & (PROC2_EPT | PROC2_VPID))
+			caps.ept_vpid_cap = rdmsr(MSR_IA32_VMX_EPT_VPID_CAP);
+	}
 }
 
 static int vmx_cpu_enable(struct cpu *c)
@@ -97,25 +225,641 @@ static void vmx_cpu_disable(struct cpu *c)
 	pr_debug("vmx: VMXOFF on cpu%u", c->id);
 }
 
+/* ---- EPT ------------------------------------------------------------------- */
+
+static void read_mtrrs(struct mtrr_state *m)
+{
+	static const u32 fixed[MTRR_NR_FIXED] = { 0x250, 0x258, 0x259, 0x268, 0x269, 0x26a,
+						  0x26b, 0x26c, 0x26d, 0x26e, 0x26f };
+	struct cpuid_regs r1 = cpuid(1, 0), e8 = cpuid(0x80000008, 0);
+
+	*m = (struct mtrr_state){ .phys_bits = e8.eax & 0xff };
+	if (!(r1.edx & BIT(12)))
+		return; /* no MTRRs: def_type 0 = disabled = UC, which the CPU then uses too */
+	m->cap = rdmsr(MSR_IA32_MTRRCAP);
+	m->def_type = rdmsr(MSR_IA32_MTRR_DEF_TYPE);
+	if (m->cap & MTRRCAP_FIX)
+		for (int i = 0; i < MTRR_NR_FIXED; i++)
+			m->fixed[i] = rdmsr(fixed[i]);
+	m->nvar = MIN((u32)(m->cap & MTRRCAP_VCNT_MASK), (u32)MTRR_NR_VAR);
+	for (u32 i = 0; i < m->nvar; i++) {
+		m->var_base[i] = rdmsr(MSR_IA32_MTRR_PHYSBASE(i));
+		m->var_mask[i] = rdmsr(MSR_IA32_MTRR_PHYSMASK(i));
+	}
+}
+
 /*
- * The VT-x late launch (VMCS, EPT, exit handling) is the next step of the
- * Intel work; until it lands the loader gets the CPU back unvirtualized
- * and says so. The VP accessors are unreachable without a launched VP.
+ * EPT ignores the guest's MTRRs (SDM 29.3.7): each leaf carries the memory
+ * type the MTRRs give its range, and a large page never straddles two
+ * types, because each range is cut at the MTRR segments first.
  */
-static int vmx_launch_root(struct cpu *c __unused, struct partition *root __unused,
-			   const struct fw_ctx *fw __unused, u64 rax __unused)
+static int vmx_slat_build_root(struct partition *p, const struct slat_range *r, int k, bool page1g __unused)
 {
-	return -RAUM_ENOTSUP;
+	static struct mtrr_seg seg[256];
+	struct mtrr_state m;
+	int rc = vm_pt_init(&p->slat, ctls.ept_1g);
+
+	if (rc)
+		return rc;
+	p->slat.ept = true;
+	p->slat.allow_2m = ctls.ept_2m;
+	read_mtrrs(&m);
+	u64 limit = r[k - 1].base + r[k - 1].size;
+	size_t n = mtrr_segments(&m, limit, seg, ARRAY_SIZE(seg));
+	if (n == (size_t)-1) {
+		pr_err("vmx: the MTRRs cut memory into more than %zu pieces", ARRAY_SIZE(seg));
+		return -RAUM_ERANGE;
+	}
+	for (int i = 0; i < k; i++) {
+		for (size_t j = 0; j < n; j++) {
+			u64 b = MAX(r[i].base, seg[j].base);
+			u64 e = MIN(r[i].base + r[i].size, seg[j].base + seg[j].size);
+			if (b >= e)
+				continue;
+			rc = pt_map(&p->slat, b, b, e - b, EPT_RWX | EPT_MT(seg[j].type));
+			if (rc)
+				return rc;
+		}
+	}
+	/* EPTP (SDM 25.6.11): write-back paging structures, 4-level walk. */
+	eptp = p->slat.root | (3 << 3) | MTRR_WB;
+	pr_info("vmx: EPT built from %zu MTRR segment%s (%s pages)", n, n == 1 ? "" : "s",
+		ctls.ept_1g ? "1 GiB" : ctls.ept_2m ? "2 MiB" : "4 KiB");
+	return 0;
 }
 
-static void vmx_get_ctrl(struct vp *vp __unused, struct vp_ctrl *c __unused)
+/* ---- the VMCS ---------------------------------------------------------------- */
+
+/* VMX access rights from a GDT descriptor (SDM 25.4.1 table 25-2); null: unusable. */
+struct seg { u16 sel; u64 base; u32 limit, ar; };
+
+static struct seg seg_from_gdt(u64 gdt_base, u16 gdt_limit, u16 sel)
 {
-	panic("vmx: no VP exists before the VT-x late launch");
+	struct seg s = { .sel = sel, .ar = BIT(16) };
+
+	if ((sel & ~7) == 0 || (sel | 7) > gdt_limit || (sel & 4))
+		return s;
+	u64 d = *(u64 *)phys_to_virt(gdt_base + (sel & ~7));
+	s.ar = ((d >> 40) & 0xff) | (((d >> 52) & 0xf) << 12);
+	s.limit = (u32)((d & 0xffff) | ((d >> 32) & 0xf0000));
+	if (d & BIT(55))
+		s.limit = (s.limit << 12) | 0xfff;
+	s.base = ((d >> 16) & 0xffffff) | (((d >> 56) & 0xff) << 24);
+	if (!(d & BIT(44)))
+		s.base |= *(u64 *)phys_to_virt(gdt_base + (sel & ~7) + 8) << 32;
+	return s;
 }
 
-static void vmx_inject_exception(struct vp *vp __unused, u8 v __unused, bool e __unused, u32 err __unused)
+/* Segment fields are laid out by index: ES CS SS DS FS GS LDTR TR (SDM B.1.2, B.3.3, B.4.3). */
+static void write_seg(int i, const struct seg *s)
 {
-	panic("vmx: no VP exists before the VT-x late launch");
+	__vmwrite(VMCS_GUEST_ES_SEL + 2 * i, s->sel);
+	__vmwrite(VMCS_GUEST_ES_BASE + 2 * i, s->base);
+	__vmwrite(VMCS_GUEST_ES_LIMIT + 2 * i, s->limit);
+	__vmwrite(VMCS_GUEST_ES_AR + 2 * i, s->ar);
+}
+
+static void set_msr_intercept(u8 *bm, u32 msr, bool rd, bool wr)
+{
+	/* read-low 0x000, read-high 0x400, write-low 0x800, write-high 0xc00 (SDM 25.6.9) */
+	u32 off = msr >= 0xc0000000 ? 0x400 : 0;
+	u32 bit = msr & 0x1fff;
+	if (rd)
+		bm[off + bit / 8] |= 1 << (bit % 8);
+	if (wr)
+		bm[0x800 + off + bit / 8] |= 1 << (bit % 8);
+}
+
+static u64 cr0_guest_mask(void)
+{
+	/* bits the guest may not choose: FIXED0 ones (PE, PG are free with unrestricted guest) and FIXED1 zeros */
+	return (caps.cr0_fixed0 & ~(CR0_PE | CR0_PG)) | ~caps.cr0_fixed1;
+}
+
+static u64 cr0_real(u64 guest)
+{
+	return (guest | (caps.cr0_fixed0 & ~(CR0_PE | CR0_PG))) & caps.cr0_fixed1;
+}
+
+static u64 cr4_real(u64 guest) { return (guest | caps.cr4_fixed0) & caps.cr4_fixed1; }
+
+static int write_vmcs(struct vmx_vp *x, struct cpu *c, const struct fw_ctx *fw, u64 rax)
+{
+	extern struct desc_ptr idt_ptr;
+	u64 gdt_base, idt_base;
+	u16 gdt_limit, idt_limit;
+	bool ok = true;
+
+	__builtin_memcpy(&gdt_limit, fw->gdtr, 2);
+	__builtin_memcpy(&gdt_base, fw->gdtr + 2, 8);
+	__builtin_memcpy(&idt_limit, fw->idtr, 2);
+	__builtin_memcpy(&idt_base, fw->idtr + 2, 8);
+
+	/* controls */
+	x->entry_ctls = ctls.entry | ((fw->efer & EFER_LMA) ? ENTRY_IA32E : 0);
+	ok &= vmcs_write32(VMCS_PIN_CTLS, ctls.pin);
+	ok &= vmcs_write32(VMCS_PROC_CTLS, ctls.proc);
+	ok &= vmcs_write32(VMCS_PROC_CTLS2, ctls.proc2);
+	ok &= vmcs_write32(VMCS_EXIT_CTLS, ctls.exit);
+	ok &= vmcs_write32(VMCS_ENTRY_CTLS, x->entry_ctls);
+	ok &= vmcs_write32(VMCS_EXCEPTION_BITMAP, 0);
+	ok &= vmcs_write32(VMCS_CR3_TARGET_COUNT, 0);
+	ok &= vmcs_write32(VMCS_EXIT_MSR_STORE_COUNT, 0);
+	ok &= vmcs_write32(VMCS_EXIT_MSR_LOAD_COUNT, 0);
+	ok &= vmcs_write32(VMCS_ENTRY_MSR_LOAD_COUNT, 0);
+	ok &= vmcs_write32(VMCS_ENTRY_INTR_INFO, 0);
+	ok &= vmcs_write64(VMCS_MSR_BITMAP, msr_bitmap_phys);
+	ok &= vmcs_write64(VMCS_EPT_POINTER, eptp);
+	if (ctls.vpid)
+		ok &= vmcs_write16(VMCS_VPID, x->vpid);
+	ok &= vmcs_writel(VMCS_CR0_MASK, cr0_guest_mask());
+	ok &= vmcs_writel(VMCS_CR0_SHADOW, fw->cr0);
+	ok &= vmcs_writel(VMCS_CR4_MASK, CR4_VMXE | caps.cr4_fixed0 | ~caps.cr4_fixed1);
+	ok &= vmcs_writel(VMCS_CR4_SHADOW, fw->cr4);
+	ok &= vmcs_write64(VMCS_LINK_POINTER, ~0ULL);
+
+	/* host state: Raum's own tables on this CPU's stack (SDM 26.2.3) */
+	ok &= vmcs_writel(VMCS_HOST_CR0, read_cr0());
+	ok &= vmcs_writel(VMCS_HOST_CR3, read_cr3());
+	ok &= vmcs_writel(VMCS_HOST_CR4, read_cr4());
+	ok &= vmcs_write16(VMCS_HOST_CS_SEL, SEL_CODE);
+	ok &= vmcs_write16(VMCS_HOST_SS_SEL, SEL_DATA);
+	ok &= vmcs_write16(VMCS_HOST_DS_SEL, SEL_DATA);
+	ok &= vmcs_write16(VMCS_HOST_ES_SEL, SEL_DATA);
+	ok &= vmcs_write16(VMCS_HOST_FS_SEL, 0);
+	ok &= vmcs_write16(VMCS_HOST_GS_SEL, 0);
+	ok &= vmcs_write16(VMCS_HOST_TR_SEL, SEL_TSS);
+	ok &= vmcs_writel(VMCS_HOST_FS_BASE, rdmsr(MSR_FS_BASE));
+	ok &= vmcs_writel(VMCS_HOST_GS_BASE, rdmsr(MSR_GS_BASE));
+	ok &= vmcs_writel(VMCS_HOST_TR_BASE, (u64)&c->tss);
+	ok &= vmcs_writel(VMCS_HOST_GDTR_BASE, (u64)c->gdt);
+	ok &= vmcs_writel(VMCS_HOST_IDTR_BASE, idt_ptr.base);
+	ok &= vmcs_write32(VMCS_HOST_SYSENTER_CS, 0);
+	ok &= vmcs_writel(VMCS_HOST_SYSENTER_ESP, 0);
+	ok &= vmcs_writel(VMCS_HOST_SYSENTER_EIP, 0);
+	ok &= vmcs_write64(VMCS_HOST_EFER, rdmsr(MSR_EFER));
+	ok &= vmcs_write64(VMCS_HOST_PAT, rdmsr(MSR_PAT));
+	ok &= vmcs_writel(VMCS_HOST_RIP, (u64)vmx_exit_entry);
+	/* HOST_RSP is written by vmx_run */
+
+	/* guest state: the firmware's, resuming where the loader's call returns */
+	struct seg sg[8];
+	const u16 sels[8] = { fw->es, fw->cs, fw->ss, fw->ds, fw->fs, fw->gs, fw->ldtr, fw->tr };
+	for (int i = 0; i < 8; i++)
+		sg[i] = seg_from_gdt(gdt_base, gdt_limit, sels[i]);
+	sg[VSEG_FS].base = rdmsr(MSR_FS_BASE);
+	sg[VSEG_GS].base = rdmsr(MSR_GS_BASE);
+	if (!fw->tr) {
+		/* OVMF runs with TR = 0: an empty busy 64-bit TSS, which VM entry accepts (SDM 27.3.1.2) */
+		sg[VSEG_TR] = (struct seg){ .sel = 0, .base = 0, .limit = 0x67, .ar = 0x8b };
+	}
+	for (int i = 0; i < 8; i++)
+		write_seg(i, &sg[i]);
+	ok &= vmcs_writel(VMCS_GUEST_GDTR_BASE, gdt_base);
+	ok &= vmcs_write32(VMCS_GUEST_GDTR_LIMIT, gdt_limit);
+	ok &= vmcs_writel(VMCS_GUEST_IDTR_BASE, idt_base);
+	ok &= vmcs_write32(VMCS_GUEST_IDTR_LIMIT, idt_limit);
+	ok &= vmcs_writel(VMCS_GUEST_CR0, cr0_real(fw->cr0));
+	ok &= vmcs_writel(VMCS_GUEST_CR3, fw->cr3);
+	ok &= vmcs_writel(VMCS_GUEST_CR4, cr4_real(fw->cr4));
+	ok &= vmcs_writel(VMCS_GUEST_DR7, 0x400);
+	ok &= vmcs_writel(VMCS_GUEST_RFLAGS, fw->rflags);
+	ok &= vmcs_writel(VMCS_GUEST_RSP, fw->rsp + 8);
+	ok &= vmcs_writel(VMCS_GUEST_RIP, *(u64 *)phys_to_virt(fw->rsp));
+	ok &= vmcs_writel(VMCS_GUEST_PENDING_DBG, 0);
+	ok &= vmcs_write64(VMCS_GUEST_EFER, fw->efer);
+	ok &= vmcs_write64(VMCS_GUEST_PAT, rdmsr(MSR_PAT));
+	ok &= vmcs_write64(VMCS_GUEST_DEBUGCTL, 0);
+	ok &= vmcs_write32(VMCS_GUEST_SYSENTER_CS, (u32)rdmsr(MSR_SYSENTER_CS));
+	ok &= vmcs_writel(VMCS_GUEST_SYSENTER_ESP, rdmsr(MSR_SYSENTER_ESP));
+	ok &= vmcs_writel(VMCS_GUEST_SYSENTER_EIP, rdmsr(MSR_SYSENTER_EIP));
+	ok &= vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY, 0);
+	ok &= vmcs_write32(VMCS_GUEST_ACTIVITY, 0);
+
+	struct vp *vp = &x->vp;
+	vp->gpr[GPR_RAX] = rax;
+	vp->gpr[GPR_RBX] = fw->rbx;
+	vp->gpr[GPR_RBP] = fw->rbp;
+	vp->gpr[GPR_R12] = fw->r12;
+	vp->gpr[GPR_R13] = fw->r13;
+	vp->gpr[GPR_R14] = fw->r14;
+	vp->gpr[GPR_R15] = fw->r15;
+	vp->rip = *(u64 *)phys_to_virt(fw->rsp);
+	return ok ? 0 : -RAUM_EIO;
+}
+
+/* Reads the guest state back for the software entry checks. */
+static void read_guest_state(struct vmx_guest_state *g)
+{
+	g->cr0 = vmcs_readl(VMCS_GUEST_CR0);
+	g->cr3 = vmcs_readl(VMCS_GUEST_CR3);
+	g->cr4 = vmcs_readl(VMCS_GUEST_CR4);
+	g->dr7 = vmcs_readl(VMCS_GUEST_DR7);
+	g->rflags = vmcs_readl(VMCS_GUEST_RFLAGS);
+	g->rip = vmcs_readl(VMCS_GUEST_RIP);
+	g->efer = vmcs_read64(VMCS_GUEST_EFER);
+	g->pat = vmcs_read64(VMCS_GUEST_PAT);
+	g->debugctl = vmcs_read64(VMCS_GUEST_DEBUGCTL);
+	for (int i = 0; i < 8; i++) {
+		g->seg_sel[i] = (u16)__vmread(VMCS_GUEST_ES_SEL + 2 * i);
+		g->seg_base[i] = __vmread(VMCS_GUEST_ES_BASE + 2 * i);
+		g->seg_limit[i] = (u32)__vmread(VMCS_GUEST_ES_LIMIT + 2 * i);
+		g->seg_ar[i] = (u32)__vmread(VMCS_GUEST_ES_AR + 2 * i);
+	}
+	g->gdtr_base = vmcs_readl(VMCS_GUEST_GDTR_BASE);
+	g->idtr_base = vmcs_readl(VMCS_GUEST_IDTR_BASE);
+	g->gdtr_limit = vmcs_read32(VMCS_GUEST_GDTR_LIMIT);
+	g->idtr_limit = vmcs_read32(VMCS_GUEST_IDTR_LIMIT);
+	g->interruptibility = vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY);
+	g->activity = vmcs_read32(VMCS_GUEST_ACTIVITY);
+	g->vmcs_link = vmcs_read64(VMCS_LINK_POINTER);
+}
+
+static __noreturn void vp_stop(struct vp *vp, const char *why)
+{
+	vp_dump(vp, why);
+	log_emergency("Raum: root VP%u stopped; this CPU halts\n", vp->index);
+	halt_forever();
+}
+
+/* Names the rule a failed entry broke: the CPU says only which class of state was wrong. */
+static __noreturn void entry_failure(struct vmx_vp *x, const char *what)
+{
+	struct vmx_guest_state g;
+	struct vmx_controls cur = ctls;
+	char why[200];
+
+	read_guest_state(&g);
+	cur.entry = x->entry_ctls;
+	const char *rule = vmx_check_guest_state(&g, &cur, &caps);
+	raum_snprintf(why, sizeof(why), "VM entry failed: %s: %s", what,
+		      rule ? rule : "no rule Raum checks is broken (see the SDM 27.3 checks)");
+	vp_stop(&x->vp, why);
+}
+
+__noreturn void vmx_entry_failed(struct vmx_vp *x, u64 rflags)
+{
+	if (rflags & BIT(0))
+		vp_stop(&x->vp, "VM entry failed: VMfailInvalid (no current VMCS)");
+	u32 err = vmcs_read32(VMCS_INSN_ERROR);
+	char what[96];
+	raum_snprintf(what, sizeof(what), "VM-instruction error %u (%s)", err, vmx_instruction_error_name(err));
+	entry_failure(x, what);
+}
+
+static int vmx_launch_root(struct cpu *c, struct partition *root, const struct fw_ctx *fw, u64 rax)
+{
+	struct vmx_vp *x;
+	u64 xp, vmcs;
+	int rc;
+
+	(void)root;
+	rc = page_alloc_zeroed(ALIGN_UP(sizeof(*x), PAGE_SIZE) / PAGE_SIZE, &xp);
+	if (rc == 0)
+		rc = page_alloc_zeroed(1, &vmcs);
+	if (rc == 0 && !msr_bitmap_phys) {
+		rc = page_alloc_zeroed(1, &msr_bitmap_phys);
+		if (rc == 0) {
+			u8 *bm = phys_to_virt(msr_bitmap_phys);
+			/* what would reveal VMX: FEATURE_CONTROL and the capability MSRs */
+			set_msr_intercept(bm, MSR_IA32_FEATURE_CONTROL, true, true);
+			for (u32 m = MSR_IA32_VMX_BASIC; m <= MSR_IA32_VMX_VMFUNC; m++)
+				set_msr_intercept(bm, m, true, true);
+		}
+	}
+	if (rc)
+		return rc;
+	x = phys_to_virt(xp);
+	x->vmcs_phys = vmcs;
+	x->vpid = ROOT_VPID;
+	x->vp.part = root;
+	x->vp.index = c->id;
+	x->vp.cpu = c->id;
+	*(u32 *)phys_to_virt(vmcs) = VMX_BASIC_REVISION(caps.basic);
+	rc = vmclear(vmcs);
+	if (rc == 0)
+		rc = vmptrld(vmcs);
+	if (rc) {
+		pr_err("vmx: VMCLEAR / VMPTRLD failed (%d)", rc);
+		return rc;
+	}
+	rc = write_vmcs(x, c, fw, rax);
+	if (rc) {
+		pr_err("vmx: a VMWRITE failed: VM-instruction error %u (%s)", vmcs_read32(VMCS_INSN_ERROR),
+		       vmx_instruction_error_name(vmcs_read32(VMCS_INSN_ERROR)));
+		return rc;
+	}
+	/* Nothing may be cached for this EPTP or VPID from before (SDM 29.4.3). */
+	if (ctls.invept_type)
+		invept(ctls.invept_type, eptp);
+	flush_guest_tlb(x);
+
+	root_vps[c->id] = &x->vp;
+	pr_info("vmx: late launch on cpu%u: the firmware resumes as root VP%u at rip %#llx", c->id,
+		x->vp.index, (unsigned long long)x->vp.rip);
+	log_console_handover();
+	vmx_run(x);
+}
+
+/* ---- exits ------------------------------------------------------------------- */
+
+static void vmx_get_ctrl(struct vp *vp __unused, struct vp_ctrl *c)
+{
+	u32 cs_ar = vmcs_read32(VMCS_GUEST_ES_AR + 2 * VSEG_CS);
+
+	c->cr0 = (vmcs_readl(VMCS_GUEST_CR0) & ~cr0_guest_mask()) |
+		 (vmcs_readl(VMCS_CR0_SHADOW) & cr0_guest_mask());
+	c->cr3 = vmcs_readl(VMCS_GUEST_CR3);
+	c->cr4 = vmcs_readl(VMCS_CR4_SHADOW);
+	c->efer = vmcs_read64(VMCS_GUEST_EFER);
+	c->cpl = (vmcs_read32(VMCS_GUEST_ES_AR + 2 * VSEG_SS) >> 5) & 3; /* CPL is SS.DPL (SDM 27.3.1.2) */
+	if ((c->efer & EFER_LMA) && (cs_ar & BIT(13)))
+		c->mode = 64;
+	else
+		c->mode = (cs_ar & BIT(14)) ? 32 : 16;
+}
+
+static bool injecting(void) { return vmcs_read32(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID; }
+
+static void vmx_inject_exception(struct vp *vp, u8 vector, bool has_error, u32 error)
+{
+	if (injecting()) {
+		pr_debug("vp%u: exception %u dropped behind a re-injected event", vp->index, vector);
+		return;
+	}
+	vmcs_write32(VMCS_ENTRY_INTR_INFO, vector | (INTR_TYPE_HW_EXC << INTR_INFO_TYPE_SHIFT) |
+					       INTR_INFO_VALID | (has_error ? INTR_INFO_ERROR_VALID : 0));
+	if (has_error)
+		vmcs_write32(VMCS_ENTRY_EXC_ERROR, error);
+}
+
+/* NMIs for the root: injected when the guest does not block them, else at the NMI window. */
+static void deliver_nmis(struct vmx_vp *x)
+{
+	u32 proc = vmcs_read32(VMCS_PROC_CTLS);
+
+	if (x->nmi_pending && !injecting() &&
+	    !(vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY) & (INTR_BLOCK_NMI | INTR_BLOCK_MOV_SS))) {
+		x->nmi_pending--;
+		vmcs_write32(VMCS_ENTRY_INTR_INFO, 2 | (INTR_TYPE_NMI << INTR_INFO_TYPE_SHIFT) | INTR_INFO_VALID);
+	}
+	bool want_window = x->nmi_pending != 0;
+	if (want_window != !!(proc & PROC_NMI_WINDOW))
+		vmcs_write32(VMCS_PROC_CTLS, want_window ? proc | PROC_NMI_WINDOW : proc & ~PROC_NMI_WINDOW);
+}
+
+static enum exit_action msr_exit(struct vmx_vp *x, bool write)
+{
+	struct vp *vp = &x->vp;
+	u32 msr = (u32)vp->gpr[GPR_RCX];
+
+	vp_count(vp, write ? RAUM_EXIT_MSR_WRITE : RAUM_EXIT_MSR_READ);
+	if (msr == MSR_IA32_FEATURE_CONTROL && !write) {
+		/* locked, VMX off: what a CPU without VMX shows */
+		u64 v = rdmsr(MSR_IA32_FEATURE_CONTROL) & ~(FEATCTL_VMX_IN_SMX | FEATCTL_VMX_OUTSIDE_SMX);
+		vp->gpr[GPR_RAX] = (u32)v;
+		vp->gpr[GPR_RDX] = v >> 32;
+		return EXIT_ADVANCE;
+	}
+	if (msr == MSR_IA32_FEATURE_CONTROL || (msr >= MSR_IA32_VMX_BASIC && msr <= MSR_IA32_VMX_VMFUNC)) {
+		/* a locked register, or MSRs that do not exist without VMX: #GP */
+		vmx_inject_exception(vp, 13, true, 0);
+		return EXIT_RESUME;
+	}
+	vp_dump(vp, "MSR exit for an MSR the bitmap does not intercept");
+	return EXIT_FATAL;
+}
+
+/* MOV to CR0 / CR4 of a bit the guest-host mask owns (SDM 28.1.3, 25.6.6). */
+static enum exit_action cr_exit(struct vmx_vp *x, u64 qual)
+{
+	struct vp *vp = &x->vp;
+	u32 cr = qual & 15, type = (qual >> 4) & 3, reg = (qual >> 8) & 15;
+
+	vp_count(vp, RAUM_EXIT_CR_ACCESS);
+	if (type != 0 || (cr != 0 && cr != 4)) {
+		vp_dump(vp, "control-register exit Raum does not program");
+		return EXIT_FATAL;
+	}
+	u64 v = vp->gpr[reg];
+	if (cr == 4) {
+		/* VMX does not exist for the guest: CR4.VMXE is as reserved as the bits FIXED1 forbids */
+		if ((v & CR4_VMXE) || (v & ~caps.cr4_fixed1 & ~CR4_VMXE)) {
+			vmx_inject_exception(vp, 13, true, 0);
+			return EXIT_RESUME;
+		}
+		vmcs_writel(VMCS_CR4_SHADOW, v);
+		vmcs_writel(VMCS_GUEST_CR4, cr4_real(v));
+		flush_guest_tlb(x);
+		return EXIT_ADVANCE;
+	}
+	/* CR0: PG without PE and NW without CD raise #GP (SDM vol. 3A 2.5) */
+	if (((v & CR0_PG) && !(v & CR0_PE)) || ((v & BIT(29)) && !(v & BIT(30))) || (v >> 32)) {
+		vmx_inject_exception(vp, 13, true, 0);
+		return EXIT_RESUME;
+	}
+	u64 old = vmcs_readl(VMCS_GUEST_CR0);
+	u64 efer = vmcs_read64(VMCS_GUEST_EFER);
+	/* Paging switched with EFER.LME: the CPU would set or clear EFER.LMA; Raum does it here. */
+	if ((efer & EFER_LME) && !(old & CR0_PG) && (v & CR0_PG)) {
+		vmcs_write64(VMCS_GUEST_EFER, efer | EFER_LMA);
+		x->entry_ctls |= ENTRY_IA32E;
+		vmcs_write32(VMCS_ENTRY_CTLS, x->entry_ctls);
+	} else if ((old & CR0_PG) && !(v & CR0_PG) && (efer & EFER_LMA)) {
+		vmcs_write64(VMCS_GUEST_EFER, efer & ~EFER_LMA);
+		x->entry_ctls &= ~ENTRY_IA32E;
+		vmcs_write32(VMCS_ENTRY_CTLS, x->entry_ctls);
+	}
+	vmcs_writel(VMCS_CR0_SHADOW, v);
+	vmcs_writel(VMCS_GUEST_CR0, cr0_real(v));
+	flush_guest_tlb(x);
+	return EXIT_ADVANCE;
+}
+
+/* XSETBV exits unconditionally (SDM 26.1.2): validate as the CPU would, then do it. */
+static enum exit_action xsetbv_exit(struct vp *vp)
+{
+	u32 idx = (u32)vp->gpr[GPR_RCX];
+	u64 v = ((vp->gpr[GPR_RDX] & 0xffffffff) << 32) | (u32)vp->gpr[GPR_RAX];
+	struct cpuid_regs d = cpuid(0xd, 0);
+	u64 supported = ((u64)d.edx << 32) | d.eax;
+
+	vp_count(vp, RAUM_EXIT_XSETBV);
+	/* SDM vol. 2 XSETBV: XCR0 only, bit 0 set, AVX needs SSE, only supported bits */
+	if (idx != 0 || !(v & 1) || (v & ~supported) || ((v & 4) && !(v & 2))) {
+		vmx_inject_exception(vp, 13, true, 0);
+		return EXIT_RESUME;
+	}
+	__asm__ volatile("xsetbv" ::"c"(0), "a"((u32)v), "d"((u32)(v >> 32)));
+	return EXIT_ADVANCE;
+}
+
+static __noreturn void machine_reset(void)
+{
+	outb(0xcf9, 0x02);
+	outb(0xcf9, 0x06);
+	for (int i = 0; i < 100000; i++)
+		cpu_relax();
+	outb(0x64, 0xfe);
+	halt_forever();
+}
+
+void vmx_handle_exit(struct vmx_vp *x)
+{
+	struct vp *vp = &x->vp;
+	u32 reason = vmcs_read32(VMCS_EXIT_REASON);
+	u32 basic = reason & 0xffff;
+	u64 qual = vmcs_readl(VMCS_EXIT_QUALIFICATION);
+	enum exit_action a = EXIT_FATAL;
+	u32 out[4];
+
+	vp->gpr[GPR_RSP] = vmcs_readl(VMCS_GUEST_RSP);
+	vp->rip = vmcs_readl(VMCS_GUEST_RIP);
+
+	if (reason & EXIT_REASON_ENTRY_FAILURE) {
+		if (basic == EXIT_INVALID_GUEST)
+			entry_failure(x, "invalid guest state (exit reason 33)");
+		char why[96];
+		raum_snprintf(why, sizeof(why), "VM entry failed: exit reason %u (%s)", basic,
+			      vmx_exit_reason_name(basic));
+		vp_stop(vp, why);
+	}
+
+	/* An event whose delivery the exit cut off is delivered again (SDM 28.2.4, 27.6). */
+	u32 idt = vmcs_read32(VMCS_IDT_VECTORING_INFO);
+	vmcs_write32(VMCS_ENTRY_INTR_INFO, 0);
+	if (idt & INTR_INFO_VALID) {
+		vmcs_write32(VMCS_ENTRY_INTR_INFO, idt & ~(BIT(12) | 0x7fffe000U));
+		if (idt & INTR_INFO_ERROR_VALID)
+			vmcs_write32(VMCS_ENTRY_EXC_ERROR, vmcs_read32(VMCS_IDT_VECTORING_ERROR));
+		vmcs_write32(VMCS_ENTRY_INSN_LEN, vmcs_read32(VMCS_EXIT_INSN_LEN));
+	}
+
+	switch (basic) {
+	case EXIT_EXCEPTION_NMI: {
+		u32 info = vmcs_read32(VMCS_EXIT_INTR_INFO);
+		if (((info >> INTR_INFO_TYPE_SHIFT) & 7) == INTR_TYPE_NMI) {
+			/* NMI exiting: the NMI was the root's; hand it on */
+			vp_count(vp, RAUM_EXIT_NMI);
+			x->nmi_pending++;
+			a = EXIT_RESUME;
+			break;
+		}
+		vp_dump(vp, "exception exit, but the exception bitmap is empty");
+		a = EXIT_FATAL;
+		break;
+	}
+	case EXIT_NMI_WINDOW:
+		vp_count(vp, RAUM_EXIT_NMI);
+		a = EXIT_RESUME; /* deliver_nmis injects it below */
+		break;
+	case EXIT_TRIPLE_FAULT:
+		vp_count(vp, RAUM_EXIT_SHUTDOWN);
+		vp_dump(vp, "shutdown (triple fault): resetting the machine");
+		machine_reset();
+	case EXIT_CPUID:
+		vp_count(vp, RAUM_EXIT_CPUID);
+		exit_cpuid(vp, (u32)vp->gpr[GPR_RAX], (u32)vp->gpr[GPR_RCX], out);
+		vp->gpr[GPR_RAX] = out[0];
+		vp->gpr[GPR_RBX] = out[1];
+		vp->gpr[GPR_RCX] = out[2];
+		vp->gpr[GPR_RDX] = out[3];
+		a = EXIT_ADVANCE;
+		break;
+	case EXIT_VMCALL: {
+		struct vp_ctrl c;
+		vp_count(vp, RAUM_EXIT_HYPERCALL);
+		vmx_get_ctrl(vp, &c);
+		/* TLFS: hypercalls only from CPL 0; this build takes 64-bit callers */
+		if (c.cpl != 0 || c.mode != 64) {
+			vmx_inject_exception(vp, 6, false, 0);
+			a = EXIT_RESUME;
+			break;
+		}
+		vp->gpr[GPR_RAX] = hypercall_dispatch(vp, vp->gpr[GPR_RCX], vp->gpr[GPR_RDX], vp->gpr[GPR_R8]);
+		a = EXIT_ADVANCE;
+		break;
+	}
+	case EXIT_VMCLEAR ... EXIT_VMXON:
+	case EXIT_INVEPT:
+	case EXIT_INVVPID:
+	case EXIT_VMFUNC:
+	case EXIT_GETSEC:
+		/* The root sees no VMX (and no SMX): these raise #UD as on a CPU without them. */
+		vp_count(vp, RAUM_EXIT_VMX_INSN);
+		vmx_inject_exception(vp, 6, false, 0);
+		a = EXIT_RESUME;
+		break;
+	case EXIT_INVD:
+		/* INVD would drop dirty lines of Raum's memory too: write them back instead */
+		vp_count(vp, RAUM_EXIT_OTHER);
+		__asm__ volatile("wbinvd" ::: "memory");
+		a = EXIT_ADVANCE;
+		break;
+	case EXIT_XSETBV:
+		a = xsetbv_exit(vp);
+		break;
+	case EXIT_CR_ACCESS:
+		a = cr_exit(x, qual);
+		break;
+	case EXIT_RDMSR:
+	case EXIT_WRMSR:
+		a = msr_exit(x, basic == EXIT_WRMSR);
+		break;
+	case EXIT_EPT_VIOLATION: {
+		u64 gpa = vmcs_read64(VMCS_GUEST_PHYS_ADDR);
+		vp_count(vp, RAUM_EXIT_NPF);
+		/* bit 12: the access unblocked NMIs through an IRET; re-block before re-entry (SDM 28.2.3) */
+		if ((qual & BIT(12)) && !(idt & INTR_INFO_VALID))
+			vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY,
+				     vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY) | INTR_BLOCK_NMI);
+		/* bit 7: a linear address is valid; bit 8 clear then: the access was a guest paging-structure walk */
+		bool walk = (qual & BIT(7)) && !(qual & BIT(8));
+		a = exit_slat_violation(vp, gpa, qual & BIT(1), qual & BIT(2), walk);
+		break;
+	}
+	case EXIT_EPT_MISCONFIG:
+		vp_stop(vp, "EPT misconfiguration: a bug in Raum's EPT encoder");
+	default: {
+		char why[96];
+		vp_count(vp, RAUM_EXIT_OTHER);
+		raum_snprintf(why, sizeof(why), "unhandled exit reason %u (%s), qualification %#llx", basic,
+			      vmx_exit_reason_name(basic), (unsigned long long)qual);
+		vp_stop(vp, why);
+	}
+	}
+
+	if (a == EXIT_FATAL)
+		vp_stop(vp, "a handler could not go on");
+	if (a == EXIT_ADVANCE) {
+		vp->rip += vmcs_read32(VMCS_EXIT_INSN_LEN);
+		/* a skipped instruction ends any STI / MOV SS blocking */
+		u32 intr = vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY);
+		if (intr & (INTR_BLOCK_STI | INTR_BLOCK_MOV_SS))
+			vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY, intr & ~(INTR_BLOCK_STI | INTR_BLOCK_MOV_SS));
+	}
+	deliver_nmis(x);
+	vmcs_writel(VMCS_GUEST_RSP, vp->gpr[GPR_RSP]);
+	vmcs_writel(VMCS_GUEST_RIP, vp->rip);
+}
+
+/* Capabilities are decided once, before anything is built. */
+static int vmx_prepare(void)
+{
+	char why[200];
+
+	read_caps();
+	if (vmx_compute_controls(&caps, &ctls, why, sizeof(why))) {
+		pr_err("vmx: %s", why);
+		return -RAUM_ENODEV;
+	}
+	return 0;
+}
+
+static int vmx_slat_build_root_checked(struct partition *p, const struct slat_range *r, int k, bool page1g)
+{
+	int rc = vmx_prepare();
+	return rc ? rc : vmx_slat_build_root(p, r, k, page1g);
 }
 
 const struct vendor_ops vmx_ops = {
@@ -123,7 +867,7 @@ const struct vendor_ops vmx_ops = {
 	.vendor = RAUM_VENDOR_INTEL,
 	.cpu_enable = vmx_cpu_enable,
 	.cpu_disable = vmx_cpu_disable,
-	.slat_rwx = PTE_W, /* placeholder until the EPT encoder lands: EPT bits differ */
+	.slat_build_root = vmx_slat_build_root_checked,
 	.launch_root = vmx_launch_root,
 	.get_ctrl = vmx_get_ctrl,
 	.inject_exception = vmx_inject_exception,

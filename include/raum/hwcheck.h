@@ -86,6 +86,7 @@ enum hw_fail {
 	HW_FAIL_NO_NX,
 	HW_FAIL_XD_DISABLED,
 	HW_FAIL_LA57,
+	HW_FAIL_NO_UG,
 };
 
 #define HW_MAX_FAILS 6

@@ -33,6 +33,25 @@
 /* Flags a caller may pass to pt_map; everything else is the encoder's. */
 #define PTE_FLAGS_ALLOWED (PTE_W | PTE_U | PTE_PWT | PTE_PCD | PTE_G | PTE_NX)
 
+/*
+ * EPT entries (Intel SDM vol. 3C 29.3.2): read, write, execute in bits 2:0
+ * (present = any of them), a leaf's memory type in 5:3 and "ignore PAT" in
+ * 6, bit 7 a large page, as in the x86 format:
+ *
+ *   63 ... 52  51 ........ 12  11  10   9   8   7   6   5..3   2   1   0
+ *  +---------+---------------+---+---+---+---+---+----+------+---+---+---+
+ *  | ignored | physical addr |   |   | D | A |PS |IPAT| type | X | W | R |
+ *  +---------+---------------+---+---+---+---+---+----+------+---+---+---+
+ */
+#define EPT_R BIT(0)
+#define EPT_W BIT(1)
+#define EPT_X BIT(2)
+#define EPT_RWX (EPT_R | EPT_W | EPT_X)
+#define EPT_MT_SHIFT 3
+#define EPT_MT(t) ((u64)(t) << EPT_MT_SHIFT)
+#define EPT_IPAT BIT(6)
+#define EPT_FLAGS_ALLOWED (EPT_RWX | EPT_MT(7) | EPT_IPAT)
+
 /* Index of va at level (4 = PML4 .. 1 = PT). */
 static inline unsigned pt_index(u64 va, int level) { return (va >> (12 + 9 * (level - 1))) & 511; }
 
@@ -43,15 +62,16 @@ struct pt_ctx {
 	/* Allocates one zeroed 4 KiB table page; returns 0 or a negative error. */
 	int (*alloc)(void *ctx, u64 *phys);
 	void *ctx;
-	bool allow_1g; /* CPUID.80000001h:EDX.Page1GB */
+	bool allow_1g; /* CPUID.80000001h:EDX.Page1GB, or EPT 1 GiB pages */
 	bool allow_2m;
+	bool ept;      /* EPT format instead of x86 / NPT */
 };
 
 /*
  * Maps [va, va + size) to [pa, pa + size) with the given PTE_* flags (P is
- * implied), using the largest pages that alignment and size allow. Interior
- * entries are made present, writable and user-accessible, so that the leaf
- * alone decides access. Fails without changing earlier mappings of the call
+ * implied) or, for EPT, EPT_* flags (at least one of R W X), using the
+ * largest pages that alignment and size allow. Interior entries grant
+ * everything (P W U, or R W X), so that the leaf alone decides access. Fails without changing earlier mappings of the call
  * only partially: -RAUM_EINVAL for unaligned or non-canonical input or
  * unknown flags, -RAUM_EEXIST when any page is already mapped (pages mapped
  * before the conflict stay mapped), -RAUM_ENOMEM when a table cannot be

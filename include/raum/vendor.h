@@ -14,6 +14,7 @@
 #include <raum/bootinfo.h>
 #include <raum/cpu.h>
 #include <raum/fwctx.h>
+#include <raum/slat.h>
 #include <raum/vp.h>
 
 struct vendor_ops {
@@ -23,8 +24,12 @@ struct vendor_ops {
 	int (*cpu_enable)(struct cpu *c);
 	/* Turns it off again and releases what cpu_enable took. */
 	void (*cpu_disable)(struct cpu *c);
-	/* Flags of a SLAT leaf that grants read, write and execute. */
-	u64 slat_rwx;
+	/*
+	 * Builds p->slat as an identity map of the k ranges (read, write,
+	 * execute), in the vendor's format: NPT, or EPT with memory types from
+	 * the MTRRs. page1g: the host's 1 GiB page support (NPT's rule).
+	 */
+	int (*slat_build_root)(struct partition *p, const struct slat_range *r, int k, bool page1g);
 	/*
 	 * Late launch: resumes the firmware state 'fw' as VP 0 of the root
 	 * partition on this CPU, returning 'rax' to the loader's call. Returns

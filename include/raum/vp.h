@@ -70,6 +70,6 @@ bool hypercall_selftest(void);
 extern struct partition root_partition;
 extern struct vp *root_vps[];
 int root_partition_create(const struct raum_mem_range *map, size_t n, u64 hv_base, u64 hv_size,
-			  bool page1g, unsigned phys_bits, u64 slat_flags);
+			  bool page1g, unsigned phys_bits);
 
 #endif

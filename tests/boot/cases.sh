@@ -220,16 +220,30 @@ case_qemu_panic_stack() {
 
 # --- Bochs, Intel ------------------------------------------------------------
 
-case_bochs_skylake() {
-  mk_esp bochs-skylake 'root = \EFI\raum\test\marker.efi'
-  boot bochs corei7_skylake_x "$MARKER|RAUM PANIC"
+bochs_vtx_case() { # bochs_vtx_case NAME CPU: the late launch on VT-x, then the next image
+  mk_esp "$1" 'root = \EFI\raum\test\marker.efi'
+  boot bochs "$2" "$MARKER|RAUM PANIC|this CPU halts"
   expect '^CPU +GenuineIntel' '^VT-x +yes, IA32_FEATURE_CONTROL 0 \(unlocked\)' \
     'IA32_FEATURE_CONTROL was unlocked: now locked with VMX outside SMX on \(0x5\)' \
     '^EPT +yes' 'unrestricted guest yes, VPID yes' 'Hardware OK: Raum can run here \(backend vmx\)' \
-    '^\[cpu0\] I vmx: VMXON on cpu0' '^\[cpu0\] I Raum [0-9.]+ ready: backend vmx' \
-    'the vmx backend cannot late-launch yet: returning to the firmware unvirtualized' \
-    'Raum started and returned: this backend does not virtualize yet' "$MARKER"
-  forbid "${NO_CRASH[@]}" 'Raum cannot start'
+    '^\[cpu0\] I vmx: VMXON on cpu0' '^\[cpu0\] I vmx: EPT built from [0-9]+ MTRR segments? \((1 GiB|2 MiB)' \
+    '^\[cpu0\] I Raum [0-9.]+ ready: backend vmx' \
+    '^\[cpu0\] I vmx: late launch on cpu0: the firmware resumes as root VP0' \
+    'Raum is running: this firmware and the OS it boots are its root partition' "$MARKER"
+  forbid "${NO_CRASH[@]}" 'Raum cannot start' 'this CPU halts'
+  verdict
+}
+case_bochs_skylake() { bochs_vtx_case bochs-skylake corei7_skylake_x; }
+case_bochs_tigerlake() { bochs_vtx_case bochs-tigerlake tigerlake; }
+
+case_bochs_lynnfield() {
+  # VT-x with EPT but no unrestricted guest: refused by decision, the OS boots on
+  mk_esp bochs-lynnfield 'root = \EFI\raum\test\marker.efi'
+  boot bochs corei5_lynnfield_750 "$MARKER|RAUM PANIC"
+  expect '^EPT +yes' 'unrestricted guest no' \
+    "Raum cannot start: This processor's VT-x has no unrestricted guest" \
+    'Booting on without virtualization' "$MARKER"
+  forbid "${NO_CRASH[@]}" 'Starting the hypervisor' 'now locked'
   verdict
 }
 
@@ -243,7 +257,7 @@ case_bochs_generic() {
 
 QEMU_CASES=(qemu_epyc qemu_intercepts qemu_linux_root qemu_twice qemu_no_svm qemu_no_nx qemu_intel qemu_bad_config qemu_no_image qemu_triple_fault qemu_bad_root
             qemu_panic_page qemu_panic_ud qemu_panic_gp qemu_panic_stack)
-BOCHS_CASES=(bochs_skylake bochs_generic)
+BOCHS_CASES=(bochs_skylake bochs_tigerlake bochs_lynnfield bochs_generic)
 
 run_boot_cases() {
   local c filter=${RAUM_TEST_FILTER:-.}

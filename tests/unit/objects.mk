@@ -18,8 +18,9 @@ unit-decode := kernel/decode.c
 unit-hvcall := kernel/hvcall_check.c
 unit-asid := svm/asid.c
 unit-slat := mm/slat.c mm/pt.c mm/memmap.c
+unit-vmxcaps := vmx/caps.c kernel/fmt.c
 unit-mtrr := mm/mtrr.c
-UNIT_TESTS := fmt logring palloc memmap pt config hwcheck decode hvcall asid slat mtrr
+UNIT_TESTS := fmt logring palloc memmap pt config hwcheck decode hvcall asid slat mtrr vmxcaps
 UNIT_BINS := $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
 
 .SECONDEXPANSION:

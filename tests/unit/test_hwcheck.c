@@ -133,7 +133,7 @@ static void check_reasons(const struct hw_result *r)
 			fail_msg("reason %d is not a sentence: '%s'", i, s);
 		if (strstr(s, ". ") || strstr(s, "! ") || strstr(s, "? ") || strchr(s, '\n'))
 			fail_msg("reason %d is more than one sentence: '%s'", i, s);
-		assert_true(r->fail[i] >= HW_FAIL_RAUM_RUNNING && r->fail[i] <= HW_FAIL_LA57);
+		assert_true(r->fail[i] >= HW_FAIL_RAUM_RUNNING && r->fail[i] <= HW_FAIL_NO_UG);
 	}
 	for (int i = r->nfail; i < HW_MAX_FAILS; i++)
 		assert_int_equal(r->reason[i][0], '\0');
@@ -217,7 +217,11 @@ static void test_lynnfield_no_ug(void **state)
 	struct hw_probe p = lynnfield();
 	const struct hw_result *r = check(&p);
 
-	assert_true(r->ok); /* unrestricted guest is a feature, not a requirement */
+	/* Raum requires unrestricted guest (decided with the VT-x late launch) */
+	assert_false(r->ok);
+	assert_int_equal(r->nfail, 1);
+	assert_reason(r, 0, HW_FAIL_NO_UG, "unrestricted guest");
+	assert_reason(r, 0, HW_FAIL_NO_UG, "Westmere");
 	assert_true(r->slat);
 	assert_false(r->ug);
 	assert_true(r->vpid);

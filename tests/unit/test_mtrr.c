@@ -41,10 +41,10 @@ static struct mtrr_state layout_qemu(void)
 	s.fixed[2] = FIX8(MTRR_UC); /* 0xa0000 - 0xbffff */
 	s.fixed[3] = FIX8(MTRR_WP); /* 0xc0000 - 0xc7fff */
 	s.fixed[4] = 0x0606060606060505ULL; /* 0xc8000 - 0xc9fff WP, 0xca000 - 0xcffff WB */
-	for (int i = 5; i < 8; i++)
+	for (int i = 5; i < 9; i++)
 		s.fixed[i] = FIX8(MTRR_WB); /* 0xd0000 - 0xeffff */
-	s.fixed[8] = FIX8(MTRR_WP); /* 0xf0000 - 0xf7fff */
-	s.fixed[9] = FIX8(MTRR_WP); /* 0xf8000 - 0xfffff */
+	s.fixed[9] = FIX8(MTRR_WP);  /* 0xf0000 - 0xf7fff */
+	s.fixed[10] = FIX8(MTRR_WP); /* 0xf8000 - 0xfffff */
 	s.var_base[0] = 0x80000000ULL;
 	s.var_mask[0] = 0xff80000800ULL;
 	s.var_base[1] = 0x12340006; /* V clear: ignored */
@@ -310,6 +310,86 @@ static void test_server_type_at(void **state)
 	expect_range(&s, 48 * GB, GB, MTRR_UC, MTRR_WB, MTRR_WB);
 	expect_range(&s, 49 * GB, 15 * GB, MTRR_WB, MTRR_UC, MTRR_UC);
 	assert_int_equal(mtrr_type_at(&s, BIT(46) - 1), MTRR_UC);
+
+	/* junk at and above MAXPHYADDR (46) in PHYSBASE / PHYSMASK is not decoded */
+	s.var_base[7] |= 0xfffcULL << 48;
+	s.var_mask[7] |= 0xfffcULL << 48;
+	s.var_mask[6] |= BIT(46);
+	expect_range(&s, 9 * GB, 512 * MB, MTRR_WT, MTRR_WB, MTRR_WB);
+	expect_range(&s, 48 * GB, GB, MTRR_UC, MTRR_WB, MTRR_WB);
+	expect_uniform(&s, 9 * GB, 512 * MB, MTRR_WT);
+	expect_uniform(&s, 48 * GB, GB, MTRR_UC);
+}
+
+/* MAXPHYADDR outside [32, 52] (CPUID leaf absent) is taken as 36 */
+static void test_phys_bits(void **state)
+{
+	(void)state;
+	struct mtrr_state s = layout_qemu();
+
+	/* PHYSMASK 0xFF80000800: over 40 bits 2 GiB + 64 GiB is WB, over 36 bits an alias of the hole */
+	assert_int_equal(mtrr_type_at(&s, 64 * GB + 2 * GB), MTRR_WB);
+	expect_uniform(&s, 64 * GB, 4 * GB, MTRR_WB);
+	for (unsigned bad = 0; bad < 64; bad += 63) {
+		s.phys_bits = bad;
+		assert_int_equal(mtrr_type_at(&s, 64 * GB + 2 * GB), MTRR_UC);
+		assert_int_equal(mtrr_type_at(&s, 64 * GB + 2 * GB - 1), MTRR_WB);
+		expect_uniform(&s, 64 * GB + 2 * GB, 2 * GB, MTRR_UC);
+		expect_mixed(&s, 64 * GB, 4 * GB);
+	}
+}
+
+/*
+ * Sixteen 4 KiB ranges strewn over a 52-bit space: contiguous masks keep the
+ * walks small (a few nodes per range and level), whatever the sizes.
+ */
+static void test_many_ranges(void **state)
+{
+	(void)state;
+	struct mtrr_state s = { .cap = CAP(16), .def_type = MTRR_WB | MTRR_DEF_E, .nvar = 16, .phys_bits = 52 };
+	u64 r = 16;
+	u64 at[16];
+
+	for (unsigned i = 0; i < 16; i++) {
+		at[i] = (unit_rand(&r) & (BIT(52) - 1) & ~(BIT(48) - 1)) | ((u64)i << 44) |
+			(unit_rand(&r) & (BIT(44) - 1) & PAGE_MASK); /* distinct: bits 47..44 = i */
+		set_var(&s, i, at[i], PAGE_SIZE, i % 2 ? MTRR_UC : MTRR_WT);
+	}
+	for (unsigned i = 0; i < 16; i++) {
+		u8 t = i % 2 ? MTRR_UC : MTRR_WT;
+		expect_range(&s, at[i], PAGE_SIZE, t, MTRR_WB, MTRR_WB);
+		expect_uniform(&s, at[i], PAGE_SIZE, t);
+		expect_mixed(&s, ALIGN_DOWN(at[i], 2 * MB), 2 * MB);
+		expect_mixed(&s, ALIGN_DOWN(at[i], GB), GB);
+		expect_uniform(&s, ALIGN_DOWN(at[i], GB) ^ GB, GB, MTRR_WB);
+		expect_uniform(&s, at[i] + PAGE_SIZE, BIT(44) - PAGE_SIZE - (at[i] & (BIT(44) - 1)), MTRR_WB);
+	}
+	expect_mixed(&s, 0, BIT(52));
+	struct mtrr_seg out[40];
+	size_t n = mtrr_segments(&s, BIT(52), out, ARRAY_SIZE(out));
+	check_segments(&s, out, n, BIT(52));
+	assert_true(n >= 31 && n <= 33);
+	for (unsigned i = 0; i < 16; i++) {
+		size_t k = 0;
+		while (k < n && out[k].base != at[i])
+			k++;
+		assert_true(k < n);
+		assert_int_equal(out[k].size, PAGE_SIZE);
+	}
+
+	/*
+	 * Default WT, eight WB pages each under a WT page: WT everywhere, but
+	 * no block holding a pair is one type by its type set alone, so the
+	 * walk descends to every pair (hundreds of nodes, within the bound).
+	 */
+	s.def_type = MTRR_WT | MTRR_DEF_E;
+	for (unsigned i = 0; i < 16; i++)
+		set_var(&s, i, at[i & ~1u], PAGE_SIZE, i % 2 ? MTRR_WT : MTRR_WB);
+	expect_uniform(&s, 0, BIT(52), MTRR_WT);
+	expect_uniform(&s, 0, ~0ULL, MTRR_WT);
+	n = mtrr_segments(&s, BIT(52), out, 1);
+	assert_int_equal(n, 1);
+	assert_int_equal(out[0].type, MTRR_WT);
 }
 
 static void test_server_uniform(void **state)
@@ -472,7 +552,7 @@ static void test_reserved_types(void **state)
 	struct mtrr_state s = layout_qemu();
 
 	s.fixed[0] = 0x0606060606060206ULL; /* 0x10000 - 0x1ffff: reserved 2 -> UC */
-	s.fixed[9] = 0x0705050505050505ULL; /* 0xff000 - 0xfffff: reserved 7 -> UC */
+	s.fixed[10] = 0x0705050505050505ULL; /* 0xff000 - 0xfffff: reserved 7 -> UC */
 	set_var(&s, 2, 8 * GB, GB, 3);      /* reserved 3 -> UC */
 	set_var(&s, 3, 9 * GB, GB, MTRR_WB);
 	s.var_base[3] |= 0x80;              /* type 0x86: reserved -> UC */
@@ -526,6 +606,26 @@ static void test_noncontiguous(void **state)
 	expect_uniform(&s, 0, GB, MTRR_WB);
 	n = mtrr_segments(&s, BIT(36), out, 1);
 	assert_int_equal(n, 1);
+
+	/*
+	 * Holes at bits 40..30: the UC page 0x12345000 repeats in each of the
+	 * 2048 GiBs below 2 TiB. 4097 segments, more work than the base bound:
+	 * the walk's budget grows with the room given.
+	 */
+	static struct mtrr_seg many[4200];
+	s.phys_bits = 52;
+	s.var_base[0] = 0x12345000ULL | MTRR_UC;
+	s.var_mask[0] = ((BIT(52) - 1) & ~(BIT(41) - 1)) | (GB - PAGE_SIZE) | MTRR_PHYSMASK_V;
+	n = mtrr_segments(&s, BIT(52), many, ARRAY_SIZE(many));
+	assert_int_equal(n, 4097);
+	check_segments(&s, many, n, BIT(52));
+	for (size_t i = 1; i < n; i += 2) {
+		assert_int_equal(many[i].base, (i / 2) * GB + 0x12345000ULL);
+		assert_int_equal(many[i].size, PAGE_SIZE);
+		assert_int_equal(many[i].type, MTRR_UC);
+	}
+	assert_int_equal(mtrr_segments(&s, BIT(52), many, 4096), (size_t)-1);
+	expect_uniform(&s, 2047 * GB + 0x12346000ULL, BIT(52) - (2047 * GB + 0x12346000ULL), MTRR_WB);
 }
 
 /* ---- randomized cross-check against the page-by-page reference ---- */
@@ -578,7 +678,8 @@ static void random_layout(struct mtrr_state *s, u64 *r, bool *noncontig)
 		}
 		if (unit_rand(r) % 4 == 0)
 			mask |= unit_rand(r) & 0xfff; /* low bits are ignored */
-		s->var_base[i] = (base & mask) | rand_type(r) | (unit_rand(r) % 8 == 0 ? 0xfff000ULL << 32 : 0);
+		/* sometimes junk above MAXPHYADDR (32), which must be ignored */
+		s->var_base[i] = (base & mask) | rand_type(r) | (unit_rand(r) % 8 == 0 ? 0xfffULL << 36 : 0);
 		s->var_mask[i] = mask | MTRR_PHYSMASK_V | (unit_rand(r) % 8 == 0 ? BIT(40) : 0);
 		if (unit_rand(r) % 10 == 0)
 			s->var_mask[i] &= ~MTRR_PHYSMASK_V;
@@ -691,6 +792,8 @@ int main(void)
 		cmocka_unit_test(test_server_type_at),
 		cmocka_unit_test(test_server_uniform),
 		cmocka_unit_test(test_server_segments),
+		cmocka_unit_test(test_phys_bits),
+		cmocka_unit_test(test_many_ranges),
 		cmocka_unit_test(test_disabled),
 		cmocka_unit_test(test_fixed_disabled),
 		cmocka_unit_test(test_overlap_rules),

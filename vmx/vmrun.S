@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The VMX run loop (Intel SDM vol. 3C 26, 28). A VM exit restores only
+ * host RSP and RIP among the GPRs (from the VMCS host-state area), so all
+ * fifteen guest GPRs are loaded before VMLAUNCH / VMRESUME and stored
+ * after the exit; guest RSP and RIP live in the VMCS. HOST_RSP points at
+ * the slot holding the VP pointer. A VMLAUNCH / VMRESUME that fails falls
+ * through (VMfailValid / VMfailInvalid) to vmx_entry_failed.
+ */
+#include "asm-offsets.h"
+
+#define GPR(n) (VXP_GPR + 8 * (n))
+#define VMCS_HOST_RSP 0x6c14
+
+.text
+.globl vmx_run
+vmx_run:
+	pushq %rdi                      /* [rsp] = struct vmx_vp *; 16-byte aligned */
+	movq $VMCS_HOST_RSP, %rax
+	vmwrite %rsp, %rax
+1:	movq (%rsp), %rdi
+	cmpb $0, VXP_LAUNCHED(%rdi)     /* ZF survives the movs below */
+	movq GPR(0)(%rdi), %rax
+	movq GPR(1)(%rdi), %rcx
+	movq GPR(2)(%rdi), %rdx
+	movq GPR(3)(%rdi), %rbx
+	movq GPR(5)(%rdi), %rbp
+	movq GPR(6)(%rdi), %rsi
+	movq GPR(8)(%rdi), %r8
+	movq GPR(9)(%rdi), %r9
+	movq GPR(10)(%rdi), %r10
+	movq GPR(11)(%rdi), %r11
+	movq GPR(12)(%rdi), %r12
+	movq GPR(13)(%rdi), %r13
+	movq GPR(14)(%rdi), %r14
+	movq GPR(15)(%rdi), %r15
+	movq GPR(7)(%rdi), %rdi
+	jne 2f
+	vmlaunch
+	jmp 3f
+2:	vmresume
+3:	/* only reached when the entry failed: RFLAGS says how */
+	pushfq
+	popq %rsi
+	movq (%rsp), %rdi
+	call vmx_entry_failed           /* noreturn */
+	ud2
+
+.globl vmx_exit_entry
+vmx_exit_entry:
+	pushq %rdi
+	movq 8(%rsp), %rdi
+	movq %rax, GPR(0)(%rdi)
+	movq %rcx, GPR(1)(%rdi)
+	movq %rdx, GPR(2)(%rdi)
+	movq %rbx, GPR(3)(%rdi)
+	movq %rbp, GPR(5)(%rdi)
+	movq %rsi, GPR(6)(%rdi)
+	popq GPR(7)(%rdi)
+	movq %r8, GPR(8)(%rdi)
+	movq %r9, GPR(9)(%rdi)
+	movq %r10, GPR(10)(%rdi)
+	movq %r11, GPR(11)(%rdi)
+	movq %r12, GPR(12)(%rdi)
+	movq %r13, GPR(13)(%rdi)
+	movq %r14, GPR(14)(%rdi)
+	movq %r15, GPR(15)(%rdi)
+	movb $1, VXP_LAUNCHED(%rdi)
+	call vmx_handle_exit
+	jmp 1b
