@@ -44,7 +44,7 @@ static inline bool ctl_allowed(u64 msr, u32 bits)
 
 static inline u32 ctl_adjust(u64 msr, u32 want)
 {
-	return want | ctl_must1(msr);
+	return (want | ctl_must1(msr)) & ctl_may1(msr);
 }
 
 /* IA32_VMX_EPT_VPID_CAP (SDM vol. 3D A.10). */

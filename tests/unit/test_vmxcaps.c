@@ -549,6 +549,8 @@ MUT(efer_lma, c->entry &= ~ENTRY_IA32E)
 MUT(efer_lme, g->efer &= ~BIT(8))
 MUT(efer_rsvd, g->efer |= BIT(1))
 MUT(pat, g->pat = 0x0007040600070402ULL)
+MUT(pat3, g->pat = 0x0307040600070406ULL)
+MUT(pat8, g->pat = 0x0007040600080406ULL)
 MUT(dr7, g->dr7 |= BIT(32))
 MUT(debugctl, g->debugctl = BIT(20))
 MUT(rflags_bit1, g->rflags = 0)
@@ -569,6 +571,11 @@ MUT(cs_type_no_ug, {
 MUT(cs_s, g->seg_ar[VSEG_CS] = 0xa08b)
 MUT(cs_p, g->seg_ar[VSEG_CS] = 0xa01b)
 MUT(cs_base, g->seg_base[VSEG_CS] = 0x100000000ULL)
+MUT(cs_base_unusable, {
+	g->seg_ar[VSEG_CS] |= BIT(16); /* CS is checked whether or not marked unusable */
+	g->seg_base[VSEG_CS] = 0x100000000ULL;
+})
+MUT(cs_p_unusable, g->seg_ar[VSEG_CS] = 0x1a01b)
 MUT(cs_dpl_ss, g->seg_ar[VSEG_SS] = 0xc0f3)
 MUT(cs_conforming_dpl, {
 	g->seg_ar[VSEG_CS] = 0xa0ff; /* conforming, DPL 3 */
@@ -672,6 +679,8 @@ static const struct mutation mutations[] = {
 	  "guest IA32_EFER: LME must equal the IA-32e mode guest entry control when CR0.PG is 1, is 0xc00" },
 	{ "EFER reserved", mut_efer_rsvd, "guest IA32_EFER: reserved bits must be 0, is 0xd02" },
 	{ "PAT type 2", mut_pat, "guest IA32_PAT: each byte must be 0, 1, 4, 5, 6 or 7, is 0x7040600070402" },
+	{ "PAT type 3", mut_pat3, "guest IA32_PAT: each byte must be 0, 1, 4, 5, 6 or 7, is 0x307040600070406" },
+	{ "PAT type 8", mut_pat8, "guest IA32_PAT: each byte must be 0, 1, 4, 5, 6 or 7, is 0x7040600080406" },
 	{ "DR7 high", mut_dr7,
 	  "guest DR7: bits 63:32 must be 0 when the entry loads debug controls, is 0x100000400" },
 	{ "DEBUGCTL reserved", mut_debugctl, "guest IA32_DEBUGCTL: reserved bits 63:16 must be 0, is 0x100000" },
@@ -691,6 +700,8 @@ static const struct mutation mutations[] = {
 	{ "CS S clear", mut_cs_s, "guest CS: S must be 1 (code or data segment), is 0xa08b" },
 	{ "CS not present", mut_cs_p, "guest CS: P must be 1, is 0xa01b" },
 	{ "CS base high", mut_cs_base, "guest CS: base bits 63:32 must be 0, is 0x100000000" },
+	{ "CS base high, unusable", mut_cs_base_unusable, "guest CS: base bits 63:32 must be 0, is 0x100000000" },
+	{ "CS not present, unusable", mut_cs_p_unusable, "guest CS: P must be 1, is 0x1a01b" },
 	{ "SS.DPL != CS.DPL", mut_cs_dpl_ss, "guest CS: DPL must equal SS's DPL (non-conforming code), is 0" },
 	{ "conforming CS.DPL > SS.DPL", mut_cs_conforming_dpl,
 	  "guest CS: DPL must not exceed SS's DPL (conforming code), is 3" },
