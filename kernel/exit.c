@@ -20,7 +20,7 @@
  * (not "Microsoft Hv": Linux must not take its Hyper-V paths yet), with
  * VMX / SVM hidden since nested virtualization is not offered.
  */
-void exit_cpuid(struct vp *vp __unused, u32 leaf, u32 subleaf, u32 out[4])
+void exit_cpuid(struct vp *vp, u32 leaf, u32 subleaf, u32 out[4])
 {
 	if (leaf >= 0x40000000 && leaf <= 0x400000ff) {
 		out[0] = out[1] = out[2] = out[3] = 0;
@@ -41,9 +41,25 @@ void exit_cpuid(struct vp *vp __unused, u32 leaf, u32 subleaf, u32 out[4])
 	out[2] = r.ecx;
 	out[3] = r.edx;
 	switch (leaf) {
-	case 1:
+	case 1: {
+		/*
+		 * OSXSAVE mirrors CR4.OSXSAVE of whoever runs CPUID: here the
+		 * host, so take the guest's own bit (SDM vol. 2A CPUID, ECX[27]).
+		 */
+		struct vp_ctrl c;
+		vp_get_ctrl(vp, &c);
+		out[2] = (out[2] & ~CPUID1_ECX_OSXSAVE) | ((c.cr4 & CR4_OSXSAVE) ? CPUID1_ECX_OSXSAVE : 0);
 		out[2] |= CPUID1_ECX_HYPERVISOR;
 		out[2] &= ~CPUID1_ECX_VMX;
+		break;
+	}
+	case 7:
+		if (subleaf == 0) {
+			/* OSPKE (ECX[4]) mirrors CR4.PKE likewise */
+			struct vp_ctrl c;
+			vp_get_ctrl(vp, &c);
+			out[2] = (out[2] & ~BIT(4)) | ((c.cr4 & CR4_PKE) ? BIT(4) : 0);
+		}
 		break;
 	case 0x80000001:
 		out[2] &= ~CPUID_80000001_ECX_SVM;
@@ -54,6 +70,28 @@ void exit_cpuid(struct vp *vp __unused, u32 leaf, u32 subleaf, u32 out[4])
 	default:
 		break;
 	}
+}
+
+/*
+ * An MSR access Raum does not emulate but the CPU intercepts anyway (VT-x
+ * exits for every MSR outside the bitmap's ranges, SVM for those outside
+ * the permission map's): done on the guest's behalf, so it sees what the
+ * hardware answers, a value or a #GP, as it would natively.
+ */
+enum exit_action exit_msr_forward(struct vp *vp, bool write)
+{
+	u32 msr = (u32)vp->gpr[GPR_RCX];
+	u64 v = (vp->gpr[GPR_RDX] << 32) | (u32)vp->gpr[GPR_RAX];
+
+	if (write ? msr_write_safe(msr, v) : msr_read_safe(msr, &v)) {
+		vp_inject_exception(vp, 13, true, 0);
+		return EXIT_RESUME;
+	}
+	if (!write) {
+		vp->gpr[GPR_RAX] = (u32)v;
+		vp->gpr[GPR_RDX] = v >> 32;
+	}
+	return EXIT_ADVANCE;
 }
 
 bool partition_gpa_backed(const struct partition *p, u64 gpa, u64 len)

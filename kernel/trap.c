@@ -60,8 +60,19 @@ static const char *const exc_names[32] = {
 	"#VC VMM communication", "#SX security exception", "reserved 31",
 };
 
+/* Pairs (faulting instruction, where to resume), from kernel/msr.S. */
+extern const u64 fixup_table[], fixup_table_end[];
+
 void trap_dispatch(struct trap_frame *f)
 {
+	if (f->vector == 13) {
+		for (const u64 *e = fixup_table; e < fixup_table_end; e += 2) {
+			if (f->rip == e[0]) {
+				f->rip = e[1];
+				return;
+			}
+		}
+	}
 	if (f->vector == 2) {
 		/* Not fatal: an NMI here is counted; the vendor code forwards it to the root later. */
 		pr_warn("NMI while in the hypervisor at rip %p", (void *)f->rip);

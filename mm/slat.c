@@ -2,6 +2,8 @@
 /* The root partition's SLAT ranges: see include/raum/slat.h. */
 #include <raum/errno.h>
 #include <raum/memmap.h>
+#include <raum/mtrr.h>
+#include <raum/pt.h>
 #include <raum/slat.h>
 
 #define PCI_SLACK (64ULL << 30)
@@ -29,4 +31,21 @@ int slat_root_ranges(const struct raum_mem_range *map, size_t n, u64 hv_base, u6
 		out[k++] = (struct slat_range){ hv_base + hv_size, lim - (hv_base + hv_size) };
 	*limit = lim;
 	return k;
+}
+
+int slat_map_typed(struct pt_ctx *pt, const struct slat_range *r, int k, const struct mtrr_seg *seg,
+		   size_t n)
+{
+	for (int i = 0; i < k; i++) {
+		for (size_t j = 0; j < n; j++) {
+			u64 b = MAX(r[i].base, seg[j].base);
+			u64 e = MIN(r[i].base + r[i].size, seg[j].base + seg[j].size);
+			if (b >= e)
+				continue;
+			int rc = pt_map(pt, b, b, e - b, EPT_RWX | EPT_MT(seg[j].type));
+			if (rc)
+				return rc;
+		}
+	}
+	return 0;
 }

@@ -347,8 +347,8 @@ static enum exit_action msr_exit(struct svm_vp *s, bool write)
 		val = s->hsave_shadow;
 		break;
 	default:
-		vp_dump(vp, "MSR exit for an MSR the permission map does not intercept");
-		return EXIT_FATAL;
+		/* outside the permission map's ranges every MSR exits (APM 15.11): forward it */
+		return exit_msr_forward(vp, write);
 	}
 	if (!write) {
 		vp->gpr[GPR_RAX] = (u32)val;

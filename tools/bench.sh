@@ -22,27 +22,32 @@ mk() { # mk NAME WITH_IMAGE
   printf 'root = \\EFI\\raum\\test\\bench.efi\n' > "$d/EFI/raum/raum.cfg"
 }
 
-run() { # run NAME -> serial log path
-  bash tests/boot/qemu.sh --esp "$B/$1/esp" --cpu EPYC --log "$B/$1/serial.log" --timeout 600 \
-    --until 'RAUM-BENCH done|RAUM PANIC' --qemu-arg -icount --qemu-arg shift=0,sleep=off
+run() { # run NAME [bochs]
+  if [ "${2:-}" = bochs ]; then
+    bash tests/boot/bochs.sh --esp "$B/$1/esp" --cpu corei7_skylake_x --log "$B/$1/serial.log" \
+      --timeout 600 --until 'RAUM-BENCH done|RAUM PANIC|this CPU halts'
+  else
+    bash tests/boot/qemu.sh --esp "$B/$1/esp" --cpu EPYC --log "$B/$1/serial.log" --timeout 600 \
+      --until 'RAUM-BENCH done|RAUM PANIC' --qemu-arg -icount --qemu-arg shift=0,sleep=off
+  fi
   tr -d '\r' < "$B/$1/serial.log" | sed 's/\x1b\[[0-9;=?]*[a-zA-Z]//g' > "$B/$1/clean.log"
 }
 
 fig() { grep -E "^RAUM-BENCH $2 " "$B/$1/clean.log" | awk '{print $3}' | head -1; }
 
-echo "== exit round trip (instructions per iteration, QEMU TCG -icount, -cpu EPYC)"
-mk native 0; mk raum 1
-run native; run raum
-n_empty=$(fig native empty_loop); n_cpuid=$(fig native cpuid_round_trip)
-r_empty=$(fig raum empty_loop); r_cpuid=$(fig raum cpuid_round_trip)
-r_hc=$(fig raum null_hypercall_round_trip)
-printf '%-34s %10s %10s\n' "" native raum
-printf '%-34s %10s %10s\n' "empty loop iteration" "${n_empty:-?}" "${r_empty:-?}"
-printf '%-34s %10s %10s\n' "CPUID round trip (loop included)" "${n_cpuid:-?}" "${r_cpuid:-?}"
-printf '%-34s %10s %10s\n' "null hypercall round trip" "-" "${r_hc:-?}"
+echo "== exit round trip, instructions per iteration (TSC = instruction count)"
+mk native 0; mk raum 1; mk bnative 0; mk braum 1
+run native; run raum; run bnative bochs; run braum bochs
+printf '%-34s %12s %12s %12s %12s\n' "" "QEMU native" "QEMU AMD-V" "Bochs native" "Bochs VT-x"
+for f in empty_loop cpuid_round_trip null_hypercall_round_trip; do
+  printf '%-34s %12s %12s %12s %12s\n' "$f" "$(fig native $f)" "$(fig raum $f)" "$(fig bnative $f)" "$(fig braum $f)"
+done
+echo "(QEMU: TCG -icount shift=0,sleep=off, -cpu EPYC; Bochs 2.7: corei7_skylake_x)"
 echo "target: at most $TARGET_ROUND_TRIP instructions per round trip, the guest's loop included"
-for v in "$r_cpuid" "$r_hc"; do
-  [ -n "$v" ] || { echo "bench: a figure is missing: see $B/*/clean.log"; exit 1; }
+for r in raum braum; do
+  for f in cpuid_round_trip null_hypercall_round_trip; do
+    [ -n "$(fig $r $f)" ] || { echo "bench: $f missing for $r: see $B/$r/clean.log"; exit 1; }
+  done
 done
 if [ -f tools/bench-linux.sh ]; then
   bash tools/bench-linux.sh

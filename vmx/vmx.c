@@ -270,17 +270,9 @@ static int vmx_slat_build_root(struct partition *p, const struct slat_range *r, 
 		pr_err("vmx: the MTRRs cut memory into more than %zu pieces", ARRAY_SIZE(seg));
 		return -RAUM_ERANGE;
 	}
-	for (int i = 0; i < k; i++) {
-		for (size_t j = 0; j < n; j++) {
-			u64 b = MAX(r[i].base, seg[j].base);
-			u64 e = MIN(r[i].base + r[i].size, seg[j].base + seg[j].size);
-			if (b >= e)
-				continue;
-			rc = pt_map(&p->slat, b, b, e - b, EPT_RWX | EPT_MT(seg[j].type));
-			if (rc)
-				return rc;
-		}
-	}
+	rc = slat_map_typed(&p->slat, r, k, seg, n);
+	if (rc)
+		return rc;
 	/* EPTP (SDM 25.6.11): write-back paging structures, 4-level walk. */
 	eptp = p->slat.root | (3 << 3) | MTRR_WB;
 	pr_info("vmx: EPT built from %zu MTRR segment%s (%s pages)", n, n == 1 ? "" : "s",
@@ -341,6 +333,8 @@ static u64 cr0_real(u64 guest)
 	return (guest | (caps.cr0_fixed0 & ~(CR0_PE | CR0_PG))) & caps.cr0_fixed1;
 }
 
+static u64 cr4_guest_mask(void) { return CR4_VMXE | caps.cr4_fixed0 | ~caps.cr4_fixed1; }
+
 static u64 cr4_real(u64 guest) { return (guest | caps.cr4_fixed0) & caps.cr4_fixed1; }
 
 static int write_vmcs(struct vmx_vp *x, struct cpu *c, const struct fw_ctx *fw, u64 rax)
@@ -374,14 +368,16 @@ static int write_vmcs(struct vmx_vp *x, struct cpu *c, const struct fw_ctx *fw, 
 		ok &= vmcs_write16(VMCS_VPID, x->vpid);
 	ok &= vmcs_writel(VMCS_CR0_MASK, cr0_guest_mask());
 	ok &= vmcs_writel(VMCS_CR0_SHADOW, fw->cr0);
-	ok &= vmcs_writel(VMCS_CR4_MASK, CR4_VMXE | caps.cr4_fixed0 | ~caps.cr4_fixed1);
+	ok &= vmcs_writel(VMCS_CR4_MASK, cr4_guest_mask());
 	ok &= vmcs_writel(VMCS_CR4_SHADOW, fw->cr4);
 	ok &= vmcs_write64(VMCS_LINK_POINTER, ~0ULL);
 
 	/* host state: Raum's own tables on this CPU's stack (SDM 26.2.3) */
 	ok &= vmcs_writel(VMCS_HOST_CR0, read_cr0());
 	ok &= vmcs_writel(VMCS_HOST_CR3, read_cr3());
-	ok &= vmcs_writel(VMCS_HOST_CR4, read_cr4());
+	/* OSXSAVE on whenever the CPU has XSAVE: xsetbv_exit runs the root's XSETBV here, and the root may
+	 * enable OSXSAVE without an exit (it is not in the CR4 mask) where the firmware left it off */
+	ok &= vmcs_writel(VMCS_HOST_CR4, read_cr4() | ((cpuid(1, 0).ecx & BIT(26)) ? CR4_OSXSAVE : 0));
 	ok &= vmcs_write16(VMCS_HOST_CS_SEL, SEL_CODE);
 	ok &= vmcs_write16(VMCS_HOST_SS_SEL, SEL_DATA);
 	ok &= vmcs_write16(VMCS_HOST_DS_SEL, SEL_DATA);
@@ -491,9 +487,10 @@ static __noreturn void entry_failure(struct vmx_vp *x, const char *what)
 
 	read_guest_state(&g);
 	cur.entry = x->entry_ctls;
-	const char *rule = vmx_check_guest_state(&g, &cur, &caps);
-	raum_snprintf(why, sizeof(why), "VM entry failed: %s: %s", what,
-		      rule ? rule : "no rule Raum checks is broken (see the SDM 27.3 checks)");
+	char rule[120];
+	if (vmx_explain_guest_state(&g, &cur, &caps, rule, sizeof(rule)) == 0)
+		raum_snprintf(rule, sizeof(rule), "no guest-state rule Raum checks is broken (SDM 27.3)");
+	raum_snprintf(why, sizeof(why), "VM entry failed: %s: %s", what, rule);
 	vp_stop(&x->vp, why);
 }
 
@@ -570,7 +567,9 @@ static void vmx_get_ctrl(struct vp *vp __unused, struct vp_ctrl *c)
 	c->cr0 = (vmcs_readl(VMCS_GUEST_CR0) & ~cr0_guest_mask()) |
 		 (vmcs_readl(VMCS_CR0_SHADOW) & cr0_guest_mask());
 	c->cr3 = vmcs_readl(VMCS_GUEST_CR3);
-	c->cr4 = vmcs_readl(VMCS_CR4_SHADOW);
+	/* the guest's view: shadow for the bits Raum owns, the real register for the rest */
+	u64 cr4_mask = cr4_guest_mask();
+	c->cr4 = (vmcs_readl(VMCS_GUEST_CR4) & ~cr4_mask) | (vmcs_readl(VMCS_CR4_SHADOW) & cr4_mask);
 	c->efer = vmcs_read64(VMCS_GUEST_EFER);
 	c->cpl = (vmcs_read32(VMCS_GUEST_ES_AR + 2 * VSEG_SS) >> 5) & 3; /* CPL is SS.DPL (SDM 27.3.1.2) */
 	if ((c->efer & EFER_LMA) && (cs_ar & BIT(13)))
@@ -626,8 +625,8 @@ static enum exit_action msr_exit(struct vmx_vp *x, bool write)
 		vmx_inject_exception(vp, 13, true, 0);
 		return EXIT_RESUME;
 	}
-	vp_dump(vp, "MSR exit for an MSR the bitmap does not intercept");
-	return EXIT_FATAL;
+	/* outside the bitmap's ranges every MSR exits (SDM 26.1.3): forward it */
+	return exit_msr_forward(vp, write);
 }
 
 /* MOV to CR0 / CR4 of a bit the guest-host mask owns (SDM 28.1.3, 25.6.6). */
@@ -757,7 +756,8 @@ void vmx_handle_exit(struct vmx_vp *x)
 		vp_count(vp, RAUM_EXIT_SHUTDOWN);
 		vp_dump(vp, "shutdown (triple fault): resetting the machine");
 		machine_reset();
-	case EXIT_CPUID:
+	case EXIT_CPUID: {
+		/* exit_cpuid shows the root its own OSXSAVE / OSPKE (they follow CR4) */
 		vp_count(vp, RAUM_EXIT_CPUID);
 		exit_cpuid(vp, (u32)vp->gpr[GPR_RAX], (u32)vp->gpr[GPR_RCX], out);
 		vp->gpr[GPR_RAX] = out[0];
@@ -766,6 +766,7 @@ void vmx_handle_exit(struct vmx_vp *x)
 		vp->gpr[GPR_RDX] = out[3];
 		a = EXIT_ADVANCE;
 		break;
+	}
 	case EXIT_VMCALL: {
 		struct vp_ctrl c;
 		vp_count(vp, RAUM_EXIT_HYPERCALL);

@@ -20,6 +20,7 @@
 /* CPUID bits used by the checks. */
 #define CPUID1_ECX_VMX BIT(5)
 #define CPUID1_ECX_SMX BIT(6)
+#define CPUID1_ECX_OSXSAVE BIT(27)
 #define CPUID1_ECX_HYPERVISOR BIT(31)
 #define CPUID_80000001_ECX_SVM BIT(2)
 #define CPUID_80000001_EDX_NX BIT(20)

@@ -26,4 +26,17 @@ struct slat_range {
 int slat_root_ranges(const struct raum_mem_range *map, size_t n, u64 hv_base, u64 hv_size,
 		     unsigned phys_bits, bool page1g, struct slat_range out[2], u64 *limit);
 
+struct pt_ctx;
+struct mtrr_seg;
+
+/*
+ * Maps the ranges r[0..k) identity into an EPT (pt->ept) with read, write
+ * and execute, each piece with the memory type of the MTRR segment it lies
+ * in, so that no leaf (large pages included) straddles two types. seg is
+ * mtrr_segments()' output and must cover every range. Returns 0 or
+ * pt_map's error.
+ */
+int slat_map_typed(struct pt_ctx *pt, const struct slat_range *r, int k, const struct mtrr_seg *seg,
+		   size_t n);
+
 #endif

@@ -12,6 +12,8 @@
 #define CR4_PAE BIT(5)
 #define CR4_PGE BIT(7)
 #define CR4_VMXE BIT(13)
+#define CR4_OSXSAVE BIT(18)
+#define CR4_PKE BIT(22)
 #define MSR_EFER 0xc0000080
 #define EFER_SCE BIT(0)
 #define EFER_LME BIT(8)
@@ -68,6 +70,10 @@ static inline u64 read_rflags(void)
 	__asm__ volatile("pushfq; popq %0" : "=r"(v));
 	return v;
 }
+
+/* RDMSR / WRMSR that return -1 instead of faulting (kernel/msr.S). */
+int msr_read_safe(u32 msr, u64 *value);
+int msr_write_safe(u32 msr, u64 value);
 
 static inline void outb(u16 port, u8 v) { __asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(port)); }
 static inline u8 inb(u16 port)

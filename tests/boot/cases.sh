@@ -36,7 +36,7 @@ boot() {
       --timeout "$QEMU_TIMEOUT" --until "$until"
   else
     bash tests/boot/bochs.sh --esp "$CASE_DIR/esp" --cpu "$cpu" --log "$raw" \
-      --timeout "$BOCHS_TIMEOUT" --until "$until"
+      --timeout "$BOCHS_TIMEOUT" --until "$until" ${BOOT_MEM:+--mem "$BOOT_MEM"}
   fi
   rc=$?
   BOOT_SECONDS=$((SECONDS - t0))
@@ -236,6 +236,36 @@ bochs_vtx_case() { # bochs_vtx_case NAME CPU: the late launch on VT-x, then the 
 case_bochs_skylake() { bochs_vtx_case bochs-skylake corei7_skylake_x; }
 case_bochs_tigerlake() { bochs_vtx_case bochs-tigerlake tigerlake; }
 
+bochs_intercepts_case() { # bochs_intercepts_case NAME CPU: tests/efi/intercepts.c as the root OS on VT-x
+  mk_esp "$1" 'root = \EFI\raum\test\intercepts.efi'
+  cp build/tests/intercepts.efi "$CASE_DIR/esp/EFI/raum/test/"
+  boot bochs "$2" 'RAUM-CHECK DONE|RAUM PANIC|this CPU halts'
+  expect '^\[cpu0\] I vmx: late launch on cpu0: the firmware resumes as root VP0' \
+    'Raum is running: this firmware' 'RAUM-CHECK START .* on GenuineIntel: hypercalls by VMCALL' \
+    'RAUM-CHECK DONE [0-9]+ passed, 0 failed'
+  forbid 'RAUM-CHECK FAIL' "${NO_CRASH[@]}" 'this CPU halts'
+  verdict
+}
+case_bochs_intercepts_skylake() { bochs_intercepts_case bochs-intercepts-skylake corei7_skylake_x; }
+case_bochs_intercepts_tigerlake() { bochs_intercepts_case bochs-intercepts-tigerlake tigerlake; }
+
+case_bochs_linux_root() {
+  # the one Bochs run of the stock Debian Linux root (about 2 minutes): VT-x late launch,
+  # Linux to /init, raum.ko over VMCALL, raumctl; Bochs has no ACPI power-off: Linux halts
+  CASE=bochs-linux-root CASE_DIR=$BT/bochs-linux-root MISSING=()
+  rm -rf "$CASE_DIR"; mkdir -p "$CASE_DIR"; cp -r build/esp-linux-test "$CASE_DIR/esp"
+  BOOT_MEM=1024 boot bochs corei7_skylake_x 'reboot: (Power down|System halted)|Kernel panic|RAUM PANIC|this CPU halts'
+  expect '^\[cpu0\] I vmx: late launch on cpu0' 'Raum is running: this firmware' \
+    '^\[ *[0-9.]+\] Linux version 6\.' 'RAUM-ROOT: /init reached' \
+    'raum: Raum [0-9.]+ detected \(Intel VT-x, VMCALL\): /dev/raum ready' 'RAUM-ROOT: module loaded' \
+    '^Raum [0-9]+\.[0-9]+\.[0-9]+ \(vendor Intel VT-x, built ' 'RAUM-ROOT: raumctl version exit 0' \
+    '^VP 0 exits:' '^  cpuid +[1-9][0-9]*$' '^  hypercall +[1-9][0-9]*$' 'RAUM-ROOT: raumctl stats exit 0' \
+    'RAUM-ROOT: raumctl log exit 0' 'RAUM-ROOT: powering off' 'reboot: (Power down|System halted)'
+  [ "$(grep -c 'vmx: late launch on cpu0' "$LOG")" -ge 2 ] || MISSING+=("raumctl log did not print the hypervisor's ring")
+  forbid "${NO_CRASH[@]}" 'Kernel panic' 'RAUM-ROOT: module refused' 'this CPU halts' 'traps: init'
+  verdict
+}
+
 case_bochs_lynnfield() {
   # VT-x with EPT but no unrestricted guest: refused by decision, the OS boots on
   mk_esp bochs-lynnfield 'root = \EFI\raum\test\marker.efi'
@@ -257,7 +287,8 @@ case_bochs_generic() {
 
 QEMU_CASES=(qemu_epyc qemu_intercepts qemu_linux_root qemu_twice qemu_no_svm qemu_no_nx qemu_intel qemu_bad_config qemu_no_image qemu_triple_fault qemu_bad_root
             qemu_panic_page qemu_panic_ud qemu_panic_gp qemu_panic_stack)
-BOCHS_CASES=(bochs_skylake bochs_tigerlake bochs_lynnfield bochs_generic)
+BOCHS_CASES=(bochs_skylake bochs_tigerlake bochs_intercepts_skylake bochs_intercepts_tigerlake bochs_lynnfield
+             bochs_generic bochs_linux_root)
 
 run_boot_cases() {
   local c filter=${RAUM_TEST_FILTER:-.}

@@ -10,13 +10,15 @@
  * point with that stack. Returns -1 when fn returned, else the vector.
  *
  * ring3_roundtrip(ctx): loads the test GDT, IDT, page tables and TSS from
- * ctx, irets to ring3_code at CPL 3 and, after its exception, restores the
+ * ctx, irets to ctx->user_rip (ring3_vmmcall_code on AMD, ring3_vmcall_code
+ * on Intel) at CPL 3 and, after its exception, restores the
  * firmware's GDT, CR3, segment registers and IDT (TR stays on the test TSS).
  * Returns the vector. Interrupts must be disabled by the caller.
  */
 	.text
 
-	.hidden trap_try, trap_stub6, trap_stub13, trap_stub14, ring3_roundtrip, ring3_code, ring3_vmmcall
+	.hidden trap_try, trap_stub6, trap_stub13, trap_stub14, ring3_roundtrip
+	.hidden ring3_vmmcall_code, ring3_vmmcall, ring3_vmcall_code, ring3_vmcall
 	.hidden trap_saved_rsp, trap_recover_rip, trap_vector, trap_error, trap_rip, trap_cs, trap_cr2
 	.hidden trap_rax, trap_count, ring3_rax
 
@@ -81,6 +83,7 @@ trap_common:
 #define R3_MY_CR3 0
 #define R3_FW_CR3 8
 #define R3_USER_RSP 16
+#define R3_USER_RIP 24
 #define R3_FW_CS 32
 #define R3_FW_SS 34
 #define R3_FW_DS 36
@@ -131,8 +134,7 @@ ring3_roundtrip:
 	pushq R3_USER_RSP(%rbx)		/* rsp */
 	pushq $0x2			/* rflags: IF = 0, IOPL = 0 */
 	pushq $UCODE			/* cs */
-	lea ring3_code(%rip), %rax
-	push %rax			/* rip */
+	pushq R3_USER_RIP(%rbx)		/* rip */
 	iretq
 
 ring3_recover:
@@ -166,15 +168,26 @@ ring3_recover:
 	pop %rbx
 	ret
 
-/* Runs at CPL 3: a hypercall (must raise #UD); if it does not, HLT raises #GP. */
-	.globl ring3_code, ring3_vmmcall
-ring3_code:
+/* Run at CPL 3: a hypercall (must raise #UD); if it does not, HLT raises #GP. */
+	.globl ring3_vmmcall_code, ring3_vmmcall, ring3_vmcall_code, ring3_vmcall
+ring3_vmmcall_code:			/* AMD */
 	mov $0x4001, %ecx		/* RAUM_CALL_GET_VERSION */
 	xor %edx, %edx
 	movabs $0x10000000000000, %r8	/* output GPA 1 << 52: should the call run, it writes nothing */
 	mov $0x5a5a, %eax
 ring3_vmmcall:
 	vmmcall
+	mov %rax, ring3_rax(%rip)
+	hlt
+	jmp .
+
+ring3_vmcall_code:			/* Intel */
+	mov $0x4001, %ecx
+	xor %edx, %edx
+	movabs $0x10000000000000, %r8
+	mov $0x5a5a, %eax
+ring3_vmcall:
+	vmcall
 	mov %rax, ring3_rax(%rip)
 	hlt
 	jmp .

@@ -1,16 +1,25 @@
 // SPDX-License-Identifier: MIT
 /*
  * The intercept suite: a GNU-EFI application started as the root OS under
- * Raum (AMD-V) that checks, from inside the root partition, every intercept
- * the hypervisor installs: CPUID, the SVM MSRs, the SVM instructions, the
- * hypercall interface (and its refusal at CPL 3) and accesses to Raum's own
- * memory. Prints one line per check:
+ * Raum that checks, from inside the root partition, every intercept the
+ * hypervisor installs. The vendor comes from CPUID leaf 0: hypercalls use
+ * VMMCALL on AMD and VMCALL on Intel.
+ *
+ *   both:  CPUID (hypervisor bit, Raum's leaves), EFER written back, the
+ *          hypercall interface (and its refusal at CPL 3), accesses to
+ *          Raum's own memory and the exit counters;
+ *   AMD:   SVM hidden (CPUID, EFER.SVME, VM_CR) and the SVM instructions;
+ *   Intel: VMX hidden (CPUID, IA32_FEATURE_CONTROL, the VMX capability MSRs,
+ *          CR4.VMXE), the VMX instructions and XSETBV.
+ *
+ * Prints one line per check:
  *
  *   RAUM-CHECK PASS <name>
  *   RAUM-CHECK FAIL <name>: <details>
  *   RAUM-CHECK DONE <passed> passed, <failed> failed
  *
- * then ends QEMU through isa-debug-exit (port 0xf4). Exceptions the checks
+ * then ends the emulator: QEMU through isa-debug-exit (port 0xf4), Bochs
+ * through "Shutdown" written to port 0x8900. Exceptions the checks
  * expect are caught by a private IDT (a copy of the firmware's with #UD, #GP
  * and #PF replaced) and the recovery code in intercepts-asm.S.
  */
@@ -33,7 +42,15 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab);
 #define MSR_GS_BASE 0xc0000101
 #define EFER_SVME (1ULL << 12)
 #define VM_CR_SVMDIS (1ULL << 4)
+#define MSR_IA32_FEATURE_CONTROL 0x3a
+#define MSR_IA32_VMX_BASIC 0x480
+#define MSR_IA32_VMX_0x48C 0x48c /* IA32_VMX_EPT_VPID_CAP */
+#define FEATCTL_LOCK (1ULL << 0)
+#define FEATCTL_VMX_IN_SMX (1ULL << 1)
+#define FEATCTL_VMX_OUTSIDE_SMX (1ULL << 2)
 #define CR4_PGE (1ULL << 7)
+#define CR4_VMXE (1ULL << 13)
+#define CR4_OSXSAVE (1ULL << 18)
 #define CR4_LA57 (1ULL << 12)
 #define CR4_SMEP (1ULL << 20)
 #define CR4_SMAP (1ULL << 21)
@@ -41,7 +58,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab);
 /* intercepts-asm.S */
 extern long trap_try(void (*fn)(void *), void *arg) HIDDEN;
 extern char trap_stub6[] HIDDEN, trap_stub13[] HIDDEN, trap_stub14[] HIDDEN;
-extern char ring3_vmmcall[] HIDDEN;
+extern char ring3_vmmcall_code[] HIDDEN, ring3_vmmcall[] HIDDEN, ring3_vmcall_code[] HIDDEN, ring3_vmcall[] HIDDEN;
 extern volatile UINT64 trap_vector HIDDEN, trap_error HIDDEN, trap_rip HIDDEN, trap_cs HIDDEN,
 	trap_cr2 HIDDEN, trap_count HIDDEN, ring3_rax HIDDEN;
 
@@ -51,7 +68,7 @@ struct dtr {
 } __attribute__((packed));
 
 struct r3ctx {
-	UINT64 my_cr3, fw_cr3, user_rsp, reserved;
+	UINT64 my_cr3, fw_cr3, user_rsp, user_rip;
 	UINT16 fw_cs, fw_ss, fw_ds, fw_es, fw_fs, fw_gs;
 	UINT8 pad0[4];
 	struct dtr my_gdtr;
@@ -65,6 +82,7 @@ struct r3ctx {
 };
 extern long ring3_roundtrip(struct r3ctx *ctx) HIDDEN;
 
+_Static_assert(__builtin_offsetof(struct r3ctx, user_rip) == 24, "R3_USER_RIP");
 _Static_assert(__builtin_offsetof(struct r3ctx, fw_cs) == 32, "R3_FW_CS");
 _Static_assert(__builtin_offsetof(struct r3ctx, fw_gs) == 42, "R3_FW_GS");
 _Static_assert(__builtin_offsetof(struct r3ctx, my_gdtr) == 48, "R3_MY_GDTR");
@@ -106,6 +124,9 @@ static const char *vec_name(long v)
 }
 
 /* ---- CPU helpers ------------------------------------------------------------ */
+
+enum vendor { VENDOR_OTHER, VENDOR_AMD, VENDOR_INTEL };
+static enum vendor vendor;
 
 static void outb(UINT16 port, UINT8 v) { __asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(port)); }
 
@@ -161,6 +182,23 @@ static UINT64 read_cr4(void)
 }
 
 static void write_cr4(UINT64 v) { __asm__ volatile("mov %0, %%cr4" ::"r"(v) : "memory"); }
+
+/* CPUID leaf 0: "AuthenticAMD" or "GenuineIntel" in EBX, EDX, ECX. */
+static enum vendor detect_vendor(char name[13])
+{
+	UINT32 r[4];
+
+	cpuid(0, 0, r);
+	CopyMem(name, &r[1], 4);
+	CopyMem(name + 4, &r[3], 4);
+	CopyMem(name + 8, &r[2], 4);
+	name[12] = 0;
+	if (r[1] == 0x68747541 && r[3] == 0x69746e65 && r[2] == 0x444d4163)
+		return VENDOR_AMD;
+	if (r[1] == 0x756e6547 && r[3] == 0x49656e69 && r[2] == 0x6c65746e)
+		return VENDOR_INTEL;
+	return VENDOR_OTHER;
+}
 
 static UINT64 alloc_pages(UINTN n)
 {
@@ -247,6 +285,15 @@ static void check_cpuid(void)
 		fail("cpuid.version", L"leaf 0x40000001 eax %08x, expected %08x", r[0],
 		     (RAUM_VERSION_MAJOR << 16) | RAUM_VERSION_MINOR);
 
+	if (vendor == VENDOR_INTEL) {
+		cpuid(1, 0, r);
+		if (!(r[2] & (1U << 5)))
+			pass("cpuid.vmx_hidden");
+		else
+			fail("cpuid.vmx_hidden", L"leaf 1 ECX %08x has VMX (bit 5) set", r[2]);
+		return;
+	}
+
 	cpuid(0x80000001, 0, r);
 	if (!(r[2] & (1U << 2)))
 		pass("cpuid.svm_hidden");
@@ -279,23 +326,63 @@ static void do_wrmsr(void *a)
 	wrmsr(o->msr, o->val);
 }
 
+/* Intel: IA32_FEATURE_CONTROL shows VMX locked off; the VMX capability MSRs do not exist. */
+static void check_vmx_msrs(void)
+{
+	struct msr_op fc = { MSR_IA32_FEATURE_CONTROL, ALL_ONES }, op;
+	long v;
+
+	v = guarded(do_rdmsr, &fc);
+	if (v == NO_TRAP && (fc.val & FEATCTL_LOCK) && !(fc.val & (FEATCTL_VMX_IN_SMX | FEATCTL_VMX_OUTSIDE_SMX)))
+		pass("msr.feature_control_read");
+	else
+		fail("msr.feature_control_read", L"%a, IA32_FEATURE_CONTROL %lx (lock set, bits 1-2 clear expected)",
+		     vec_name(v), fc.val);
+
+	op = (struct msr_op){ MSR_IA32_FEATURE_CONTROL, v == NO_TRAP ? fc.val : FEATCTL_LOCK };
+	v = guarded(do_wrmsr, &op);
+	if (v == 13)
+		pass("msr.feature_control_write_gp");
+	else
+		fail("msr.feature_control_write_gp", L"WRMSR IA32_FEATURE_CONTROL %lx: %a, expected #GP", op.val,
+		     vec_name(v));
+
+	static const struct {
+		const char *name;
+		UINT32 msr;
+	} caps[] = { { "msr.vmx_basic_gp", MSR_IA32_VMX_BASIC }, { "msr.vmx_ept_vpid_cap_gp", MSR_IA32_VMX_0x48C } };
+	for (unsigned i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+		op = (struct msr_op){ caps[i].msr, ALL_ONES };
+		v = guarded(do_rdmsr, &op);
+		if (v == 13)
+			pass(caps[i].name);
+		else
+			fail(caps[i].name, L"RDMSR %x: %a, value %lx, expected #GP", caps[i].msr, vec_name(v), op.val);
+	}
+}
+
 static void check_msrs(void)
 {
 	struct msr_op efer = { MSR_EFER, 0 }, op;
 	long v;
 
 	v = guarded(do_rdmsr, &efer);
-	if (v == NO_TRAP && !(efer.val & EFER_SVME))
-		pass("msr.efer_read");
-	else
-		fail("msr.efer_read", L"%a, EFER %lx", vec_name(v), efer.val);
+	if (vendor == VENDOR_AMD) {
+		if (v == NO_TRAP && !(efer.val & EFER_SVME))
+			pass("msr.efer_read");
+		else
+			fail("msr.efer_read", L"%a, EFER %lx", vec_name(v), efer.val);
 
-	op = (struct msr_op){ MSR_EFER, efer.val | EFER_SVME };
-	v = guarded(do_wrmsr, &op);
-	if (v == 13)
-		pass("msr.efer_write_svme_gp");
-	else
-		fail("msr.efer_write_svme_gp", L"WRMSR EFER %lx: %a (vector %ld), expected #GP", op.val, vec_name(v), v);
+		op = (struct msr_op){ MSR_EFER, efer.val | EFER_SVME };
+		v = guarded(do_wrmsr, &op);
+		if (v == 13)
+			pass("msr.efer_write_svme_gp");
+		else
+			fail("msr.efer_write_svme_gp", L"WRMSR EFER %lx: %a (vector %ld), expected #GP", op.val,
+			     vec_name(v), v);
+	} else if (v != NO_TRAP) {
+		fail("msr.efer_read", L"%a", vec_name(v));
+	}
 
 	op = (struct msr_op){ MSR_EFER, efer.val };
 	v = guarded(do_wrmsr, &op);
@@ -306,6 +393,10 @@ static void check_msrs(void)
 	else
 		fail("msr.efer_write_same", L"WRMSR EFER %lx: %a; read back %lx (%a)", op.val, vec_name(v), again.val,
 		     vec_name(v2));
+	if (vendor == VENDOR_INTEL) {
+		check_vmx_msrs();
+		return;
+	}
 
 	struct msr_op vmcr = { MSR_VM_CR, 0 };
 	v = guarded(do_rdmsr, &vmcr);
@@ -386,6 +477,210 @@ static void check_svm_insns(void)
 	}
 }
 
+/* ---- 3i. Intel: CR4.VMXE, the VMX instructions, XSETBV ---------------------------------- */
+
+static UINT64 cr4_val;
+
+static void do_write_cr4(void *a __attribute__((unused))) { write_cr4(cr4_val); }
+
+static void check_cr4_vmxe(void)
+{
+	UINT64 cr4 = read_cr4(), after;
+	long v;
+
+	if (!(cr4 & CR4_VMXE))
+		pass("cr4.vmxe_hidden");
+	else
+		fail("cr4.vmxe_hidden", L"CR4 %lx has VMXE (bit 13) set", cr4);
+
+	cr4_val = cr4 | CR4_VMXE;
+	v = guarded(do_write_cr4, NULL);
+	after = read_cr4();
+	if (v == 13 && after == cr4)
+		pass("cr4.write_vmxe_gp");
+	else
+		fail("cr4.write_vmxe_gp", L"MOV CR4, %lx: %a (expected #GP); CR4 %lx before, %lx after", cr4_val,
+		     vec_name(v), cr4, after);
+
+	cr4_val = cr4 & ~CR4_VMXE;
+	v = guarded(do_write_cr4, NULL);
+	after = read_cr4();
+	if (v == NO_TRAP && after == cr4_val)
+		pass("cr4.write_same");
+	else
+		fail("cr4.write_same", L"MOV CR4, %lx: %a; CR4 %lx after", cr4_val, vec_name(v), after);
+}
+
+static UINT64 vmx_page; /* memory operands: a VMCS-sized page, INVEPT / INVVPID descriptors */
+static volatile UINT64 vmx_after;
+
+static void do_vmxon(void *a __attribute__((unused)))
+{
+	__asm__ volatile("vmxon %0" ::"m"(vmx_page) : "cc", "memory");
+	vmx_after = 1;
+}
+static void do_vmxoff(void *a __attribute__((unused)))
+{
+	__asm__ volatile("vmxoff" ::: "cc", "memory");
+	vmx_after = 1;
+}
+static void do_vmclear(void *a __attribute__((unused)))
+{
+	__asm__ volatile("vmclear %0" ::"m"(vmx_page) : "cc", "memory");
+	vmx_after = 1;
+}
+static void do_vmptrld(void *a __attribute__((unused)))
+{
+	__asm__ volatile("vmptrld %0" ::"m"(vmx_page) : "cc", "memory");
+	vmx_after = 1;
+}
+static void do_vmptrst(void *a __attribute__((unused)))
+{
+	__asm__ volatile("vmptrst (%0)" ::"r"(vmx_page + 2048) : "cc", "memory");
+	vmx_after = 1;
+}
+static void do_vmread(void *a __attribute__((unused)))
+{
+	/* field 0x681e: guest RIP */
+	__asm__ volatile("vmread %1, (%0)" ::"r"(vmx_page + 2048), "r"(0x681eULL) : "cc", "memory");
+	vmx_after = 1;
+}
+static void do_vmwrite(void *a __attribute__((unused)))
+{
+	__asm__ volatile("vmwrite (%0), %1" ::"r"(vmx_page + 2048), "r"(0x681eULL) : "cc", "memory");
+	vmx_after = 1;
+}
+static void do_vmlaunch(void *a __attribute__((unused)))
+{
+	__asm__ volatile("vmlaunch" ::: "cc", "memory");
+	vmx_after = 1;
+}
+static void do_vmresume(void *a __attribute__((unused)))
+{
+	__asm__ volatile("vmresume" ::: "cc", "memory");
+	vmx_after = 1;
+}
+static void do_invept(void *a __attribute__((unused)))
+{
+	/* type 2: all contexts; the descriptor at vmx_page + 3072 is zero */
+	__asm__ volatile("invept (%0), %1" ::"r"(vmx_page + 3072), "r"(2ULL) : "cc", "memory");
+	vmx_after = 1;
+}
+static void do_invvpid(void *a __attribute__((unused)))
+{
+	/* type 2: all contexts */
+	__asm__ volatile("invvpid (%0), %1" ::"r"(vmx_page + 3072), "r"(2ULL) : "cc", "memory");
+	vmx_after = 1;
+}
+
+static void check_vmx_insns(void)
+{
+	static const struct {
+		const char *name;
+		void (*fn)(void *);
+	} insns[] = {
+		{ "vmx.vmxon_ud", do_vmxon },	  { "vmx.vmxoff_ud", do_vmxoff },     { "vmx.vmclear_ud", do_vmclear },
+		{ "vmx.vmptrld_ud", do_vmptrld }, { "vmx.vmptrst_ud", do_vmptrst },   { "vmx.vmread_ud", do_vmread },
+		{ "vmx.vmwrite_ud", do_vmwrite }, { "vmx.vmlaunch_ud", do_vmlaunch }, { "vmx.vmresume_ud", do_vmresume },
+		{ "vmx.invept_ud", do_invept },	  { "vmx.invvpid_ud", do_invvpid },
+	};
+
+	vmx_page = alloc_pages(1);
+	if (!vmx_page) {
+		fail("vmx.pages", L"AllocatePages failed");
+		return;
+	}
+	/* what VMXON / VMPTRLD would want: the VMCS revision identifier (VMX_BASIC is hidden: any value) */
+	*(UINT32 *)vmx_page = 4;
+	for (unsigned i = 0; i < sizeof(insns) / sizeof(insns[0]); i++) {
+		vmx_after = 0;
+		long v = guarded(insns[i].fn, NULL);
+		if (v == 6 && !vmx_after)
+			pass(insns[i].name);
+		else
+			fail(insns[i].name, L"%a at rip %lx (went on: %d), expected #UD", vec_name(v),
+			     v == NO_TRAP ? 0 : trap_rip, (int)vmx_after);
+	}
+}
+
+static BOOLEAN xsetbv_checked; /* FALSE: no XSAVE, no XSETBV made */
+
+struct xcr_op {
+	UINT32 idx;
+	UINT64 val;
+};
+
+static void do_xsetbv(void *a)
+{
+	struct xcr_op *o = a;
+	__asm__ volatile("xsetbv" ::"c"(o->idx), "a"((UINT32)o->val), "d"((UINT32)(o->val >> 32)) : "memory");
+}
+
+static UINT64 xgetbv(UINT32 idx)
+{
+	UINT32 lo, hi;
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(idx));
+	return (UINT64)hi << 32 | lo;
+}
+
+/*
+ * XSETBV exits unconditionally on VT-x. When the firmware left CR4.OSXSAVE off
+ * (OVMF under Bochs does), the check turns it on as an OS would, and back off
+ * afterwards.
+ */
+static void check_xsetbv(void)
+{
+	UINT32 r[4];
+	struct xcr_op op;
+	long v;
+	UINT64 cr4 = read_cr4();
+	BOOLEAN had = (cr4 & CR4_OSXSAVE) != 0; /* from CR4, not CPUID: that bit is under test */
+
+	cpuid(1, 0, r);
+	if (!(r[2] & (1U << 26))) {
+		Print(L"RAUM-CHECK INFO no XSAVE (CPUID.1:ECX %08x): XSETBV not checked\n", r[2]);
+		return;
+	}
+	if (!had)
+		write_cr4(cr4 | CR4_OSXSAVE);
+	/* CPUID runs in Raum on an exit: its OSXSAVE bit must still be the root's CR4.OSXSAVE */
+	UINT32 on[4];
+	cpuid(1, 0, on);
+	if (on[2] & (1U << 27))
+		pass("cpuid.osxsave_follows_cr4");
+	else
+		fail("cpuid.osxsave_follows_cr4", L"CR4 %lx, CPUID.1:ECX %08x without OSXSAVE (bit 27)", read_cr4(),
+		     on[2]);
+	UINT64 xcr0 = xgetbv(0);
+	xsetbv_checked = TRUE;
+
+	op = (struct xcr_op){ 0, xcr0 };
+	v = guarded(do_xsetbv, &op);
+	UINT64 after = xgetbv(0);
+	if (v == NO_TRAP && after == xcr0)
+		pass("xsetbv.same");
+	else
+		fail("xsetbv.same", L"XSETBV XCR0 %lx: %a; XCR0 %lx after", xcr0, vec_name(v), after);
+
+	op = (struct xcr_op){ 0, xcr0 | (1ULL << 63) }; /* bit 63: reserved */
+	v = guarded(do_xsetbv, &op);
+	after = xgetbv(0);
+	if (v == 13 && after == xcr0)
+		pass("xsetbv.reserved_gp");
+	else
+		fail("xsetbv.reserved_gp", L"XSETBV XCR0 %lx: %a (expected #GP); XCR0 %lx after", op.val, vec_name(v),
+		     after);
+	if (!had) {
+		write_cr4(cr4);
+		cpuid(1, 0, on);
+		if (!(on[2] & (1U << 27)))
+			pass("cpuid.osxsave_off_again");
+		else
+			fail("cpuid.osxsave_off_again", L"CR4 %lx, CPUID.1:ECX %08x with OSXSAVE (bit 27)", read_cr4(),
+			     on[2]);
+	}
+}
+
 /* ---- 4. hypercalls ---------------------------------------------------------------------- */
 
 struct hc {
@@ -398,7 +693,10 @@ static void do_hvcall(void *a)
 	register UINT64 r8 __asm__("r8") = h->out;
 	UINT64 rcx = h->control, rdx = h->in, rax;
 
-	__asm__ volatile("vmmcall" : "=a"(rax), "+c"(rcx), "+d"(rdx), "+r"(r8) : : "memory");
+	if (vendor == VENDOR_INTEL)
+		__asm__ volatile("vmcall" : "=a"(rax), "+c"(rcx), "+d"(rdx), "+r"(r8) : : "memory");
+	else
+		__asm__ volatile("vmmcall" : "=a"(rax), "+c"(rcx), "+d"(rdx), "+r"(r8) : : "memory");
 	h->rax = rax;
 }
 
@@ -570,6 +868,46 @@ static void check_hypercalls(void)
 		fail("hvcall.out_in_hv_memory", L"Raum's memory was not found in the memory map");
 }
 
+/*
+ * The vendor's own intercepts were counted: the checks above made 7 SVM
+ * instructions, 1 RDMSR and 2 WRMSRs that exit (AMD), or 11 VMX instructions, 3 RDMSRs
+ * and 1 WRMSR, 1 MOV to CR4 and 2 XSETBVs that exit (Intel). The firmware adds to
+ * none of these but the MSR counts, so at least that many must show.
+ */
+static void check_vendor_counters(void)
+{
+	UINT64 pg = alloc_pages(2), rax = ALL_ONES;
+	struct raum_exit_stats s;
+	static const struct {
+		UINT32 reason;
+		const char *name;
+		UINT64 amd, intel;
+	} want[] = {
+		{ RAUM_EXIT_SVM_INSN, "svm_insn", 7, 0 },     { RAUM_EXIT_VMX_INSN, "vmx_insn", 0, 11 },
+		{ RAUM_EXIT_MSR_READ, "msr_read", 1, 3 },     { RAUM_EXIT_MSR_WRITE, "msr_write", 2, 1 },
+		{ RAUM_EXIT_CR_ACCESS, "cr_access", 0, 1 }, { RAUM_EXIT_XSETBV, "xsetbv", 0, 2 },
+	};
+	BOOLEAN ok = TRUE;
+
+	ZeroMem(&s, sizeof(s));
+	if (!pg || !exit_stats(pg, pg + PAGE, &s, &rax)) {
+		fail("hvcall.exit_stats_vendor", L"GetExitStats: RAX %lx", rax);
+		return;
+	}
+	for (unsigned i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		UINT64 n = vendor == VENDOR_INTEL ? want[i].intel : want[i].amd;
+		if (want[i].reason == RAUM_EXIT_XSETBV && !xsetbv_checked)
+			n = 0;
+		if (s.count[want[i].reason] < n) {
+			fail("hvcall.exit_stats_vendor", L"%a: %ld exits counted, at least %ld expected", want[i].name,
+			     s.count[want[i].reason], n);
+			ok = FALSE;
+		}
+	}
+	if (ok)
+		pass("hvcall.exit_stats_vendor");
+}
+
 /* ---- 5. a hypercall from CPL 3 -------------------------------------------------------------- */
 
 static UINT64 mk_seg(UINT64 access, UINT64 flags)
@@ -632,6 +970,7 @@ static void check_cpl3(void)
 	ctx.my_cr3 = (UINT64)pml4;
 	ctx.fw_cr3 = read_cr3();
 	ctx.user_rsp = ustack_top - 16;
+	ctx.user_rip = (UINT64)(vendor == VENDOR_INTEL ? ring3_vmcall_code : ring3_vmmcall_code);
 	ctx.my_gdtr.limit = 7 * 8 - 1;
 	ctx.my_gdtr.base = (UINT64)gdt;
 	__asm__ volatile("sgdt %0" : "=m"(ctx.fw_gdtr));
@@ -651,13 +990,13 @@ static void check_cpl3(void)
 	irq_restore(f);
 
 	UINT16 cs_now = read_cs();
-	if (v == 6 && (trap_cs & 3) == 3 && trap_rip == (UINT64)ring3_vmmcall && cs_now == ctx.fw_cs)
+	UINT64 call_rip = (UINT64)(vendor == VENDOR_INTEL ? ring3_vmcall : ring3_vmmcall);
+	if (v == 6 && (trap_cs & 3) == 3 && trap_rip == call_rip && cs_now == ctx.fw_cs)
 		pass(name);
 	else
-		fail(name, L"%a (vector %ld) from cs %lx at rip %lx (vmmcall at %lx), error %lx, cr2 %lx, "
-			   L"rax after vmmcall %lx, cs now %x",
-		     vec_name(v), v, trap_cs, trap_rip, (UINT64)ring3_vmmcall, trap_error, trap_cr2, ring3_rax,
-		     cs_now);
+		fail(name, L"%a (vector %ld) from cs %lx at rip %lx (hypercall at %lx), error %lx, cr2 %lx, "
+			   L"rax after the hypercall %lx, cs now %x",
+		     vec_name(v), v, trap_cs, trap_rip, call_rip, trap_error, trap_cr2, ring3_rax, cs_now);
 }
 
 /* ---- 6. Raum's memory ------------------------------------------------------------------------ */
@@ -819,9 +1158,16 @@ static void check_hv_memory(void)
 
 EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 {
+	char vname[13];
+
 	InitializeLib(image, systab);
-	Print(L"RAUM-CHECK START intercept suite (Raum %d.%d.%d)\n", RAUM_VERSION_MAJOR, RAUM_VERSION_MINOR,
-	      RAUM_VERSION_PATCH);
+	vendor = detect_vendor(vname);
+	Print(L"RAUM-CHECK START intercept suite (Raum %d.%d.%d) on %a: hypercalls by %a\n", RAUM_VERSION_MAJOR,
+	      RAUM_VERSION_MINOR, RAUM_VERSION_PATCH, vname, vendor == VENDOR_INTEL ? "VMCALL" : "VMMCALL");
+	if (vendor == VENDOR_OTHER) {
+		fail("setup", L"CPU vendor '%a' is neither AuthenticAMD nor GenuineIntel", vname);
+		goto done;
+	}
 
 	idt_page = (UINT8 *)alloc_pages(1);
 	if (!idt_page) {
@@ -832,14 +1178,23 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 
 	check_cpuid();
 	check_msrs();
-	check_svm_insns();
+	if (vendor == VENDOR_AMD) {
+		check_svm_insns();
+	} else {
+		check_cr4_vmxe();
+		check_vmx_insns();
+		check_xsetbv();
+	}
 	find_hv_region();
 	check_hypercalls();
+	check_vendor_counters();
 	check_cpl3();
 	check_hv_memory();
 
 done:
 	Print(L"RAUM-CHECK DONE %d passed, %d failed\n", n_pass, n_fail);
 	outb(0xf4, n_fail ? 0x11 : 0x10); /* QEMU exits with status 35 or 33 */
+	for (const char *s = "Shutdown"; *s; s++) /* Bochs ends */
+		outb(0x8900, (UINT8)*s);
 	return n_fail ? EFI_ABORTED : EFI_SUCCESS;
 }

@@ -365,6 +365,45 @@ static void test_enomem(void **state)
 	expect_unmapped(pt, 0x8000000000ULL);
 }
 
+/* The EPT format (SDM vol. 3C 29.3.2): no P bit, R/W/X, memory type in 5:3, bit 7 large. */
+static void test_ept(void **state)
+{
+	struct fixture *f = *state;
+	struct pt_ctx *pt = &f->pt;
+	u64 pa, flags, size;
+
+	pt->ept = true;
+	/* a leaf without R, W or X would read as "not present": refused */
+	assert_rc(pt_map(pt, 0, 0, PAGE_SIZE, EPT_MT(6)), -RAUM_EINVAL);
+	/* x86-only flags are refused in EPT mode */
+	assert_rc(pt_map(pt, 0, 0, PAGE_SIZE, EPT_RWX | PTE_NX), -RAUM_EINVAL);
+
+	assert_rc(pt_map(pt, 0, 0, GB, EPT_RWX | EPT_MT(6)), 0);        /* one 1 GiB WB page */
+	assert_rc(pt_map(pt, GB, GB, MB2, EPT_R | EPT_MT(0)), 0);        /* a 2 MiB UC read-only page */
+	assert_rc(pt_map(pt, GB + MB2, GB + MB2, PAGE_SIZE, EPT_RWX | EPT_MT(4) | EPT_IPAT), 0);
+
+	assert_rc(pt_lookup(pt, 0x12345678, &pa, &flags, &size), 0);
+	assert_int_equal(pa, 0x12345678);
+	assert_int_equal(size, GB);
+	assert_int_equal(flags & (EPT_RWX | EPT_MT(7) | EPT_IPAT), EPT_RWX | EPT_MT(6));
+	assert_true(flags & PTE_PS);
+
+	assert_rc(pt_lookup(pt, GB + 0x1000, &pa, &flags, &size), 0);
+	assert_int_equal(size, MB2);
+	assert_int_equal(flags & (EPT_RWX | EPT_MT(7)), EPT_R | EPT_MT(0));
+
+	assert_rc(pt_lookup(pt, GB + MB2, &pa, &flags, &size), 0);
+	assert_int_equal(size, PAGE_SIZE);
+	assert_int_equal(flags & (EPT_RWX | EPT_MT(7) | EPT_IPAT | PTE_PS), EPT_RWX | EPT_MT(4) | EPT_IPAT);
+
+	/* interior entries grant R, W and X and nothing else of the x86 format */
+	u64 pml4e = arena_table(&f->a, pt->root)[0];
+	assert_int_equal(pml4e & 0xfff, EPT_RWX);
+	/* an EPT entry is present through any of R W X, so overlap is still seen */
+	assert_rc(pt_map(pt, GB, GB, PAGE_SIZE, EPT_RWX | EPT_MT(6)), -RAUM_EEXIST);
+	expect_unmapped(pt, 2 * GB);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -377,6 +416,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_einval, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_top_of_address_space, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_enomem, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ept, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("pt", tests, NULL, NULL) ? 1 : 0;
 }

@@ -9,6 +9,7 @@
 
 #include <raum/memmap.h>
 #include <raum/pt.h>
+#include <raum/mtrr.h>
 #include <raum/slat.h>
 
 #define MB (1ULL << 20)
@@ -459,6 +460,81 @@ static void test_npt_one_page_hole(void **state)
 	check_npt(&f->pt, 0x7ff000, PAGE_SIZE, lim);
 }
 
+/*
+ * The VT-x root map: EPT leaves typed from the MTRRs (OVMF-like layout: WB
+ * by default, the legacy VGA hole UC, the option ROM area WP, 2-4 GiB UC).
+ * Every leaf must carry the type of each of its bytes: never straddle.
+ */
+static void test_ept_typed(void **state)
+{
+	struct fixture *f = *state;
+	struct mtrr_state m = { .cap = 0x508, .def_type = MTRR_DEF_E | MTRR_DEF_FE | MTRR_WB, .nvar = 1,
+				.phys_bits = 40 };
+	static struct mtrr_seg seg[64];
+	struct raum_mem_range map[3];
+	struct slat_range r[2];
+	u64 lim = 0, hb = 0x1be33000, hs = 32 << 20;
+
+	m.fixed[0] = 0x0606060606060606ULL;                       /* 0-0x7ffff WB */
+	m.fixed[1] = 0x0606060606060606ULL;                       /* 0x80000-0x9ffff WB */
+	m.fixed[2] = 0;                                           /* 0xa0000-0xbffff UC */
+	for (int i = 3; i < 11; i++)
+		m.fixed[i] = 0x0505050505050505ULL;               /* 0xc0000-0xfffff WP */
+	m.var_base[0] = 0x80000000ULL | MTRR_UC;
+	m.var_mask[0] = 0xff80000000ULL | MTRR_PHYSMASK_V;       /* 2 GiB at 2 GiB */
+
+	size_t n = map_ending_at(map, 0x20000000);
+	int k = slat_root_ranges(map, n, hb, hs, 40, true, r, &lim);
+	assert_int_equal(k, 2);
+	size_t ns = mtrr_segments(&m, lim, seg, 64);
+	assert_true(ns != (size_t)-1 && ns >= 4);
+	f->pt.ept = true;
+	assert_rc(slat_map_typed(&f->pt, r, k, seg, ns), 0);
+
+	/* probe every segment's edges, both sides of the hole, and a spread of addresses */
+	u64 probes[64 * 4 + 64];
+	size_t np = 0;
+	for (size_t i = 0; i < ns; i++) {
+		probes[np++] = seg[i].base;
+		probes[np++] = seg[i].base + seg[i].size - 1;
+	}
+	for (u64 a = 0; a + 0x1234 < lim; a += lim / 50)
+		probes[np++] = a + 0x1234;
+	probes[np++] = hb - 1;
+	probes[np++] = hb + hs;
+	for (size_t i = 0; i < np; i++) {
+		u64 a = probes[i], pa, flags, size;
+		if (a >= hb && a < hb + hs) {
+			expect_unmapped(&f->pt, a);
+			continue;
+		}
+		int rc = pt_lookup(&f->pt, a, &pa, &flags, &size);
+		if (rc)
+			print_error("probe %#llx not mapped (limit %#llx)\n", (unsigned long long)a,
+				    (unsigned long long)lim);
+		assert_rc(rc, 0);
+		assert_int_equal(pa, a);
+		assert_int_equal(flags & EPT_RWX, EPT_RWX);
+		u8 t = (flags >> EPT_MT_SHIFT) & 7, whole;
+		assert_int_equal(t, mtrr_type_at(&m, a));
+		/* the leaf holding a is uniform and of that type */
+		assert_int_equal(mtrr_uniform(&m, a & ~(size - 1), size, &whole), 1);
+		assert_int_equal(whole, t);
+	}
+	/* spot checks of the layout itself */
+	assert_rc(pt_lookup(&f->pt, 0xa0000, &(u64){0}, &(u64){0}, &(u64){0}), 0);
+	u64 pa, flags, size;
+	assert_rc(pt_lookup(&f->pt, 0xb8000, &pa, &flags, &size), 0);
+	assert_int_equal((flags >> EPT_MT_SHIFT) & 7, MTRR_UC);
+	assert_int_equal(size, PAGE_SIZE);
+	assert_rc(pt_lookup(&f->pt, 0x90000000, &pa, &flags, &size), 0);
+	assert_int_equal((flags >> EPT_MT_SHIFT) & 7, MTRR_UC);
+	assert_int_equal(size, HUGE_PAGE_SIZE);
+	assert_rc(pt_lookup(&f->pt, 0x100000000ULL, &pa, &flags, &size), 0);
+	assert_int_equal((flags >> EPT_MT_SHIFT) & 7, MTRR_WB);
+	assert_int_equal(size, HUGE_PAGE_SIZE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -469,6 +545,7 @@ int main(void)
 		cmocka_unit_test(test_hole_at_edges),
 		cmocka_unit_test(test_random),
 		cmocka_unit_test_setup_teardown(test_npt_1tib, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ept_typed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_npt_no_page1g, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_npt_hole_edges, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_npt_hole_at_end, setup, teardown),
