@@ -361,7 +361,7 @@ static bool run_hypervisor(const struct hw_result *hw)
 		    errname(rc));
 		return false;
 	}
-	say("Raum started and returned: this backend does not virtualize yet.\n");
+	say("Raum started and returned without virtualizing this machine; see its log on serial.\n");
 	return true;
 }
 

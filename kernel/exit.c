@@ -50,7 +50,7 @@ void exit_cpuid(struct vp *vp, u32 leaf, u32 subleaf, u32 out[4])
 		vp_get_ctrl(vp, &c);
 		out[2] = (out[2] & ~CPUID1_ECX_OSXSAVE) | ((c.cr4 & CR4_OSXSAVE) ? CPUID1_ECX_OSXSAVE : 0);
 		out[2] |= CPUID1_ECX_HYPERVISOR;
-		out[2] &= ~CPUID1_ECX_VMX;
+		out[2] &= ~(CPUID1_ECX_VMX | CPUID1_ECX_SMX); /* GETSEC raises #UD: no SMX either */
 		break;
 	}
 	case 7:
@@ -190,7 +190,8 @@ enum exit_action exit_slat_violation(struct vp *vp, u64 gpa, bool write, bool fe
 	/* Fetch up to 15 bytes; near the end of a mapped page fewer may be readable. */
 	size_t n = sizeof(bytes);
 	int rc;
-	while ((rc = vp_read_virt(vp, &c, vp->rip, bytes, n)) != 0 && n > 1)
+	u64 lin = c.mode == 64 ? vp->rip : (vp->rip + c.cs_base) & 0xffffffffULL;
+	while ((rc = vp_read_virt(vp, &c, lin, bytes, n)) != 0 && n > 1)
 		n--;
 	if (rc == 0)
 		rc = x86_decode(bytes, n, c.mode, &in);
@@ -209,7 +210,7 @@ enum exit_action exit_slat_violation(struct vp *vp, u64 gpa, bool write, bool fe
 		x86_write_reg(vp->gpr, &in, ~0ULL);
 	}
 	vp->rip += in.len;
-	return EXIT_RESUME;
+	return EXIT_SKIPPED;
 }
 
 void vp_dump(struct vp *vp, const char *why)

@@ -28,7 +28,9 @@ static struct raum_bootinfo bi;
 static struct raum_mem_range map[MAP_MAX];
 static size_t map_count;
 
-static const char *const fault_names[] = { "none", "page", "ud", "gp", "stack" };
+static const char *const fault_names[] = { "none", "page", "ud", "gp", "stack", "entry" };
+
+bool debug_bad_entry(void) { return bi.debug_fault == RAUM_FAULT_ENTRY; }
 
 static void print_memmap(void)
 {
@@ -61,16 +63,22 @@ static s64 hv_main_late(u64 arg __unused)
 	if (rc)
 		return rc;
 
-	if (bi.debug_fault != RAUM_FAULT_NONE) {
+	if (bi.debug_fault != RAUM_FAULT_NONE && bi.debug_fault != RAUM_FAULT_ENTRY) {
 		pr_warn("debug_fault=%s is set in raum.cfg: faulting on purpose to test the panic path",
 			bi.debug_fault < ARRAY_SIZE(fault_names) ? fault_names[bi.debug_fault] : "?");
 		debug_fault(bi.debug_fault);
 		pr_err("debug_fault=%u did not fault", bi.debug_fault);
 	}
 
-	struct cpuid_regs e1 = cpuid(0x80000001, 0), e8 = cpuid(0x80000008, 0);
-	rc = root_partition_create(map, map_count, bi.region_phys, bi.region_size,
-				   e1.edx & CPUID_80000001_EDX_PAGE1GB, e8.eax & 0xff);
+	struct cpuid_regs e8 = cpuid(0x80000008, 0);
+	bool slat_1g = false;
+	rc = vendor_current()->prepare(&slat_1g);
+	if (rc) {
+		pr_err("virtualization is unavailable on this CPU: returning to the firmware unvirtualized");
+		vendor_cpu_disable(c);
+		return rc;
+	}
+	rc = root_partition_create(map, map_count, bi.region_phys, bi.region_size, slat_1g, e8.eax & 0xff);
 	if (rc) {
 		pr_err("cannot build the root partition's SLAT (error %d)", rc);
 		vendor_cpu_disable(c);
@@ -83,14 +91,11 @@ static s64 hv_main_late(u64 arg __unused)
 		(unsigned long long)(bi.pool_size >> 20),
 		(unsigned long long)(hv_pool.nfree * PAGE_SIZE >> 10), c->id);
 
+	if (debug_bad_entry())
+		pr_warn("debug_fault=entry is set in raum.cfg: the root's first entry gets a broken guest state");
 	/* Returns only when the launch did not happen. */
 	rc = vendor_current()->launch_root(c, &root_partition, &fw_ctx, RAUM_ENTRY_LAUNCHED);
 	vendor_cpu_disable(c);
-	if (rc == -RAUM_ENOTSUP) {
-		pr_info("the %s backend cannot late-launch yet: returning to the firmware unvirtualized",
-			vendor_name());
-		return RAUM_ENTRY_RETURNED;
-	}
 	pr_err("late launch failed (error %d): returning to the firmware unvirtualized", rc);
 	return rc;
 }

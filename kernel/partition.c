@@ -16,17 +16,17 @@ struct partition root_partition;
 struct vp *root_vps[RAUM_MAX_CPUS];
 
 int root_partition_create(const struct raum_mem_range *map, size_t n, u64 hv_base, u64 hv_size,
-			  bool page1g, unsigned phys_bits)
+			  bool slat_1g, unsigned phys_bits)
 {
 	struct partition *p = &root_partition;
 	struct slat_range r[2];
 	u64 limit;
 	int rc, k;
 
-	k = slat_root_ranges(map, n, hv_base, hv_size, phys_bits, page1g, r, &limit);
+	k = slat_root_ranges(map, n, hv_base, hv_size, phys_bits, slat_1g, r, &limit);
 	if (k < 0)
 		return k;
-	rc = vendor_current()->slat_build_root(p, r, k, page1g);
+	rc = vendor_current()->slat_build_root(p, r, k, slat_1g);
 	if (rc) {
 		pr_err("root SLAT: cannot build the identity map (error %d)", rc);
 		return rc;

@@ -74,8 +74,18 @@ void trap_dispatch(struct trap_frame *f)
 		}
 	}
 	if (f->vector == 2) {
-		/* Not fatal: an NMI here is counted; the vendor code forwards it to the root later. */
-		pr_warn("NMI while in the hypervisor at rip %p", (void *)f->rip);
+		/*
+		 * Not fatal. On VT-x an NMI can arrive while Raum handles an exit:
+		 * it is counted on this CPU and the exit path injects it into the
+		 * root (vmx_handle_exit). SVM holds NMIs while GIF is 0, so none
+		 * arrives here after the launch. Before the per-CPU area exists
+		 * there is no root to give it to: it is only logged.
+		 */
+		u64 rsp = (u64)f;
+		if (rsp >= PERCPU_BASE && rsp < PERCPU_BASE + RAUM_MAX_CPUS * sizeof(struct cpu))
+			this_cpu()->nmi_pending++;
+		else
+			pr_warn("NMI while in the hypervisor at rip %p", (void *)f->rip);
 		return;
 	}
 	panic_frame(f, f->vector < 32 ? exc_names[f->vector] : "unknown vector");

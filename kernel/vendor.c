@@ -15,7 +15,7 @@ int vendor_select(u32 vendor)
 			continue;
 		/* every op is required: a missing one is a build mistake, refused here */
 		if (!o->name || !o->cpu_enable || !o->cpu_disable || !o->launch_root ||
-		    !o->get_ctrl || !o->inject_exception || !o->slat_build_root)
+		    !o->get_ctrl || !o->inject_exception || !o->slat_build_root || !o->prepare)
 			return -RAUM_EINVAL;
 		ops = o;
 		return 0;

@@ -1,2 +1,2 @@
 # SPDX-License-Identifier: MIT
-hv-y += svm/svm.c svm/vmrun.S svm/asid.c
+hv-y += svm/svm.c svm/vmrun.S svm/asid.c svm/check.c

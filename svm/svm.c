@@ -17,10 +17,12 @@
 #include <raum/fmt.h>
 #include <raum/hwcheck.h>
 #include <raum/log.h>
+#include <raum/trap.h>
 #include <raum/vendor.h>
 #include <raum/vm.h>
 #include <raum/x86.h>
 
+#include "check.h"
 #include "svm.h"
 
 #define MSR_VM_HSAVE_PA 0xc0010117
@@ -138,6 +140,13 @@ static int svm_global_init(void)
 }
 
 /* ---- nested paging ------------------------------------------------------ */
+
+/* NPT uses the host's page sizes: 1 GiB leaves where the host has them. */
+static int svm_prepare(bool *slat_1g)
+{
+	*slat_1g = cpuid(0x80000001, 0).edx & CPUID_80000001_EDX_PAGE1GB;
+	return 0;
+}
 
 /* NPT is the host page format; its walks are user accesses, so leaves need U (APM 15.25.5). */
 static int svm_slat_build_root(struct partition *p, const struct slat_range *r, int k, bool page1g)
@@ -272,6 +281,8 @@ static int svm_launch_root(struct cpu *c, struct partition *root, const struct f
 	ctl->n_cr3 = root->slat.root;
 	load_guest_from_fw(s, fw, rax);
 	prepare_entry(s);
+	if (debug_bad_entry())
+		s->vmcb->save.efer &= ~EFER_SVME; /* VMRUN must refuse this (APM 15.5.1) */
 
 	/* The host's FS, GS, TR, LDTR and syscall MSRs, restored by VMLOAD after each exit. */
 	vmsave(sc->host_vmcb_phys);
@@ -292,6 +303,7 @@ static void svm_get_ctrl(struct vp *vp, struct vp_ctrl *c)
 	c->cr3 = g->cr3;
 	c->cr4 = g->cr4;
 	c->efer = g->efer & ~EFER_SVME;
+	c->cs_base = g->cs.base;
 	c->cpl = g->cpl;
 	/* CS.L is attribute bit 9, CS.D bit 10 (descriptor bits 53, 54). */
 	if ((g->efer & EFER_LMA) && (g->cs.attrib & BIT(9)))
@@ -446,8 +458,13 @@ void svm_handle_exit(struct svm_vp *s)
 		vp_count(vp, RAUM_EXIT_SHUTDOWN);
 		vp_dump(vp, "shutdown (triple fault): resetting the machine");
 		machine_reset();
-	case SVM_EXIT_INVALID:
-		vp_stop(vp, "VMRUN refused the VMCB (VMEXIT_INVALID): a guest state check failed");
+	case SVM_EXIT_INVALID: {
+		const char *rule = svm_check_vmcb(v);
+		char why[160];
+		raum_snprintf(why, sizeof(why), "VMRUN refused the VMCB (VMEXIT_INVALID): %s",
+			      rule ? rule : "no rule Raum checks is broken (APM 15.5.1)");
+		vp_stop(vp, why);
+	}
 	default: {
 		char why[64];
 		raum_snprintf(why, sizeof(why), "unhandled exit code %#x (info1 %#llx)", code,
@@ -465,6 +482,8 @@ void svm_handle_exit(struct svm_vp *s)
 		else
 			vp->rip += len;
 		v->control.interrupt_shadow = 0; /* a skipped instruction ends any STI / MOV SS shadow */
+	} else if (a == EXIT_SKIPPED) {
+		v->control.interrupt_shadow = 0;
 	}
 	v->save.rax = vp->gpr[GPR_RAX];
 	v->save.rsp = vp->gpr[GPR_RSP];
@@ -477,6 +496,7 @@ const struct vendor_ops svm_ops = {
 	.vendor = RAUM_VENDOR_AMD,
 	.cpu_enable = svm_cpu_enable,
 	.cpu_disable = svm_cpu_disable,
+	.prepare = svm_prepare,
 	.slat_build_root = svm_slat_build_root,
 	.launch_root = svm_launch_root,
 	.get_ctrl = svm_get_ctrl,

@@ -253,7 +253,7 @@ static void read_mtrrs(struct mtrr_state *m)
  * type the MTRRs give its range, and a large page never straddles two
  * types, because each range is cut at the MTRR segments first.
  */
-static int vmx_slat_build_root(struct partition *p, const struct slat_range *r, int k, bool page1g __unused)
+static int vmx_slat_build_root(struct partition *p, const struct slat_range *r, int k, bool slat_1g __unused)
 {
 	static struct mtrr_seg seg[256];
 	struct mtrr_state m;
@@ -546,6 +546,8 @@ static int vmx_launch_root(struct cpu *c, struct partition *root, const struct f
 		       vmx_instruction_error_name(vmcs_read32(VMCS_INSN_ERROR)));
 		return rc;
 	}
+	if (debug_bad_entry())
+		__vmwrite(VMCS_GUEST_ES_AR + 2 * VSEG_TR, 0x89); /* an available TSS: entry must refuse it */
 	/* Nothing may be cached for this EPTP or VPID from before (SDM 29.4.3). */
 	if (ctls.invept_type)
 		invept(ctls.invept_type, eptp);
@@ -571,6 +573,7 @@ static void vmx_get_ctrl(struct vp *vp __unused, struct vp_ctrl *c)
 	u64 cr4_mask = cr4_guest_mask();
 	c->cr4 = (vmcs_readl(VMCS_GUEST_CR4) & ~cr4_mask) | (vmcs_readl(VMCS_CR4_SHADOW) & cr4_mask);
 	c->efer = vmcs_read64(VMCS_GUEST_EFER);
+	c->cs_base = __vmread(VMCS_GUEST_ES_BASE + 2 * VSEG_CS);
 	c->cpl = (vmcs_read32(VMCS_GUEST_ES_AR + 2 * VSEG_SS) >> 5) & 3; /* CPL is SS.DPL (SDM 27.3.1.2) */
 	if ((c->efer & EFER_LMA) && (cs_ar & BIT(13)))
 		c->mode = 64;
@@ -595,6 +598,8 @@ static void vmx_inject_exception(struct vp *vp, u8 vector, bool has_error, u32 e
 /* NMIs for the root: injected when the guest does not block them, else at the NMI window. */
 static void deliver_nmis(struct vmx_vp *x)
 {
+	if (!x->nmi_pending && !x->nmi_window)
+		return; /* the common case: nothing to deliver, no window open */
 	u32 proc = vmcs_read32(VMCS_PROC_CTLS);
 
 	if (x->nmi_pending && !injecting() &&
@@ -605,6 +610,7 @@ static void deliver_nmis(struct vmx_vp *x)
 	bool want_window = x->nmi_pending != 0;
 	if (want_window != !!(proc & PROC_NMI_WINDOW))
 		vmcs_write32(VMCS_PROC_CTLS, want_window ? proc | PROC_NMI_WINDOW : proc & ~PROC_NMI_WINDOW);
+	x->nmi_window = want_window;
 }
 
 static enum exit_action msr_exit(struct vmx_vp *x, bool write)
@@ -714,6 +720,11 @@ void vmx_handle_exit(struct vmx_vp *x)
 
 	vp->gpr[GPR_RSP] = vmcs_readl(VMCS_GUEST_RSP);
 	vp->rip = vmcs_readl(VMCS_GUEST_RIP);
+	/* NMIs that hit Raum itself since the last exit are the root's too */
+	struct cpu *cpu = this_cpu();
+	if (cpu->nmi_pending) {
+		x->nmi_pending += __atomic_exchange_n(&cpu->nmi_pending, 0, __ATOMIC_RELAXED);
+	}
 
 	if (reason & EXIT_REASON_ENTRY_FAILURE) {
 		if (basic == EXIT_INVALID_GUEST)
@@ -725,8 +736,11 @@ void vmx_handle_exit(struct vmx_vp *x)
 	}
 
 	/* An event whose delivery the exit cut off is delivered again (SDM 28.2.4, 27.6). */
+	/*
+	 * VM entry clears the valid bit of the entry interruption field (SDM
+	 * 27.2 / 25.8.3), so it needs no clearing here unless something was set.
+	 */
 	u32 idt = vmcs_read32(VMCS_IDT_VECTORING_INFO);
-	vmcs_write32(VMCS_ENTRY_INTR_INFO, 0);
 	if (idt & INTR_INFO_VALID) {
 		vmcs_write32(VMCS_ENTRY_INTR_INFO, idt & ~(BIT(12) | 0x7fffe000U));
 		if (idt & INTR_INFO_ERROR_VALID)
@@ -768,11 +782,11 @@ void vmx_handle_exit(struct vmx_vp *x)
 		break;
 	}
 	case EXIT_VMCALL: {
-		struct vp_ctrl c;
 		vp_count(vp, RAUM_EXIT_HYPERCALL);
-		vmx_get_ctrl(vp, &c);
-		/* TLFS: hypercalls only from CPL 0; this build takes 64-bit callers */
-		if (c.cpl != 0 || c.mode != 64) {
+		/* TLFS: hypercalls only from CPL 0 (SS.DPL); this build takes 64-bit callers (LMA, CS.L) */
+		u32 ss_ar = (u32)__vmread(VMCS_GUEST_ES_AR + 2 * VSEG_SS);
+		u32 cs_ar = (u32)__vmread(VMCS_GUEST_ES_AR + 2 * VSEG_CS);
+		if ((ss_ar & (3 << 5)) || !(cs_ar & BIT(13)) || !(vmcs_read64(VMCS_GUEST_EFER) & EFER_LMA)) {
 			vmx_inject_exception(vp, 6, false, 0);
 			a = EXIT_RESUME;
 			break;
@@ -832,8 +846,9 @@ void vmx_handle_exit(struct vmx_vp *x)
 
 	if (a == EXIT_FATAL)
 		vp_stop(vp, "a handler could not go on");
-	if (a == EXIT_ADVANCE) {
-		vp->rip += vmcs_read32(VMCS_EXIT_INSN_LEN);
+	if (a == EXIT_ADVANCE || a == EXIT_SKIPPED) {
+		if (a == EXIT_ADVANCE)
+			vp->rip += vmcs_read32(VMCS_EXIT_INSN_LEN);
 		/* a skipped instruction ends any STI / MOV SS blocking */
 		u32 intr = vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY);
 		if (intr & (INTR_BLOCK_STI | INTR_BLOCK_MOV_SS))
@@ -844,8 +859,8 @@ void vmx_handle_exit(struct vmx_vp *x)
 	vmcs_writel(VMCS_GUEST_RIP, vp->rip);
 }
 
-/* Capabilities are decided once, before anything is built. */
-static int vmx_prepare(void)
+/* Capabilities are decided once, before anything is built: EPT page sizes are EPT's own. */
+static int vmx_prepare(bool *slat_1g)
 {
 	char why[200];
 
@@ -854,13 +869,8 @@ static int vmx_prepare(void)
 		pr_err("vmx: %s", why);
 		return -RAUM_ENODEV;
 	}
+	*slat_1g = ctls.ept_1g;
 	return 0;
-}
-
-static int vmx_slat_build_root_checked(struct partition *p, const struct slat_range *r, int k, bool page1g)
-{
-	int rc = vmx_prepare();
-	return rc ? rc : vmx_slat_build_root(p, r, k, page1g);
 }
 
 const struct vendor_ops vmx_ops = {
@@ -868,7 +878,8 @@ const struct vendor_ops vmx_ops = {
 	.vendor = RAUM_VENDOR_INTEL,
 	.cpu_enable = vmx_cpu_enable,
 	.cpu_disable = vmx_cpu_disable,
-	.slat_build_root = vmx_slat_build_root_checked,
+	.prepare = vmx_prepare,
+	.slat_build_root = vmx_slat_build_root,
 	.launch_root = vmx_launch_root,
 	.get_ctrl = vmx_get_ctrl,
 	.inject_exception = vmx_inject_exception,

@@ -18,6 +18,7 @@ struct vmx_vp {
 	u8 launched;        /* VMLAUNCH done: VMRESUME from now on */
 	u16 vpid;
 	u32 nmi_pending;    /* NMIs for the guest not yet injected */
+	bool nmi_window;    /* NMI-window exiting is on */
 	u32 entry_ctls;     /* the VM-entry controls now programmed (IA-32e mode follows the guest) */
 };
 

@@ -53,6 +53,7 @@ enum raum_debug_fault {
 	RAUM_FAULT_UD = 2,   /* execute ud2: #UD */
 	RAUM_FAULT_GP = 3,   /* load a non-canonical address: #GP */
 	RAUM_FAULT_STACK = 4,  /* run off the boot stack into its guard page: #DF on IST */
+	RAUM_FAULT_ENTRY = 5,  /* launch the root with a guest state VMRUN / VM entry must refuse */
 };
 
 #define RAUM_LOG_ERROR 0

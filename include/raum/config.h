@@ -9,7 +9,7 @@
  *   pool_mb = 32             # hypervisor memory pool, 4 .. 4096 MiB
  *   root = \EFI\BOOT\next.efi   # EFI image started after Raum (the root OS)
  *   root_options = console=ttyS0
- *   debug_fault = none       # none | page | ud | gp | stack (tests the panic path)
+ *   debug_fault = none       # none | page | ud | gp | stack (the panic path) | entry (a refused VM entry)
  *
  * A bad line is reported with its number and ignored; the key keeps its
  * default. Pure code, unit-tested on the host.

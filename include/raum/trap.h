@@ -28,5 +28,7 @@ const char *ksym_lookup(u64 addr, u64 *offset);
 
 /* Deliberately faults, as raum.cfg's debug_fault asks (enum raum_debug_fault). */
 void debug_fault(int kind);
+/* debug_fault=entry: the vendor code breaks the guest state before the first entry. */
+bool debug_bad_entry(void);
 
 #endif

@@ -25,11 +25,17 @@ struct vendor_ops {
 	/* Turns it off again and releases what cpu_enable took. */
 	void (*cpu_disable)(struct cpu *c);
 	/*
+	 * Decides whether this CPU can run the root (VT-x: the controls from the
+	 * capability MSRs) and whether the SLAT may use 1 GiB leaves. Returns 0
+	 * or -RAUM_ENODEV, having logged the reason.
+	 */
+	int (*prepare)(bool *slat_1g);
+	/*
 	 * Builds p->slat as an identity map of the k ranges (read, write,
 	 * execute), in the vendor's format: NPT, or EPT with memory types from
 	 * the MTRRs. page1g: the host's 1 GiB page support (NPT's rule).
 	 */
-	int (*slat_build_root)(struct partition *p, const struct slat_range *r, int k, bool page1g);
+	int (*slat_build_root)(struct partition *p, const struct slat_range *r, int k, bool slat_1g);
 	/*
 	 * Late launch: resumes the firmware state 'fw' as VP 0 of the root
 	 * partition on this CPU, returning 'rax' to the loader's call. Returns

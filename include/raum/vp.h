@@ -25,6 +25,7 @@ struct partition {
 /* Guest control state a common handler may need, filled by the vendor code. */
 struct vp_ctrl {
 	u64 cr0, cr3, cr4, efer;
+	u64 cs_base; /* RIP + CS base = the linear address of the instruction (real mode too) */
 	u8 cpl;
 	u8 mode; /* code size of CS: 16, 32 or 64 */
 };
@@ -44,6 +45,7 @@ struct vp {
 enum exit_action {
 	EXIT_RESUME,      /* go back into the guest at vp->rip */
 	EXIT_ADVANCE,     /* skip the intercepted instruction, then resume */
+	EXIT_SKIPPED,     /* the handler moved vp->rip past an emulated instruction: end any STI / MOV SS shadow */
 	EXIT_FATAL,       /* the VP cannot go on: dump and stop it */
 };
 
@@ -71,6 +73,6 @@ bool hypercall_selftest(void);
 extern struct partition root_partition;
 extern struct vp *root_vps[];
 int root_partition_create(const struct raum_mem_range *map, size_t n, u64 hv_base, u64 hv_size,
-			  bool page1g, unsigned phys_bits);
+			  bool slat_1g, unsigned phys_bits);
 
 #endif

@@ -182,6 +182,17 @@ case_qemu_triple_fault() {
   verdict
 }
 
+case_qemu_entry_failure() {
+  # debug_fault=entry: VMRUN must refuse the VMCB, and Raum must say which rule broke
+  mk_esp qemu-entry-failure 'debug_fault = entry'
+  boot qemu EPYC 'this CPU halts|RAUM PANIC'
+  expect 'debug_fault=entry is set in raum.cfg' \
+    'Raum: partition 0 VP 0: VMRUN refused the VMCB \(VMEXIT_INVALID\): guest EFER.SVME is 0' \
+    'Raum: root VP0 stopped; this CPU halts'
+  forbid 'RAUM PANIC' 'X64 Exception' 'Raum is running'
+  verdict
+}
+
 case_qemu_bad_root() {
   mk_esp qemu-bad-root 'root = \EFI\nowhere\missing.efi'
   boot qemu EPYC "$FW_NEXT|RAUM PANIC"
@@ -266,6 +277,28 @@ case_bochs_linux_root() {
   verdict
 }
 
+case_bochs_entry_failure() {
+  # debug_fault=entry on VT-x: an available TSS in TR fails the entry; the rule is named
+  mk_esp bochs-entry-failure 'debug_fault = entry'
+  boot bochs corei7_skylake_x 'this CPU halts|RAUM PANIC'
+  expect 'debug_fault=entry is set in raum.cfg' \
+    'VM entry failed: invalid guest state \(exit reason 33\): guest TR: type must be 11' \
+    'Raum: root VP0 stopped; this CPU halts'
+  forbid 'RAUM PANIC' 'X64 Exception' 'Raum is running'
+  verdict
+}
+
+case_bochs_triple_fault() {
+  mk_esp bochs-triple-fault 'root = \EFI\raum\test\triple.efi'
+  cp build/tests/triple.efi "$CASE_DIR/esp/EFI/raum/test/"
+  boot bochs corei7_skylake_x 'this CPU halts|RAUM PANIC|resetting the machine'
+  sleep 2; sed -e 's/\x1b\[[0-9;=?]*[a-zA-Z]//g' -e 's/\r//g' "$CASE_DIR/serial.raw" > "$LOG"
+  expect 'RAUM-TEST: triple fault next' \
+    'Raum: partition 0 VP 0: shutdown \(triple fault\): resetting the machine' ' rbx 0000000000007a11$'
+  forbid 'still running after a triple fault' 'RAUM PANIC' 'this CPU halts'
+  verdict
+}
+
 case_bochs_lynnfield() {
   # VT-x with EPT but no unrestricted guest: refused by decision, the OS boots on
   mk_esp bochs-lynnfield 'root = \EFI\raum\test\marker.efi'
@@ -285,10 +318,10 @@ case_bochs_generic() {
   verdict
 }
 
-QEMU_CASES=(qemu_epyc qemu_intercepts qemu_linux_root qemu_twice qemu_no_svm qemu_no_nx qemu_intel qemu_bad_config qemu_no_image qemu_triple_fault qemu_bad_root
+QEMU_CASES=(qemu_epyc qemu_intercepts qemu_linux_root qemu_twice qemu_no_svm qemu_no_nx qemu_intel qemu_bad_config qemu_no_image qemu_triple_fault qemu_entry_failure qemu_bad_root
             qemu_panic_page qemu_panic_ud qemu_panic_gp qemu_panic_stack)
 BOCHS_CASES=(bochs_skylake bochs_tigerlake bochs_intercepts_skylake bochs_intercepts_tigerlake bochs_lynnfield
-             bochs_generic bochs_linux_root)
+             bochs_generic bochs_entry_failure bochs_triple_fault bochs_linux_root)
 
 run_boot_cases() {
   local c filter=${RAUM_TEST_FILTER:-.}

@@ -20,7 +20,8 @@ unit-asid := svm/asid.c
 unit-slat := mm/slat.c mm/pt.c mm/memmap.c mm/mtrr.c
 unit-vmxcaps := vmx/caps.c kernel/fmt.c
 unit-mtrr := mm/mtrr.c
-UNIT_TESTS := fmt logring palloc memmap pt config hwcheck decode hvcall asid slat mtrr vmxcaps
+unit-svmcheck := svm/check.c
+UNIT_TESTS := fmt logring palloc memmap pt config hwcheck decode hvcall asid slat mtrr svmcheck vmxcaps
 UNIT_BINS := $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
 
 .SECONDEXPANSION:
