@@ -213,6 +213,29 @@ enum exit_action exit_slat_violation(struct vp *vp, u64 gpa, bool write, bool fe
 	return EXIT_SKIPPED;
 }
 
+__noreturn void vp_stop(struct vp *vp, const char *why)
+{
+	vp_dump(vp, why);
+	log_emergency("Raum: root VP%u stopped; this CPU halts\n", vp->index);
+	halt_forever();
+}
+
+/*
+ * The root shut down (a triple fault): its state goes to serial, then the
+ * machine resets, as real hardware would: the PCI reset control register
+ * (0xcf9, full reset), then the keyboard controller's reset line.
+ */
+__noreturn void vp_shutdown(struct vp *vp)
+{
+	vp_dump(vp, "shutdown (triple fault): resetting the machine");
+	outb(0xcf9, 0x02);
+	outb(0xcf9, 0x06);
+	for (int i = 0; i < 100000; i++)
+		cpu_relax();
+	outb(0x64, 0xfe);
+	halt_forever();
+}
+
 void vp_dump(struct vp *vp, const char *why)
 {
 	struct vp_ctrl c;

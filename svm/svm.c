@@ -384,23 +384,6 @@ static enum exit_action hypercall_exit(struct svm_vp *s)
 	return EXIT_ADVANCE;
 }
 
-static __noreturn void machine_reset(void)
-{
-	/* PCI reset control register (0xcf9), then the keyboard controller. */
-	outb(0xcf9, 0x02);
-	outb(0xcf9, 0x06);
-	for (int i = 0; i < 100000; i++)
-		cpu_relax();
-	outb(0x64, 0xfe);
-	halt_forever();
-}
-
-static __noreturn void vp_stop(struct vp *vp, const char *why)
-{
-	vp_dump(vp, why);
-	log_emergency("Raum: root VP%u stopped; this CPU halts\n", vp->index);
-	halt_forever();
-}
 
 void svm_handle_exit(struct svm_vp *s)
 {
@@ -456,8 +439,7 @@ void svm_handle_exit(struct svm_vp *s)
 		break;
 	case SVM_EXIT_SHUTDOWN:
 		vp_count(vp, RAUM_EXIT_SHUTDOWN);
-		vp_dump(vp, "shutdown (triple fault): resetting the machine");
-		machine_reset();
+		vp_shutdown(vp);
 	case SVM_EXIT_INVALID: {
 		const char *rule = svm_check_vmcb(v);
 		char why[160];

@@ -471,12 +471,6 @@ static void read_guest_state(struct vmx_guest_state *g)
 	g->vmcs_link = vmcs_read64(VMCS_LINK_POINTER);
 }
 
-static __noreturn void vp_stop(struct vp *vp, const char *why)
-{
-	vp_dump(vp, why);
-	log_emergency("Raum: root VP%u stopped; this CPU halts\n", vp->index);
-	halt_forever();
-}
 
 /* Names the rule a failed entry broke: the CPU says only which class of state was wrong. */
 static __noreturn void entry_failure(struct vmx_vp *x, const char *what)
@@ -699,15 +693,6 @@ static enum exit_action xsetbv_exit(struct vp *vp)
 	return EXIT_ADVANCE;
 }
 
-static __noreturn void machine_reset(void)
-{
-	outb(0xcf9, 0x02);
-	outb(0xcf9, 0x06);
-	for (int i = 0; i < 100000; i++)
-		cpu_relax();
-	outb(0x64, 0xfe);
-	halt_forever();
-}
 
 void vmx_handle_exit(struct vmx_vp *x)
 {
@@ -768,8 +753,7 @@ void vmx_handle_exit(struct vmx_vp *x)
 		break;
 	case EXIT_TRIPLE_FAULT:
 		vp_count(vp, RAUM_EXIT_SHUTDOWN);
-		vp_dump(vp, "shutdown (triple fault): resetting the machine");
-		machine_reset();
+		vp_shutdown(vp);
 	case EXIT_CPUID: {
 		/* exit_cpuid shows the root its own OSXSAVE / OSPKE (they follow CR4) */
 		vp_count(vp, RAUM_EXIT_CPUID);

@@ -58,6 +58,10 @@ void *partition_gpa_ptr(const struct partition *p, u64 gpa);
 /* Reads guest-virtual memory of vp (4-level paging or none); returns 0 or a negative error. */
 int vp_read_virt(struct vp *vp, const struct vp_ctrl *c, u64 va, void *buf, size_t n);
 void vp_dump(struct vp *vp, const char *why);
+/* Dumps the VP and halts this CPU: the VP cannot go on. */
+__noreturn void vp_stop(struct vp *vp, const char *why);
+/* The VP shut down (triple fault): dump, then reset the machine. */
+__noreturn void vp_shutdown(struct vp *vp);
 static inline void vp_count(struct vp *vp, enum raum_exit_reason r)
 {
 	vp->exits[r]++;
