@@ -251,5 +251,5 @@ void vp_dump(struct vp *vp, const char *why)
 			      (unsigned long long)vp->gpr[i + 3]);
 	log_emergency("  cr0 %08llx cr3 %016llx cr4 %08llx efer %08llx\n", (unsigned long long)c.cr0,
 		      (unsigned long long)c.cr3, (unsigned long long)c.cr4, (unsigned long long)c.efer);
-	log_emergency("  exits: %llu in all\n", (unsigned long long)vp->exits_total);
+	log_emergency("  exits: %llu in all\n", (unsigned long long)vp_exits_total(vp));
 }

@@ -51,7 +51,7 @@ static u16 call_exit_stats(struct vp *vp __unused, const void *in, void *out, u6
 	const struct vp *t = root_vps[q->vp_index];
 	s->vp_index = q->vp_index;
 	s->nr_reasons = RAUM_EXIT_REASONS;
-	s->total = t->exits_total;
+	s->total = vp_exits_total(t);
 	for (int i = 0; i < RAUM_EXIT_REASONS; i++)
 		s->count[i] = t->exits[i];
 	return HV_STATUS_SUCCESS;

@@ -36,8 +36,7 @@ struct vp {
 	u32 cpu;         /* the physical CPU it runs on */
 	u64 gpr[GPR_COUNT]; /* RAX and RSP are copies the vendor code syncs around handlers */
 	u64 rip;
-	u64 exits[RAUM_EXIT_REASONS];
-	u64 exits_total;
+	u64 exits[RAUM_EXIT_REASONS]; /* the total is their sum: vp_exits_total() */
 	u64 hv_mem_reads, hv_mem_writes, hv_mem_fetches, hv_mem_other;
 };
 
@@ -65,7 +64,16 @@ __noreturn void vp_shutdown(struct vp *vp);
 static inline void vp_count(struct vp *vp, enum raum_exit_reason r)
 {
 	vp->exits[r]++;
-	vp->exits_total++;
+}
+
+/* Every exit counts under exactly one reason except HV_MEMORY, which also counts as NPF. */
+static inline u64 vp_exits_total(const struct vp *vp)
+{
+	u64 t = 0;
+	for (int i = 0; i < RAUM_EXIT_REASONS; i++)
+		if (i != RAUM_EXIT_HV_MEMORY)
+			t += vp->exits[i];
+	return t;
 }
 
 /* kernel/hypercall.c: returns the hypercall result value for RAX. */
