@@ -143,22 +143,7 @@ if [ "$interactive" = 1 ]; then
   exit 0
 fi
 
-deadline=$((SECONDS + timeout))
-status=124
-while [ $SECONDS -lt $deadline ]; do
-  if ! kill -0 "$pid" 2>/dev/null; then
-    wait "$pid" 2>/dev/null || true
-    pid=
-    status=0
-    echo "bochs.sh: Bochs exited by itself" >> "$log.bochs"
-    break
-  fi
-  if [ -n "$until" ] && grep -Eq "$until" "$log" 2>/dev/null; then
-    sleep 0.5   # let the last lines land
-    status=0
-    break
-  fi
-  sleep 0.5
-done
-[ $status = 124 ] && echo "bochs.sh: timeout after ${timeout}s" >> "$log.bochs"
+# shellcheck source=tests/boot/watch.sh
+. "$(dirname "$0")/watch.sh"
+watch_emulator "$pid" "$log" "$timeout" "$until" "$log.bochs" bochs && status=0 || status=$?
 exit $status

@@ -44,23 +44,9 @@ fi
 : > "$log"
 qemu-system-x86_64 "${args[@]}" -serial file:"$log" </dev/null >"$log.qemu" 2>&1 &
 pid=$!
-deadline=$((SECONDS + timeout))
-status=124
-while [ $SECONDS -lt $deadline ]; do
-  if ! kill -0 $pid 2>/dev/null; then
-    wait $pid && status=0 || status=$?
-    exit_code=$status
-    status=0
-    echo "qemu exit status $exit_code" >> "$log.qemu"
-    break
-  fi
-  if [ -n "$until" ] && grep -Eq "$until" "$log" 2>/dev/null; then
-    sleep 0.5   # let the last lines land
-    status=0
-    break
-  fi
-  sleep 0.5
-done
+# shellcheck source=tests/boot/watch.sh
+. "$(dirname "$0")/watch.sh"
+watch_emulator $pid "$log" "$timeout" "$until" "$log.qemu" qemu && status=0 || status=$?
 kill $pid 2>/dev/null || true
 wait $pid 2>/dev/null || true
 exit $status
