@@ -16,60 +16,73 @@
 #define RAUM_CPUID_MAX_LEAF 0x40000001
 
 /*
+ * OSXSAVE (leaf 1 ECX[27]) and OSPKE (leaf 7 ECX[4]) mirror CR4 of whoever
+ * runs CPUID: here the host, so the guest's own CR4 bit is put in. Kept out
+ * of line: the common leaves stay on a short path (the exit round trip).
+ */
+static __attribute__((noinline)) u32 cpuid_follow_cr4(struct vp *vp, u32 ecx, u32 ecx_bit, u64 cr4_bit)
+{
+	struct vp_ctrl c;
+
+	vp_get_ctrl(vp, &c);
+	return (ecx & ~ecx_bit) | ((c.cr4 & cr4_bit) ? ecx_bit : 0);
+}
+
+/*
  * CPUID as the root sees it: the hypervisor-present bit and Raum's leaves
  * (not "Microsoft Hv": Linux must not take its Hyper-V paths yet), with
- * VMX / SVM hidden since nested virtualization is not offered.
+ * VMX / SVM (and SMX) hidden since nested virtualization is not offered.
+ * Reads EAX / ECX from vp->gpr and writes EAX..EDX there (zero-extended,
+ * as CPUID writes 32-bit registers).
  */
-void exit_cpuid(struct vp *vp, u32 leaf, u32 subleaf, u32 out[4])
+enum exit_action exit_cpuid(struct vp *vp)
 {
+	u32 leaf = (u32)vp->gpr[GPR_RAX], subleaf = (u32)vp->gpr[GPR_RCX];
+	u32 a, b, c, d;
+
+	vp_count(vp, RAUM_EXIT_CPUID);
 	if (leaf >= 0x40000000 && leaf <= 0x400000ff) {
-		out[0] = out[1] = out[2] = out[3] = 0;
+		a = b = c = d = 0;
 		if (leaf == RAUM_CPUID_VENDOR_LEAF) {
-			out[0] = RAUM_CPUID_MAX_LEAF;
-			out[1] = RAUM_CPUID_SIGNATURE_EBX;
-			out[2] = RAUM_CPUID_SIGNATURE_ECX;
-			out[3] = RAUM_CPUID_SIGNATURE_EDX;
+			a = RAUM_CPUID_MAX_LEAF;
+			b = RAUM_CPUID_SIGNATURE_EBX;
+			c = RAUM_CPUID_SIGNATURE_ECX;
+			d = RAUM_CPUID_SIGNATURE_EDX;
 		} else if (leaf == RAUM_CPUID_VERSION_LEAF) {
-			out[0] = RAUM_VERSION_MAJOR << 16 | RAUM_VERSION_MINOR;
-			out[1] = RAUM_VERSION_PATCH;
+			a = RAUM_VERSION_MAJOR << 16 | RAUM_VERSION_MINOR;
+			b = RAUM_VERSION_PATCH;
 		}
-		return;
-	}
-	struct cpuid_regs r = cpuid(leaf, subleaf);
-	out[0] = r.eax;
-	out[1] = r.ebx;
-	out[2] = r.ecx;
-	out[3] = r.edx;
-	switch (leaf) {
-	case 1: {
-		/*
-		 * OSXSAVE mirrors CR4.OSXSAVE of whoever runs CPUID: here the
-		 * host, so take the guest's own bit (SDM vol. 2A CPUID, ECX[27]).
-		 */
-		struct vp_ctrl c;
-		vp_get_ctrl(vp, &c);
-		out[2] = (out[2] & ~CPUID1_ECX_OSXSAVE) | ((c.cr4 & CR4_OSXSAVE) ? CPUID1_ECX_OSXSAVE : 0);
-		out[2] |= CPUID1_ECX_HYPERVISOR;
-		out[2] &= ~(CPUID1_ECX_VMX | CPUID1_ECX_SMX); /* GETSEC raises #UD: no SMX either */
-		break;
-	}
-	case 7:
-		if (subleaf == 0) {
-			/* OSPKE (ECX[4]) mirrors CR4.PKE likewise */
-			struct vp_ctrl c;
-			vp_get_ctrl(vp, &c);
-			out[2] = (out[2] & ~BIT(4)) | ((c.cr4 & CR4_PKE) ? BIT(4) : 0);
+	} else {
+		struct cpuid_regs r = cpuid(leaf, subleaf);
+		a = r.eax;
+		b = r.ebx;
+		c = r.ecx;
+		d = r.edx;
+		switch (leaf) {
+		case 1:
+			c = cpuid_follow_cr4(vp, c, CPUID1_ECX_OSXSAVE, CR4_OSXSAVE);
+			c |= CPUID1_ECX_HYPERVISOR;
+			c &= ~(CPUID1_ECX_VMX | CPUID1_ECX_SMX); /* GETSEC raises #UD: no SMX either */
+			break;
+		case 7:
+			if (subleaf == 0)
+				c = cpuid_follow_cr4(vp, c, BIT(4), CR4_PKE); /* OSPKE */
+			break;
+		case 0x80000001:
+			c &= ~CPUID_80000001_ECX_SVM;
+			break;
+		case 0x8000000a:
+			a = b = c = d = 0; /* the SVM leaf of a CPU without SVM */
+			break;
+		default:
+			break;
 		}
-		break;
-	case 0x80000001:
-		out[2] &= ~CPUID_80000001_ECX_SVM;
-		break;
-	case 0x8000000a:
-		out[0] = out[1] = out[2] = out[3] = 0; /* the SVM leaf of a CPU without SVM */
-		break;
-	default:
-		break;
 	}
+	vp->gpr[GPR_RAX] = a;
+	vp->gpr[GPR_RBX] = b;
+	vp->gpr[GPR_RCX] = c;
+	vp->gpr[GPR_RDX] = d;
+	return EXIT_ADVANCE;
 }
 
 /*

@@ -392,7 +392,6 @@ void svm_handle_exit(struct svm_vp *s)
 	u32 code = (u32)v->control.exitcode;
 	enum exit_action a = EXIT_FATAL;
 	u8 len = 0;
-	u32 out[4];
 
 	vp->gpr[GPR_RAX] = v->save.rax;
 	vp->gpr[GPR_RSP] = v->save.rsp;
@@ -402,13 +401,7 @@ void svm_handle_exit(struct svm_vp *s)
 
 	switch (code) {
 	case SVM_EXIT_CPUID:
-		vp_count(vp, RAUM_EXIT_CPUID);
-		exit_cpuid(vp, (u32)vp->gpr[GPR_RAX], (u32)vp->gpr[GPR_RCX], out);
-		vp->gpr[GPR_RAX] = out[0];
-		vp->gpr[GPR_RBX] = out[1];
-		vp->gpr[GPR_RCX] = out[2];
-		vp->gpr[GPR_RDX] = out[3];
-		a = EXIT_ADVANCE;
+		a = exit_cpuid(vp);
 		len = LEN_CPUID;
 		break;
 	case SVM_EXIT_MSR:

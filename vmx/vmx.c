@@ -701,7 +701,6 @@ void vmx_handle_exit(struct vmx_vp *x)
 	u32 basic = reason & 0xffff;
 	u64 qual = vmcs_readl(VMCS_EXIT_QUALIFICATION);
 	enum exit_action a = EXIT_FATAL;
-	u32 out[4];
 
 	vp->gpr[GPR_RSP] = vmcs_readl(VMCS_GUEST_RSP);
 	vp->rip = vmcs_readl(VMCS_GUEST_RIP);
@@ -755,14 +754,7 @@ void vmx_handle_exit(struct vmx_vp *x)
 		vp_count(vp, RAUM_EXIT_SHUTDOWN);
 		vp_shutdown(vp);
 	case EXIT_CPUID: {
-		/* exit_cpuid shows the root its own OSXSAVE / OSPKE (they follow CR4) */
-		vp_count(vp, RAUM_EXIT_CPUID);
-		exit_cpuid(vp, (u32)vp->gpr[GPR_RAX], (u32)vp->gpr[GPR_RCX], out);
-		vp->gpr[GPR_RAX] = out[0];
-		vp->gpr[GPR_RBX] = out[1];
-		vp->gpr[GPR_RCX] = out[2];
-		vp->gpr[GPR_RDX] = out[3];
-		a = EXIT_ADVANCE;
+		a = exit_cpuid(vp);
 		break;
 	}
 	case EXIT_VMCALL: {

@@ -49,7 +49,7 @@ enum exit_action {
 };
 
 /* kernel/exit.c */
-void exit_cpuid(struct vp *vp, u32 leaf, u32 subleaf, u32 out[4]);
+enum exit_action exit_cpuid(struct vp *vp);
 enum exit_action exit_slat_violation(struct vp *vp, u64 gpa, bool write, bool fetch, bool walk);
 enum exit_action exit_msr_forward(struct vp *vp, bool write);
 bool partition_gpa_backed(const struct partition *p, u64 gpa, u64 len);
