@@ -65,6 +65,10 @@ TEST_APP_EFIS := $(patsubst %,$(BUILD)/tests/%.efi,$(TEST_APPS))
 
 ESP := $(BUILD)/esp
 
+# Keep intermediate files (test apps' objects): make would delete them after the
+# test run and print that last, after the runner's "N passed, N failed" line.
+.SECONDARY:
+
 .PHONY: all clean run run-firmware run-bochs debug test test-unit test-boot bench setup
 all: $(ESP)/EFI/BOOT/BOOTX64.EFI $(ESP)/EFI/raum/raum.bin $(ESP)/EFI/raum/raum.cfg \
 	$(BUILD)/tests/marker.efi $(BUILD)/tests/intercepts.efi $(TEST_APP_EFIS)
