@@ -8,67 +8,12 @@
 
 #include <raum/pt.h>
 
-#define ARENA_PAGES 4096
-#define ARENA_PHYS 0x0000000123400000ULL
+#include "arena.h"
+
+#define setup arena_setup
+#define teardown arena_teardown
 #define GB HUGE_PAGE_SIZE
 #define MB2 LARGE_PAGE_SIZE
-
-struct arena {
-	u64 *mem;
-	u64 used;  /* pages handed out, the root included */
-	u64 limit; /* alloc fails once used reaches it */
-};
-
-static u64 *arena_table(void *ctx, u64 phys)
-{
-	struct arena *a = ctx;
-	/* the builder may only ask for pages it was given */
-	assert_true(IS_ALIGNED(phys, PAGE_SIZE));
-	assert_true(phys >= ARENA_PHYS && phys < ARENA_PHYS + a->used * PAGE_SIZE);
-	return a->mem + (phys - ARENA_PHYS) / sizeof(u64);
-}
-
-static int arena_alloc(void *ctx, u64 *phys)
-{
-	struct arena *a = ctx;
-	if (a->used >= a->limit)
-		return -RAUM_ENOMEM;
-	memset(a->mem + a->used * 512, 0, PAGE_SIZE);
-	*phys = ARENA_PHYS + a->used * PAGE_SIZE;
-	a->used++;
-	return 0;
-}
-
-struct fixture {
-	struct arena a;
-	struct pt_ctx pt;
-};
-
-static int setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-	if (!f)
-		return -1;
-	f->a.mem = aligned_alloc(PAGE_SIZE, ARENA_PAGES * PAGE_SIZE);
-	if (!f->a.mem)
-		return -1;
-	memset(f->a.mem, 0xcc, ARENA_PAGES * PAGE_SIZE); /* garbage: alloc must zero */
-	f->a.limit = ARENA_PAGES;
-	f->pt = (struct pt_ctx){ .table = arena_table, .alloc = arena_alloc, .ctx = &f->a,
-				 .allow_1g = true, .allow_2m = true };
-	if (arena_alloc(&f->a, &f->pt.root))
-		return -1;
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-	free(f->a.mem);
-	free(f);
-	return 0;
-}
 
 /* Looks va up and checks where it lands and in which page size. */
 static void expect_map(struct pt_ctx *pt, u64 va, u64 want_pa, u64 want_size)
