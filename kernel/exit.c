@@ -188,12 +188,10 @@ enum exit_action exit_slat_violation(struct vp *vp, u64 gpa, bool write, bool fe
 	if (hv)
 		vp_count(vp, RAUM_EXIT_HV_MEMORY);
 	if (walk_fault) {
-		vp->hv_mem_other++;
 		vp_inject_exception(vp, 13, true, 0);
 		return EXIT_RESUME;
 	}
 	if (fetch) {
-		vp->hv_mem_fetches++;
 		pr_debug("vp%u: instruction fetch from unmapped GPA %#llx refused (#UD)", vp->index,
 			 (unsigned long long)gpa);
 		vp_inject_exception(vp, 6, false, 0);
@@ -209,21 +207,31 @@ enum exit_action exit_slat_violation(struct vp *vp, u64 gpa, bool write, bool fe
 	if (rc == 0)
 		rc = x86_decode(bytes, n, c.mode, &in);
 	if (rc) {
-		vp->hv_mem_other++;
 		pr_warn("vp%u: %s of unmapped GPA %#llx by an instruction Raum cannot decode at rip %#llx: #GP",
 			vp->index, write ? "write" : "read", (unsigned long long)gpa,
 			(unsigned long long)vp->rip);
 		vp_inject_exception(vp, 13, true, 0);
 		return EXIT_RESUME;
 	}
-	if (in.op == X86_OP_STORE || in.op == X86_OP_STORE_IMM) {
-		vp->hv_mem_writes++;
-	} else {
-		vp->hv_mem_reads++;
-		x86_write_reg(vp->gpr, &in, ~0ULL);
-	}
+	if (in.op != X86_OP_STORE && in.op != X86_OP_STORE_IMM)
+		x86_write_reg(vp->gpr, &in, ~0ULL); /* a read: all-ones; a write: dropped */
 	vp->rip += in.len;
 	return EXIT_SKIPPED;
+}
+
+enum exit_action exit_hypercall(struct vp *vp, bool allowed)
+{
+	vp_count(vp, RAUM_EXIT_HYPERCALL);
+	if (!allowed)
+		return exit_undefined(vp);
+	vp->gpr[GPR_RAX] = hypercall_dispatch(vp, vp->gpr[GPR_RCX], vp->gpr[GPR_RDX], vp->gpr[GPR_R8]);
+	return EXIT_ADVANCE;
+}
+
+enum exit_action exit_undefined(struct vp *vp)
+{
+	vp_inject_exception(vp, 6, false, 0);
+	return EXIT_RESUME;
 }
 
 __noreturn void vp_stop(struct vp *vp, const char *why)

@@ -20,22 +20,6 @@ void *phys_to_virt(u64 phys)
 	return (void *)(physmap_live ? PHYSMAP_BASE + phys : phys);
 }
 
-u64 virt_to_phys(const void *va)
-{
-	u64 v = (u64)va;
-	if (v >= IMAGE_BASE && v < (u64)__image_end)
-		return image_phys_base + (v - IMAGE_BASE);
-	if (v >= PERCPU_BASE) {
-		u64 pa, flags, size;
-		if (pt_lookup(&kpt, v, &pa, &flags, &size) == 0)
-			return pa;
-		return ~0ULL;
-	}
-	if (physmap_live && v >= PHYSMAP_BASE)
-		return v - PHYSMAP_BASE;
-	return v; /* identity, before the switch */
-}
-
 int page_alloc_zeroed(u64 n, u64 *phys)
 {
 	int rc = palloc_alloc(&hv_pool, n, 1, phys);
@@ -49,8 +33,6 @@ int page_alloc_zeroed(u64 n, u64 *phys)
 
 static u64 *pt_table(void *ctx __unused, u64 phys) { return phys_to_virt(phys); }
 static int pt_alloc(void *ctx __unused, u64 *phys) { return page_alloc_zeroed(1, phys); }
-
-u64 vm_root(void) { return kpt.root; }
 
 int vm_pt_init(struct pt_ctx *pt, bool page1g)
 {

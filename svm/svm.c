@@ -369,21 +369,11 @@ static enum exit_action msr_exit(struct svm_vp *s, bool write)
 	return EXIT_ADVANCE;
 }
 
-static enum exit_action hypercall_exit(struct svm_vp *s)
+/* TLFS: hypercalls only from CPL 0; this build takes 64-bit callers (EFER.LMA and CS.L). */
+static bool hypercall_allowed(const struct vmcb_save *g)
 {
-	struct vp *vp = &s->vp;
-	const struct vmcb_save *g = &s->vmcb->save;
-
-	vp_count(vp, RAUM_EXIT_HYPERCALL);
-	/* TLFS: hypercalls only from CPL 0 in protected mode; this build takes 64-bit callers (CS.L). */
-	if (g->cpl != 0 || !(g->efer & EFER_LMA) || !(g->cs.attrib & BIT(9))) {
-		vp_inject_exception(vp, 6, false, 0);
-		return EXIT_RESUME;
-	}
-	vp->gpr[GPR_RAX] = hypercall_dispatch(vp, vp->gpr[GPR_RCX], vp->gpr[GPR_RDX], vp->gpr[GPR_R8]);
-	return EXIT_ADVANCE;
+	return g->cpl == 0 && (g->efer & EFER_LMA) && (g->cs.attrib & BIT(9));
 }
-
 
 void svm_handle_exit(struct svm_vp *s)
 {
@@ -409,7 +399,7 @@ void svm_handle_exit(struct svm_vp *s)
 		len = LEN_MSR;
 		break;
 	case SVM_EXIT_VMMCALL:
-		a = hypercall_exit(s);
+		a = exit_hypercall(vp, hypercall_allowed(&v->save));
 		len = LEN_VMMCALL;
 		break;
 	case SVM_EXIT_VMRUN:
@@ -421,8 +411,7 @@ void svm_handle_exit(struct svm_vp *s)
 	case SVM_EXIT_INVLPGA:
 		/* The root sees no SVM: these raise #UD as on a CPU without it. */
 		vp_count(vp, RAUM_EXIT_SVM_INSN);
-		svm_inject_exception(vp, 6, false, 0);
-		a = EXIT_RESUME;
+		a = exit_undefined(vp);
 		break;
 	case SVM_EXIT_NPF:
 		vp_count(vp, RAUM_EXIT_NPF);

@@ -23,7 +23,6 @@ struct svm_vp {
 	struct svm_cpu *cpu;
 	struct asid_vp asid;
 	u64 hsave_shadow;    /* what the root wrote to VM_HSAVE_PA (ignored) */
-	bool inject_pending;
 };
 
 static inline struct svm_vp *to_svm(struct vp *vp) { return container_of(vp, struct svm_vp, vp); }

@@ -694,6 +694,14 @@ static enum exit_action xsetbv_exit(struct vp *vp)
 }
 
 
+/* TLFS: hypercalls only from CPL 0 (SS.DPL); this build takes 64-bit callers (EFER.LMA and CS.L). */
+static bool hypercall_allowed(void)
+{
+	u32 ss_ar = (u32)__vmread(VMCS_GUEST_ES_AR + 2 * VSEG_SS);
+	u32 cs_ar = (u32)__vmread(VMCS_GUEST_ES_AR + 2 * VSEG_CS);
+	return !(ss_ar & (3 << 5)) && (cs_ar & BIT(13)) && (vmcs_read64(VMCS_GUEST_EFER) & EFER_LMA);
+}
+
 void vmx_handle_exit(struct vmx_vp *x)
 {
 	struct vp *vp = &x->vp;
@@ -757,20 +765,9 @@ void vmx_handle_exit(struct vmx_vp *x)
 		a = exit_cpuid(vp);
 		break;
 	}
-	case EXIT_VMCALL: {
-		vp_count(vp, RAUM_EXIT_HYPERCALL);
-		/* TLFS: hypercalls only from CPL 0 (SS.DPL); this build takes 64-bit callers (LMA, CS.L) */
-		u32 ss_ar = (u32)__vmread(VMCS_GUEST_ES_AR + 2 * VSEG_SS);
-		u32 cs_ar = (u32)__vmread(VMCS_GUEST_ES_AR + 2 * VSEG_CS);
-		if ((ss_ar & (3 << 5)) || !(cs_ar & BIT(13)) || !(vmcs_read64(VMCS_GUEST_EFER) & EFER_LMA)) {
-			vmx_inject_exception(vp, 6, false, 0);
-			a = EXIT_RESUME;
-			break;
-		}
-		vp->gpr[GPR_RAX] = hypercall_dispatch(vp, vp->gpr[GPR_RCX], vp->gpr[GPR_RDX], vp->gpr[GPR_R8]);
-		a = EXIT_ADVANCE;
+	case EXIT_VMCALL:
+		a = exit_hypercall(vp, hypercall_allowed());
 		break;
-	}
 	case EXIT_VMCLEAR ... EXIT_VMXON:
 	case EXIT_INVEPT:
 	case EXIT_INVVPID:
@@ -778,8 +775,7 @@ void vmx_handle_exit(struct vmx_vp *x)
 	case EXIT_GETSEC:
 		/* The root sees no VMX (and no SMX): these raise #UD as on a CPU without them. */
 		vp_count(vp, RAUM_EXIT_VMX_INSN);
-		vmx_inject_exception(vp, 6, false, 0);
-		a = EXIT_RESUME;
+		a = exit_undefined(vp);
 		break;
 	case EXIT_INVD:
 		/* INVD would drop dirty lines of Raum's memory too: write them back instead */

@@ -43,15 +43,4 @@ typedef int64_t s64;
 #define __unused __attribute__((unused))
 #define __printf(a, b) __attribute__((format(printf, a, b)))
 
-/*
- * Host-physical addresses as a distinct type, so that mixing a host-physical
- * address with a guest-physical one (gpa_t, later) or a pointer fails to
- * compile (the idea of Xen's typesafe mfn_t / gfn_t).
- */
-typedef struct {
-	u64 v;
-} hpa_t;
-static inline hpa_t hpa(u64 v) { return (hpa_t){v}; }
-static inline u64 hpa_val(hpa_t a) { return a.v; }
-
 #endif

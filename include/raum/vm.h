@@ -20,7 +20,6 @@
 
 /* Pointer to physical memory: through the physmap once vm_init is done, else identity. */
 void *phys_to_virt(u64 phys);
-u64 virt_to_phys(const void *va);
 
 /* The hypervisor's page pool. */
 extern struct palloc hv_pool;
@@ -39,8 +38,5 @@ int vm_map_percpu(u32 id, u64 phys, void **va);
 
 /* Sets up pt with a fresh zeroed root table from the pool; 0 or a negative error. */
 int vm_pt_init(struct pt_ctx *pt, bool page1g);
-
-/* The page tables' root, for the exit path that returns to the firmware. */
-u64 vm_root(void);
 
 #endif

@@ -37,7 +37,6 @@ struct vp {
 	u64 gpr[GPR_COUNT]; /* RAX and RSP are copies the vendor code syncs around handlers */
 	u64 rip;
 	u64 exits[RAUM_EXIT_REASONS]; /* the total is their sum: vp_exits_total() */
-	u64 hv_mem_reads, hv_mem_writes, hv_mem_fetches, hv_mem_other;
 };
 
 /* Outcome of a common handler. */
@@ -75,6 +74,15 @@ static inline u64 vp_exits_total(const struct vp *vp)
 			t += vp->exits[i];
 	return t;
 }
+
+/*
+ * A hypercall instruction (VMMCALL / VMCALL). 'allowed': the caller is at
+ * CPL 0 in 64-bit mode, as the TLFS requires of this build; otherwise #UD.
+ * Counts the exit, runs the call, leaves the result in RAX.
+ */
+enum exit_action exit_hypercall(struct vp *vp, bool allowed);
+/* An instruction the root must see as absent (VMX / SVM are hidden): #UD, as on a CPU without it. */
+enum exit_action exit_undefined(struct vp *vp);
 
 /* kernel/hypercall.c: returns the hypercall result value for RAX. */
 u64 hypercall_dispatch(struct vp *vp, u64 control, u64 in_gpa, u64 out_gpa);
