@@ -5,6 +5,7 @@
  * guest never sees a partial result: output is written only on success.
  */
 #include <raum/cpu.h>
+#include <raum/health.h>
 #include <raum/hvcall.h>
 #include <raum/log.h>
 #include <raum/vendor.h>
@@ -96,6 +97,13 @@ static u16 call_null(struct vp *vp __unused, const void *in __unused, void *out 
 	return HV_STATUS_SUCCESS;
 }
 
+static u16 call_health(struct vp *vp __unused, const void *in __unused, void *out, u64 a __unused,
+		       u64 b __unused)
+{
+	health_report(out);
+	return HV_STATUS_SUCCESS;
+}
+
 /* Indexed by code - RAUM_CALL_FIRST: the lookup is one bounds check. */
 #define RAUM_CALL_FIRST RAUM_CALL_GET_VERSION
 static const struct hvcall calls[] = {
@@ -106,6 +114,7 @@ static const struct hvcall calls[] = {
 	{ { RAUM_CALL_LOG_READ, sizeof(struct raum_log_read_in), sizeof(struct raum_log_read_out), false,
 	    "LogRead" }, call_log_read },
 	{ { RAUM_CALL_NULL, 0, 0, true, "Null" }, call_null },
+	{ { RAUM_CALL_GET_HEALTH, 0, sizeof(struct raum_health), false, "GetHealth" }, call_health },
 };
 
 static const struct hvcall *lookup(u16 code)

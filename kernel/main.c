@@ -10,6 +10,7 @@
 #include <raum/cpu.h>
 #include <raum/errno.h>
 #include <raum/fwctx.h>
+#include <raum/health.h>
 #include <raum/hwcheck.h>
 #include <raum/log.h>
 #include <raum/memmap.h>
@@ -81,6 +82,13 @@ static s64 hv_main_late(u64 arg __unused)
 	rc = root_partition_create(map, map_count, bi.region_phys, bi.region_size, slat_1g, e8.eax & 0xff);
 	if (rc) {
 		pr_err("cannot build the root partition's SLAT (error %d)", rc);
+		vendor_cpu_disable(c);
+		return rc;
+	}
+
+	rc = health_init();
+	if (rc) {
+		pr_err("cannot take a page for the canary (error %d)", rc);
 		vendor_cpu_disable(c);
 		return rc;
 	}

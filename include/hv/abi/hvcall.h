@@ -68,6 +68,7 @@
 #define RAUM_CALL_LOG_WRITE 0x4003      /* in: struct raum_log_write */
 #define RAUM_CALL_LOG_READ 0x4004       /* in: struct raum_log_read_in; out: struct raum_log_read_out */
 #define RAUM_CALL_NULL 0x4005           /* fast only, no effect: for measuring the round trip */
+#define RAUM_CALL_GET_HEALTH 0x4006     /* out: struct raum_health */
 
 struct raum_version {
 	uint32_t major, minor, patch;
@@ -132,6 +133,24 @@ struct raum_log_read_out {
 	char data[RAUM_LOG_READ_MAX];
 };
 
+/*
+ * Raum's own integrity as seen from the root: a canary page inside Raum's
+ * memory that Raum checks on every call, and counters of the hostile acts
+ * Raum refused. The hostile-root test suite reads it after each attack.
+ */
+struct raum_health {
+	uint64_t canary_phys;       /* host-physical address of the canary page (Raum's memory) */
+	uint32_t canary_ok;         /* 1: every byte of the canary still holds its pattern */
+	uint32_t reserved;
+	uint64_t msr_denied;        /* MSR accesses the policy refused with #GP (all VPs) */
+	uint32_t last_denied_msr;   /* index of the latest refused MSR */
+	uint32_t last_denied_write; /* 1: the latest refusal was a write */
+	uint64_t buffers_refused;   /* hypercall blocks refused because they are not RAM */
+	uint64_t fixups;            /* instructions Raum ran for the root that faulted (the root got #GP) */
+	uint64_t invd;              /* INVD by the root, done as WBINVD */
+	uint64_t mtrr_writes;       /* MTRR writes kept in the root's shadow MTRRs */
+};
+
 /* Compile-time layout checks: the ABI must not drift. */
 #define HV_ABI_ASSERT(c, m) _Static_assert(c, m)
 HV_ABI_ASSERT(sizeof(struct raum_version) == 56, "raum_version");
@@ -140,5 +159,8 @@ HV_ABI_ASSERT(sizeof(struct raum_stats_in) == 8, "raum_stats_in");
 HV_ABI_ASSERT(sizeof(struct raum_log_write) == 248, "raum_log_write");
 HV_ABI_ASSERT(sizeof(struct raum_log_read_in) == 16, "raum_log_read_in");
 HV_ABI_ASSERT(sizeof(struct raum_log_read_out) == 4024, "raum_log_read_out");
+HV_ABI_ASSERT(sizeof(struct raum_health) == 64, "raum_health");
+HV_ABI_ASSERT(__builtin_offsetof(struct raum_health, msr_denied) == 16, "raum_health.msr_denied");
+HV_ABI_ASSERT(__builtin_offsetof(struct raum_health, mtrr_writes) == 56, "raum_health.mtrr_writes");
 
 #endif

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Raum's integrity, as the root can check it (RAUM_CALL_GET_HEALTH): a
+ * canary page in Raum's memory and counters of the hostile acts Raum
+ * refused or defused. Counters are bumped on the paths that refuse;
+ * GetHealth copies them out (struct raum_health in the public ABI).
+ */
+#ifndef RAUM_HEALTH_H
+#define RAUM_HEALTH_H
+
+#include <hv/abi/hvcall.h>
+#include <raum/types.h>
+
+struct health_counters {
+	u64 msr_denied;
+	u32 last_denied_msr;
+	u32 last_denied_write;
+	u64 buffers_refused;
+	u64 fixups;
+	u64 invd;
+	u64 mtrr_writes;
+};
+
+extern struct health_counters health;
+
+/* Takes a pool page for the canary and fills it; 0 or a negative error. */
+int health_init(void);
+/* Fills *out, checking the canary byte by byte. */
+void health_report(struct raum_health *out);
+
+#endif
