@@ -295,3 +295,83 @@ size_t mtrr_segments(const struct mtrr_state *s, u64 limit, struct mtrr_seg *out
 		return (size_t)-1;
 	return w.n;
 }
+
+/* ---- the root's shadow MTRRs ------------------------------------------------ */
+
+/* Memory-type encodings a register may hold (SDM 12.11.1, table 12-8); others raise #GP. */
+static bool type_valid(u64 t) { return t == MTRR_UC || t == MTRR_WC || t == MTRR_WT || t == MTRR_WP || t == MTRR_WB; }
+
+static u64 phys_reserved(const struct mtrr_state *s)
+{
+	unsigned bits = s->phys_bits;
+
+	if (bits < 32 || bits > 52)
+		bits = 36;
+	return ~0ULL << bits;
+}
+
+/* The slot of a fixed-range MSR in mtrr_state.fixed[], or -1. */
+static int fixed_slot(u32 msr)
+{
+	if (msr == MSR_IA32_MTRR_FIX64K_00000)
+		return 0;
+	if (msr == MSR_IA32_MTRR_FIX16K_80000 || msr == MSR_IA32_MTRR_FIX16K_A0000)
+		return 1 + (int)(msr - MSR_IA32_MTRR_FIX16K_80000);
+	if (msr >= MSR_IA32_MTRR_FIX4K_C0000 && msr <= MSR_IA32_MTRR_FIX4K_C0000 + 7)
+		return 3 + (int)(msr - MSR_IA32_MTRR_FIX4K_C0000);
+	return -1;
+}
+
+/* The register behind msr in the shadow, or NULL where the CPU has none (#GP). */
+static u64 *shadow_reg(struct mtrr_state *s, u32 msr)
+{
+	u32 nvar = MIN((u32)(s->cap & MTRRCAP_VCNT_MASK), MIN(s->nvar, (u32)MTRR_NR_VAR));
+	int f = fixed_slot(msr);
+
+	if (msr == MSR_IA32_MTRRCAP)
+		return &s->cap;
+	if (msr == MSR_IA32_MTRR_DEF_TYPE)
+		return &s->def_type;
+	if (f >= 0)
+		return (s->cap & MTRRCAP_FIX) ? &s->fixed[f] : NULL;
+	if (msr >= MSR_IA32_MTRR_PHYSBASE(0) && msr < MSR_IA32_MTRR_PHYSBASE(nvar)) {
+		u32 n = (msr - MSR_IA32_MTRR_PHYSBASE(0)) / 2;
+		return (msr & 1) ? &s->var_mask[n] : &s->var_base[n];
+	}
+	return NULL;
+}
+
+int mtrr_shadow_read(const struct mtrr_state *s, u32 msr, u64 *value)
+{
+	const u64 *r = shadow_reg((struct mtrr_state *)s, msr);
+
+	if (!r)
+		return -1;
+	*value = *r;
+	return 0;
+}
+
+int mtrr_shadow_write(struct mtrr_state *s, u32 msr, u64 v)
+{
+	u64 *r = shadow_reg(s, msr);
+
+	if (!r || msr == MSR_IA32_MTRRCAP)
+		return -1; /* no such register, or read-only */
+	if (msr == MSR_IA32_MTRR_DEF_TYPE) {
+		/* bits 63:12 and 9:8 reserved (SDM 12.11.2.1) */
+		if ((v & ~(MTRR_DEF_TYPE_MASK | MTRR_DEF_FE | MTRR_DEF_E)) || !type_valid(v & MTRR_DEF_TYPE_MASK))
+			return -1;
+	} else if (fixed_slot(msr) >= 0) {
+		for (int i = 0; i < 8; i++)
+			if (!type_valid((v >> (8 * i)) & 0xff))
+				return -1;
+	} else if (!(msr & 1)) {
+		/* PHYSBASE: bits 11:8 and those at or above MAXPHYADDR reserved (12.11.2.3) */
+		if ((v & (0xf00ULL | phys_reserved(s))) || !type_valid(v & MTRR_PHYSBASE_TYPE_MASK))
+			return -1;
+	} else if (v & (0x7ffULL | phys_reserved(s))) {
+		return -1; /* PHYSMASK: bits 10:0 reserved */
+	}
+	*r = v;
+	return 0;
+}

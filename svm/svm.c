@@ -99,8 +99,9 @@ static void svm_cpu_disable(struct cpu *c)
 
 /* ---- the MSR permission map (APM 15.11) --------------------------------- */
 
-static void msrpm_set(u8 *pm, u32 msr, bool rd, bool wr)
+static void msrpm_set(void *ctx, u32 msr, bool rd, bool wr)
 {
+	u8 *pm = ctx;
 	u32 base, off;
 
 	if (msr <= 0x1fff) {
@@ -131,11 +132,11 @@ static int svm_global_init(void)
 		rc = page_alloc_zeroed(SVM_IOPM_SIZE / PAGE_SIZE, &iopm_phys);
 	if (rc)
 		return rc;
+	/* The root's MSR policy (docs/security.md): only what it passes goes unintercepted. */
 	u8 *pm = phys_to_virt(msrpm_phys);
-	/* Only what would reveal or break SVM: EFER.SVME, VM_CR, VM_HSAVE_PA. */
-	msrpm_set(pm, MSR_EFER, true, true);
-	msrpm_set(pm, MSR_VM_CR, true, true);
-	msrpm_set(pm, MSR_VM_HSAVE_PA, true, true);
+	msr_policy_bitmap(0, 0x2000, msrpm_set, pm);
+	msr_policy_bitmap(0xc0000000, 0x2000, msrpm_set, pm);
+	msr_policy_bitmap(0xc0010000, 0x2000, msrpm_set, pm);
 	return 0;
 }
 
@@ -268,6 +269,7 @@ static int svm_launch_root(struct cpu *c, struct partition *root, const struct f
 	s->vp.part = root;
 	s->vp.index = c->id;
 	s->vp.cpu = c->id;
+	vp_msr_init(&s->vp);
 
 	struct vmcb_control *ctl = &s->vmcb->control;
 	ctl->intercept_misc1 = SVM_INTERCEPT_CPUID | SVM_INTERCEPT_MSR_PROT | SVM_INTERCEPT_SHUTDOWN |
@@ -359,8 +361,7 @@ static enum exit_action msr_exit(struct svm_vp *s, bool write)
 		val = s->hsave_shadow;
 		break;
 	default:
-		/* outside the permission map's ranges every MSR exits (APM 15.11): forward it */
-		return exit_msr_forward(vp, write);
+		return exit_msr(vp, write); /* the common policy (kernel/msr.c) */
 	}
 	if (!write) {
 		vp->gpr[GPR_RAX] = (u32)val;

@@ -42,7 +42,6 @@
 #define MSR_IA32_VMX_TRUE_PINBASED_CTLS 0x48d
 #define MSR_IA32_VMX_TRUE_EXIT_CTLS 0x48f
 #define MSR_IA32_VMX_TRUE_ENTRY_CTLS 0x490
-#define MSR_IA32_VMX_VMFUNC 0x491
 #define MSR_PAT 0x277
 #define MSR_SYSENTER_CS 0x174
 #define MSR_SYSENTER_ESP 0x175
@@ -227,27 +226,6 @@ static void vmx_cpu_disable(struct cpu *c)
 
 /* ---- EPT ------------------------------------------------------------------- */
 
-static void read_mtrrs(struct mtrr_state *m)
-{
-	static const u32 fixed[MTRR_NR_FIXED] = { 0x250, 0x258, 0x259, 0x268, 0x269, 0x26a,
-						  0x26b, 0x26c, 0x26d, 0x26e, 0x26f };
-	struct cpuid_regs r1 = cpuid(1, 0), e8 = cpuid(0x80000008, 0);
-
-	*m = (struct mtrr_state){ .phys_bits = e8.eax & 0xff };
-	if (!(r1.edx & BIT(12)))
-		return; /* no MTRRs: def_type 0 = disabled = UC, which the CPU then uses too */
-	m->cap = rdmsr(MSR_IA32_MTRRCAP);
-	m->def_type = rdmsr(MSR_IA32_MTRR_DEF_TYPE);
-	if (m->cap & MTRRCAP_FIX)
-		for (int i = 0; i < MTRR_NR_FIXED; i++)
-			m->fixed[i] = rdmsr(fixed[i]);
-	m->nvar = MIN((u32)(m->cap & MTRRCAP_VCNT_MASK), (u32)MTRR_NR_VAR);
-	for (u32 i = 0; i < m->nvar; i++) {
-		m->var_base[i] = rdmsr(MSR_IA32_MTRR_PHYSBASE(i));
-		m->var_mask[i] = rdmsr(MSR_IA32_MTRR_PHYSMASK(i));
-	}
-}
-
 /*
  * EPT ignores the guest's MTRRs (SDM 29.3.7): each leaf carries the memory
  * type the MTRRs give its range, and a large page never straddles two
@@ -263,7 +241,7 @@ static int vmx_slat_build_root(struct partition *p, const struct slat_range *r, 
 		return rc;
 	p->slat.ept = true;
 	p->slat.allow_2m = ctls.ept_2m;
-	read_mtrrs(&m);
+	mtrr_read_hw(&m);
 	u64 limit = r[k - 1].base + r[k - 1].size;
 	size_t n = mtrr_segments(&m, limit, seg, ARRAY_SIZE(seg));
 	if (n == (size_t)-1) {
@@ -311,8 +289,9 @@ static void write_seg(int i, const struct seg *s)
 	__vmwrite(VMCS_GUEST_ES_AR + 2 * i, s->ar);
 }
 
-static void set_msr_intercept(u8 *bm, u32 msr, bool rd, bool wr)
+static void set_msr_intercept(void *ctx, u32 msr, bool rd, bool wr)
 {
+	u8 *bm = ctx;
 	/* read-low 0x000, read-high 0x400, write-low 0x800, write-high 0xc00 (SDM 25.6.9) */
 	u32 off = msr >= 0xc0000000 ? 0x400 : 0;
 	u32 bit = msr & 0x1fff;
@@ -511,11 +490,10 @@ static int vmx_launch_root(struct cpu *c, struct partition *root, const struct f
 	if (rc == 0 && !msr_bitmap_phys) {
 		rc = page_alloc_zeroed(1, &msr_bitmap_phys);
 		if (rc == 0) {
+			/* the root's MSR policy (docs/security.md): only what it passes goes unintercepted */
 			u8 *bm = phys_to_virt(msr_bitmap_phys);
-			/* what would reveal VMX: FEATURE_CONTROL and the capability MSRs */
-			set_msr_intercept(bm, MSR_IA32_FEATURE_CONTROL, true, true);
-			for (u32 m = MSR_IA32_VMX_BASIC; m <= MSR_IA32_VMX_VMFUNC; m++)
-				set_msr_intercept(bm, m, true, true);
+			msr_policy_bitmap(0, 0x2000, set_msr_intercept, bm);
+			msr_policy_bitmap(0xc0000000, 0x2000, set_msr_intercept, bm);
 		}
 	}
 	if (rc)
@@ -526,6 +504,7 @@ static int vmx_launch_root(struct cpu *c, struct partition *root, const struct f
 	x->vp.part = root;
 	x->vp.index = c->id;
 	x->vp.cpu = c->id;
+	vp_msr_init(&x->vp);
 	*(u32 *)phys_to_virt(vmcs) = VMX_BASIC_REVISION(caps.basic);
 	rc = vmclear(vmcs);
 	if (rc == 0)
@@ -620,13 +599,13 @@ static enum exit_action msr_exit(struct vmx_vp *x, bool write)
 		vp->gpr[GPR_RDX] = v >> 32;
 		return EXIT_ADVANCE;
 	}
-	if (msr == MSR_IA32_FEATURE_CONTROL || (msr >= MSR_IA32_VMX_BASIC && msr <= MSR_IA32_VMX_VMFUNC)) {
-		/* a locked register, or MSRs that do not exist without VMX: #GP */
+	if (msr == MSR_IA32_FEATURE_CONTROL) {
+		/* a locked register: #GP */
 		vmx_inject_exception(vp, 13, true, 0);
 		return EXIT_RESUME;
 	}
-	/* outside the bitmap's ranges every MSR exits (SDM 26.1.3): forward it */
-	return exit_msr_forward(vp, write);
+	/* the common policy (kernel/msr.c): the VMX capability MSRs are denied there */
+	return exit_msr(vp, write);
 }
 
 /* MOV to CR0 / CR4 of a bit the guest-host mask owns (SDM 28.1.3, 25.6.6). */

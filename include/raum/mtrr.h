@@ -121,4 +121,15 @@ int mtrr_uniform(const struct mtrr_state *s, u64 base, u64 size, u8 *type);
  */
 size_t mtrr_segments(const struct mtrr_state *s, u64 limit, struct mtrr_seg *out, size_t cap);
 
+/*
+ * The root's shadow MTRRs (docs/security.md): RDMSR / WRMSR of an MTRR
+ * act on *s, never on the hardware, whose MTRRs keep the firmware's types
+ * (EPT takes its types from them, and on SVM they type Raum's memory too).
+ * Both return 0, or -1 where the hardware raises #GP: a register this CPU
+ * lacks (fixed ranges without MTRRCAP.FIX, variable pairs past VCNT), a
+ * write to MTRRCAP, reserved bits, or an undefined memory type (SDM 12.11.2).
+ */
+int mtrr_shadow_read(const struct mtrr_state *s, u32 msr, u64 *value);
+int mtrr_shadow_write(struct mtrr_state *s, u32 msr, u64 value);
+
 #endif

@@ -11,6 +11,7 @@
 
 #include <hv/abi/hvcall.h>
 #include <raum/decode.h>
+#include <raum/mtrr.h>
 #include <raum/pt.h>
 
 struct partition {
@@ -37,6 +38,8 @@ struct vp {
 	u64 gpr[GPR_COUNT]; /* RAX and RSP are copies the vendor code syncs around handlers */
 	u64 rip;
 	u64 exits[RAUM_EXIT_REASONS]; /* the total is their sum: vp_exits_total() */
+	bool mtrr_present;    /* CPUID.1:EDX.MTRR: the shadow below exists */
+	struct mtrr_state mtrr; /* the VP's MTRRs as it wrote them (kernel/msr.c) */
 };
 
 /* Outcome of a common handler. */
@@ -51,6 +54,19 @@ enum exit_action {
 enum exit_action exit_cpuid(struct vp *vp);
 enum exit_action exit_slat_violation(struct vp *vp, u64 gpa, bool write, bool fetch, bool walk);
 enum exit_action exit_msr_forward(struct vp *vp, bool write);
+
+/* kernel/msr.c: an intercepted RDMSR / WRMSR (ECX, EDX:EAX in vp->gpr) under the MSR policy. */
+enum exit_action exit_msr(struct vp *vp, bool write);
+/* Sets up a new VP's MSR state: the shadow MTRRs start as the hardware's. */
+void vp_msr_init(struct vp *vp);
+/* Reads this CPU's MTRRs (all zero where CPUID says there are none). */
+void mtrr_read_hw(struct mtrr_state *m);
+/*
+ * Builds an intercept bitmap for the MSRs [first, first + count) from the
+ * policy: set(ctx, msr, read, write) is called for every MSR whose read
+ * or write must exit (anything but MSR_PASS).
+ */
+void msr_policy_bitmap(u32 first, u32 count, void (*set)(void *ctx, u32 msr, bool rd, bool wr), void *ctx);
 bool partition_gpa_backed(const struct partition *p, u64 gpa, u64 len);
 void *partition_gpa_ptr(const struct partition *p, u64 gpa);
 /* Reads guest-virtual memory of vp (4-level paging or none); returns 0 or a negative error. */

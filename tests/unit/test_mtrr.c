@@ -783,6 +783,56 @@ static void test_random_segments(void **state)
 	assert_true(exact > 100 && over > 10);
 }
 
+/* The root's shadow MTRRs: reads give what was written, #GP where hardware gives it. */
+static void test_shadow(void **state)
+{
+	(void)state;
+	struct mtrr_state s = layout_qemu();
+	u64 v;
+
+	/* reads */
+	assert_rc(mtrr_shadow_read(&s, MSR_IA32_MTRRCAP, &v), 0);
+	assert_int_equal(v, CAP(8));
+	assert_rc(mtrr_shadow_read(&s, MSR_IA32_MTRR_PHYSMASK(0), &v), 0);
+	assert_int_equal(v, 0xff80000800ULL);
+	assert_rc(mtrr_shadow_read(&s, MSR_IA32_MTRR_FIX4K_C0000 + 1, &v), 0);
+	assert_int_equal(v, 0x0606060606060505ULL);
+	assert_rc(mtrr_shadow_read(&s, MSR_IA32_MTRR_PHYSBASE(8), &v), -1); /* past VCNT = 8 */
+	assert_rc(mtrr_shadow_read(&s, 0x251, &v), -1);                    /* no such register */
+
+	/* what Linux does when it brings up a CPU: E off, rewrite, E on */
+	assert_rc(mtrr_shadow_write(&s, MSR_IA32_MTRR_DEF_TYPE, MTRR_WB), 0);
+	assert_rc(mtrr_shadow_read(&s, MSR_IA32_MTRR_DEF_TYPE, &v), 0);
+	assert_int_equal(v, MTRR_WB);
+	assert_rc(mtrr_shadow_write(&s, MSR_IA32_MTRR_PHYSBASE(1), 0x1e000000ULL | MTRR_UC), 0);
+	assert_rc(mtrr_shadow_write(&s, MSR_IA32_MTRR_PHYSMASK(1), 0xfffe000000ULL | MTRR_PHYSMASK_V), 0);
+	assert_rc(mtrr_shadow_read(&s, MSR_IA32_MTRR_PHYSBASE(1), &v), 0);
+	assert_int_equal(v, 0x1e000000ULL);
+	assert_rc(mtrr_shadow_write(&s, MSR_IA32_MTRR_FIX16K_A0000, FIX8(MTRR_WC)), 0);
+	assert_int_equal(s.fixed[2], FIX8(MTRR_WC));
+	assert_rc(mtrr_shadow_write(&s, MSR_IA32_MTRR_DEF_TYPE, DEF(MTRR_WB)), 0);
+
+	/* #GP: read-only, reserved bits, undefined types, bits at or above MAXPHYADDR (40 here) */
+	struct mtrr_state before = s;
+	assert_rc(mtrr_shadow_write(&s, MSR_IA32_MTRRCAP, 0), -1);
+	assert_rc(mtrr_shadow_write(&s, MSR_IA32_MTRR_DEF_TYPE, 2), -1);
+	assert_rc(mtrr_shadow_write(&s, MSR_IA32_MTRR_DEF_TYPE, MTRR_WB | BIT(9)), -1);
+	assert_rc(mtrr_shadow_write(&s, MSR_IA32_MTRR_DEF_TYPE, MTRR_WB | BIT(12)), -1);
+	assert_rc(mtrr_shadow_write(&s, MSR_IA32_MTRR_FIX64K_00000, 0x0606060606060706ULL), -1);
+	assert_rc(mtrr_shadow_write(&s, MSR_IA32_MTRR_PHYSBASE(2), 0x80000000ULL | 3), -1);
+	assert_rc(mtrr_shadow_write(&s, MSR_IA32_MTRR_PHYSBASE(2), 0x80000000ULL | 0x100 | MTRR_WB), -1);
+	assert_rc(mtrr_shadow_write(&s, MSR_IA32_MTRR_PHYSBASE(2), BIT(40) | MTRR_WB), -1);
+	assert_rc(mtrr_shadow_write(&s, MSR_IA32_MTRR_PHYSMASK(2), 0xff80000800ULL | 1), -1);
+	assert_rc(mtrr_shadow_write(&s, MSR_IA32_MTRR_PHYSMASK(2), BIT(45) | MTRR_PHYSMASK_V), -1);
+	assert_rc(mtrr_shadow_write(&s, MSR_IA32_MTRR_PHYSBASE(8), MTRR_WB), -1); /* past VCNT */
+	assert_memory_equal(&s, &before, sizeof(s)); /* nothing refused changed anything */
+
+	/* no fixed ranges without MTRRCAP.FIX */
+	s.cap &= ~MTRRCAP_FIX;
+	assert_rc(mtrr_shadow_read(&s, MSR_IA32_MTRR_FIX64K_00000, &v), -1);
+	assert_rc(mtrr_shadow_write(&s, MSR_IA32_MTRR_FIX64K_00000, FIX8(MTRR_WB)), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -801,6 +851,7 @@ int main(void)
 		cmocka_unit_test(test_noncontiguous),
 		cmocka_unit_test(test_random_uniform),
 		cmocka_unit_test(test_random_segments),
+		cmocka_unit_test(test_shadow),
 	};
 	return cmocka_run_group_tests_name("mtrr", tests, NULL, NULL) ? 1 : 0;
 }
