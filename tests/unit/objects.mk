@@ -21,7 +21,8 @@ unit-slat := mm/slat.c mm/pt.c mm/memmap.c mm/mtrr.c
 unit-vmxcaps := vmx/caps.c kernel/fmt.c
 unit-mtrr := mm/mtrr.c
 unit-svmcheck := svm/check.c
-UNIT_TESTS := fmt logring palloc memmap pt config hwcheck decode hvcall asid slat mtrr svmcheck vmxcaps
+unit-xcr0 := kernel/xcr0.c
+UNIT_TESTS := fmt logring palloc memmap pt config hwcheck decode hvcall asid slat mtrr svmcheck vmxcaps xcr0
 UNIT_BINS := $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
 
 .SECONDEXPANSION:
