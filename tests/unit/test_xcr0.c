@@ -8,10 +8,12 @@
 
 #include <raum/xcr0.h>
 
-/* A Skylake-X (as Bochs corei7_skylake_x): x87, SSE, AVX, MPX, opmask, ZMM_Hi256, Hi16_ZMM, PKRU. */
+/* A Skylake-SP: x87, SSE, AVX, MPX, opmask, ZMM_Hi256, Hi16_ZMM, PKRU. */
 #define SKX 0x2ffULL
 /* A CPU with everything up to AMX: SKX's bits plus XTILECFG / XTILEDATA. */
 #define AMX_CPU (SKX | 0x60000ULL)
+/* Bochs 2.7 corei7_skylake_x as measured (CPUID.(EAX=0DH,ECX=0):EAX): x87, SSE, AVX and AVX-512 only. */
+#define BOCHS_SKX 0xe7ULL
 /* A CPU before AVX-512 (x87, SSE, AVX). */
 #define AVX_CPU 0x7ULL
 
@@ -90,6 +92,23 @@ static void test_avx512(void **state)
 	}
 }
 
+/* What the boot suite saw on Bochs corei7_skylake_x: 0x27 raised #GP inside Raum before the fix. */
+static void test_bochs_skylake_x(void **state)
+{
+	(void)state;
+	assert_true(xcr0_valid(0, 0x1, BOCHS_SKX));   /* what OVMF leaves */
+	assert_true(xcr0_valid(0, 0x7, BOCHS_SKX));
+	assert_true(xcr0_valid(0, 0xe7, BOCHS_SKX));  /* AVX-512 on, with AVX */
+	assert_false(xcr0_valid(0, 0x27, BOCHS_SKX)); /* opmask alone: the crash */
+	assert_false(xcr0_valid(0, 0x67, BOCHS_SKX));
+	assert_false(xcr0_valid(0, 0xa7, BOCHS_SKX));
+	assert_false(xcr0_valid(0, 0xc7, BOCHS_SKX));
+	assert_false(xcr0_valid(0, 0xe3, BOCHS_SKX)); /* AVX-512 without AVX */
+	assert_false(xcr0_valid(0, 0x1f, BOCHS_SKX)); /* MPX: not on this model */
+	assert_false(xcr0_valid(0, 0x207, BOCHS_SKX)); /* PKRU: not on this model */
+	assert_false(xcr0_valid(1, 0x7, BOCHS_SKX));
+}
+
 static void test_amx_pair(void **state)
 {
 	(void)state;
@@ -128,6 +147,7 @@ int main(void)
 		cmocka_unit_test(test_unsupported_bits),
 		cmocka_unit_test(test_mpx_pair),
 		cmocka_unit_test(test_avx512),
+		cmocka_unit_test(test_bochs_skylake_x),
 		cmocka_unit_test(test_amx_pair),
 		cmocka_unit_test(test_exhaustive_low_bits),
 	};
