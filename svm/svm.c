@@ -15,6 +15,7 @@
  */
 #include <raum/errno.h>
 #include <raum/fmt.h>
+#include <raum/health.h>
 #include <raum/hwcheck.h>
 #include <raum/log.h>
 #include <raum/trap.h>
@@ -42,6 +43,7 @@
 #define LEN_CPUID 2
 #define LEN_MSR 2
 #define LEN_VMMCALL 3
+#define LEN_INVD 2 /* 0F 08 */
 
 static struct svm_cpu svm_cpus[RAUM_MAX_CPUS];
 static u64 msrpm_phys, iopm_phys;
@@ -272,8 +274,9 @@ static int svm_launch_root(struct cpu *c, struct partition *root, const struct f
 	vp_msr_init(&s->vp);
 
 	struct vmcb_control *ctl = &s->vmcb->control;
+	/* INVD: the root would drop Raum's dirty cache lines too (done as WBINVD in svm_handle_exit) */
 	ctl->intercept_misc1 = SVM_INTERCEPT_CPUID | SVM_INTERCEPT_MSR_PROT | SVM_INTERCEPT_SHUTDOWN |
-			       SVM_INTERCEPT_INVLPGA;
+			       SVM_INTERCEPT_INVLPGA | SVM_INTERCEPT_INVD;
 	ctl->intercept_misc2 = SVM_INTERCEPT_VMRUN | SVM_INTERCEPT_VMMCALL | SVM_INTERCEPT_VMLOAD |
 			       SVM_INTERCEPT_VMSAVE | SVM_INTERCEPT_STGI | SVM_INTERCEPT_CLGI |
 			       SVM_INTERCEPT_SKINIT;
@@ -402,6 +405,18 @@ void svm_handle_exit(struct svm_vp *s)
 	case SVM_EXIT_VMMCALL:
 		a = exit_hypercall(vp, hypercall_allowed(&v->save));
 		len = LEN_VMMCALL;
+		break;
+	case SVM_EXIT_INVD:
+		/*
+		 * INVD would drop dirty lines of Raum's memory too (with HWCR.INVD_WBINVD
+		 * clear it does not write back, APM vol. 3 INVD): write them back instead.
+		 * CPL is checked before the intercept (APM vol. 2 15.9), so this is CPL 0.
+		 */
+		vp_count(vp, RAUM_EXIT_OTHER);
+		health.invd++;
+		__asm__ volatile("wbinvd" ::: "memory");
+		a = EXIT_ADVANCE;
+		len = LEN_INVD;
 		break;
 	case SVM_EXIT_VMRUN:
 	case SVM_EXIT_VMLOAD:

@@ -27,6 +27,9 @@ boot() {
 at() { grep -m1 -F "$2" "$B/$1.log" | awk '{print $1}'; }
 
 cp -r build/esp-linux-test "$B/esp-raum"
+# the root sits idle for IDLE seconds after raumctl stats (tools/linux/init-test.sh)
+IDLE=10
+sed -i "s/^root_options = .*/& raum_idle=$IDLE/" "$B/esp-raum/EFI/raum/raum.cfg"
 cp -r build/esp-linux-test "$B/esp-native"; rm "$B/esp-native/EFI/raum/raum.bin"
 boot native "$B/esp-native"
 boot raum "$B/esp-raum"
@@ -44,3 +47,10 @@ fi
 total=$(awk '/VP 0 exits:/{f=1} f && $2=="total"{print $3; exit}' "$B/raum.log")
 echo "exits taken by the root, power-on to /init (raumctl stats): ${total:-?} (target < 2000)"
 awk '/VP 0 exits:/{f=1; next} f && /^[0-9.]+   /{print "  " $2, $3} f && $2=="total"{exit}' "$B/raum.log"
+idle=$(grep -m1 'RAUM-ROOT: idle exits' "$B/raum.log")
+if [ -n "$idle" ]; then
+  set -- $idle
+  echo "exits of the idle root (shell asleep, $IDLE s of guest time): $(( $6 - $5 )), $(awk -v d=$(( $6 - $5 )) -v t="$IDLE" 'BEGIN { printf "%.1f", d / t }') per second"
+else
+  echo "exits of the idle root: ? (no 'RAUM-ROOT: idle exits' line in $B/raum.log)"
+fi

@@ -20,6 +20,7 @@
  */
 #include <raum/errno.h>
 #include <raum/fmt.h>
+#include <raum/health.h>
 #include <raum/hwcheck.h>
 #include <raum/log.h>
 #include <raum/mtrr.h>
@@ -27,6 +28,7 @@
 #include <raum/vendor.h>
 #include <raum/vm.h>
 #include <raum/x86.h>
+#include <raum/xcr0.h>
 
 #include "vmcs.h"
 #include "vmx.h"
@@ -654,7 +656,13 @@ static enum exit_action cr_exit(struct vmx_vp *x, u64 qual)
 	return EXIT_ADVANCE;
 }
 
-/* XSETBV exits unconditionally (SDM 26.1.2): validate as the CPU would, then do it. */
+/*
+ * XSETBV exits unconditionally (SDM 26.1.2); CPL and CR4.OSXSAVE were checked
+ * by the CPU before the exit (26.1.1). The value is checked as the CPU would
+ * (xcr0_valid, SDM vol. 1 13.3) and refused with #GP; then Raum runs XSETBV
+ * itself, under a fixup, so a rule Raum does not know yet gives the root its
+ * #GP instead of faulting in Raum.
+ */
 static enum exit_action xsetbv_exit(struct vp *vp)
 {
 	u32 idx = (u32)vp->gpr[GPR_RCX];
@@ -663,15 +671,19 @@ static enum exit_action xsetbv_exit(struct vp *vp)
 	u64 supported = ((u64)d.edx << 32) | d.eax;
 
 	vp_count(vp, RAUM_EXIT_XSETBV);
-	/* SDM vol. 2 XSETBV: XCR0 only, bit 0 set, AVX needs SSE, only supported bits */
-	if (idx != 0 || !(v & 1) || (v & ~supported) || ((v & 4) && !(v & 2))) {
+	if (!xcr0_valid(idx, v, supported)) {
 		vmx_inject_exception(vp, 13, true, 0);
 		return EXIT_RESUME;
 	}
-	__asm__ volatile("xsetbv" ::"c"(0), "a"((u32)v), "d"((u32)(v >> 32)));
+	if (xsetbv_safe(idx, v)) {
+		health.fixups++;
+		pr_warn("vp%u: XSETBV %#llx passed xcr0_valid but faulted: #GP to the root", vp->index,
+			(unsigned long long)v);
+		vmx_inject_exception(vp, 13, true, 0);
+		return EXIT_RESUME;
+	}
 	return EXIT_ADVANCE;
 }
-
 
 /* TLFS: hypercalls only from CPL 0 (SS.DPL); this build takes 64-bit callers (EFER.LMA and CS.L). */
 static bool hypercall_allowed(void)
@@ -759,6 +771,7 @@ void vmx_handle_exit(struct vmx_vp *x)
 	case EXIT_INVD:
 		/* INVD would drop dirty lines of Raum's memory too: write them back instead */
 		vp_count(vp, RAUM_EXIT_OTHER);
+		health.invd++;
 		__asm__ volatile("wbinvd" ::: "memory");
 		a = EXIT_ADVANCE;
 		break;

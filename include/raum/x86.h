@@ -71,9 +71,10 @@ static inline u64 read_rflags(void)
 	return v;
 }
 
-/* RDMSR / WRMSR that return -1 instead of faulting (kernel/msr.S). */
+/* RDMSR / WRMSR / XSETBV that return -1 instead of faulting with #GP (kernel/msr.S). */
 int msr_read_safe(u32 msr, u64 *value);
 int msr_write_safe(u32 msr, u64 value);
+int xsetbv_safe(u32 index, u64 value);
 
 static inline void outb(u16 port, u8 v) { __asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(port)); }
 static inline u8 inb(u16 port)

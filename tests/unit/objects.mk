@@ -22,7 +22,9 @@ unit-vmxcaps := vmx/caps.c kernel/fmt.c
 unit-mtrr := mm/mtrr.c
 unit-svmcheck := svm/check.c
 unit-msrpolicy := kernel/msrpolicy.c
-UNIT_TESTS := fmt logring palloc memmap pt config hwcheck decode hvcall asid slat mtrr svmcheck vmxcaps msrpolicy
+unit-xcr0 := kernel/xcr0.c
+UNIT_TESTS := fmt logring palloc memmap pt config hwcheck decode hvcall asid slat mtrr svmcheck vmxcaps \
+	msrpolicy xcr0
 UNIT_BINS := $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
 
 .SECONDEXPANSION:

@@ -14,6 +14,14 @@ if insmod /lib/raum.ko; then
   raumctl version; echo "RAUM-ROOT: raumctl version exit $?"
   echo "RAUM-ROOT: raumctl stats"
   raumctl stats; echo "RAUM-ROOT: raumctl stats exit $?"
+  # make bench: exits an idle root takes (raum_idle=SECONDS on the command line)
+  idle=$(sed -n 's/.*raum_idle=\([0-9]*\).*/\1/p' /proc/cmdline)
+  if [ -n "$idle" ]; then
+    a=$(raumctl stats | awk '$1 == "total" { print $2 }')
+    sleep "$idle"
+    b=$(raumctl stats | awk '$1 == "total" { print $2 }')
+    echo "RAUM-ROOT: idle exits $a $b in $idle s"
+  fi
   echo "RAUM-ROOT: raumctl log"
   raumctl log; echo "RAUM-ROOT: raumctl log exit $?"
 else
