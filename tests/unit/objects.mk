@@ -16,12 +16,13 @@ unit-config := boot/config.c kernel/fmt.c
 unit-hwcheck := boot/hwcheck.c kernel/fmt.c
 unit-decode := kernel/decode.c
 unit-hvcall := kernel/hvcall_check.c
+unit-ramrange := mm/ramrange.c mm/memmap.c
 unit-asid := svm/asid.c
 unit-slat := mm/slat.c mm/pt.c mm/memmap.c mm/mtrr.c
 unit-vmxcaps := vmx/caps.c kernel/fmt.c
 unit-mtrr := mm/mtrr.c
 unit-svmcheck := svm/check.c
-UNIT_TESTS := fmt logring palloc memmap pt config hwcheck decode hvcall asid slat mtrr svmcheck vmxcaps
+UNIT_TESTS := fmt logring palloc memmap ramrange pt config hwcheck decode hvcall asid slat mtrr svmcheck vmxcaps
 UNIT_BINS := $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
 
 .SECONDEXPANSION:
