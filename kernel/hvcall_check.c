@@ -43,7 +43,8 @@ u16 hvcall_validate(const struct hvcall_desc *d, u64 control, u64 in_gpa, u64 ou
 	if (d->fast)
 		return HV_STATUS_SUCCESS; /* no memory blocks */
 	/* where the blocks lie is counted whatever else is wrong with them */
-	*not_ram = (d->in_size && !is_ram(in_gpa, d->in_size, s)) + (d->out_size && !is_ram(out_gpa, d->out_size, s));
+	*not_ram = (d->in_size && !is_ram(in_gpa, d->in_size, s)) +
+		   (d->out_size && !is_ram(out_gpa, d->out_size, s));
 	/* every INVALID_ALIGNMENT problem of both blocks first, then RAM (the header's order) */
 	if (d->in_size && (st = check_block(in_gpa, d->in_size, s)) != HV_STATUS_SUCCESS)
 		return st;

@@ -462,7 +462,7 @@ static u16 vm(const struct gpa_space *s, const struct hvcall_desc *d, u64 contro
 	return hvcall_validate(d, control, in, out, s, not_ram ? not_ram : &dummy);
 }
 
-/* The block at gpa as an output alone (GetVersion), an input alone (LogWrite), and an input with an output in RAM. */
+/* The block at gpa as an output alone (GetVersion), an input alone (LogWrite), and beside an output. */
 static void expect_pc(u64 gpa, u16 want)
 {
 	unsigned a, b, c;
@@ -585,7 +585,8 @@ static void test_ram_map_counts(void **state)
 	assert_int_equal(n, 1);
 	assert_int_equal(vm(s, &mem_io, mem_io.code, 0xa0ff8, OUT, &n), BAD_ALIGN);     /* crossing in the hole */
 	assert_int_equal(n, 1);
-	assert_int_equal(vm(s, &mem_io, mem_io.code, IN + 4, 0xfee00000, &n), BAD_ALIGN); /* in misaligned, out MMIO */
+	/* in misaligned, out MMIO */
+	assert_int_equal(vm(s, &mem_io, mem_io.code, IN + 4, 0xfee00000, &n), BAD_ALIGN);
 	assert_int_equal(n, 1);
 	assert_int_equal(vm(s, &mem_io, mem_io.code, 0xfee00000, 0xfee00008, &n), BAD_ALIGN); /* overlapping */
 	assert_int_equal(n, 2);
