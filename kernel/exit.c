@@ -109,18 +109,27 @@ enum exit_action exit_msr_forward(struct vp *vp, bool write)
 	return EXIT_ADVANCE;
 }
 
+/*
+ * Only RAM (include/raum/ramrange.h): never MMIO, a hole, what lies beyond
+ * the physmap, or Raum's memory. The RAM ranges leave Raum's region and
+ * everything at or above gpa_limit out already; the explicit check of
+ * Raum's region costs two compares and survives a wrong list.
+ */
 bool partition_gpa_backed(const struct partition *p, u64 gpa, u64 len)
 {
-	if (len == 0 || gpa + len < gpa || gpa + len > p->gpa_limit)
+	if (gpa < p->hv_base + p->hv_size && gpa + len > p->hv_base)
 		return false;
-	/* never inside Raum's own memory */
-	return gpa + len <= p->hv_base || gpa >= p->hv_base + p->hv_size;
+	return ram_ranges_contain(p->ram, p->nr_ram, gpa, len);
 }
 
 /* The root's guest-physical addresses are host-physical (identity SLAT). */
 void *partition_gpa_ptr(const struct partition *p __unused, u64 gpa) { return phys_to_virt(gpa); }
 
-/* Walks the guest's 4-level page tables (SDM vol. 3A 4.5) for va; paging off means identity. */
+/*
+ * Walks the guest's 4-level page tables (SDM vol. 3A 4.5) for va; paging
+ * off means identity. A table outside RAM (MMIO, a hole, Raum's memory) is
+ * refused, never read.
+ */
 static int walk(struct vp *vp, const struct vp_ctrl *c, u64 va, u64 *gpa)
 {
 	if (!(c->cr0 & CR0_PG)) {
@@ -177,7 +186,8 @@ int vp_read_virt(struct vp *vp, const struct vp_ctrl *c, u64 va, void *buf, size
  *   - a write is dropped (the instruction is skipped);
  *   - an instruction fetch raises #UD (all-ones bytes are no instruction);
  *   - a guest page-table walk through such memory, or an access Raum cannot
- *     decode, raises #GP(0).
+ *     decode, raises #GP(0); so does one whose instruction bytes or page
+ *     tables are not RAM (MMIO, a hole: vp_read_virt never reads them).
  * Raum never maps the page and never stops.
  */
 enum exit_action exit_slat_violation(struct vp *vp, u64 gpa, bool write, bool fetch, bool walk_fault)

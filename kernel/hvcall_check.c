@@ -14,17 +14,25 @@ static u16 check_block(u64 gpa, u64 size, const struct gpa_space *s)
 	return HV_STATUS_SUCCESS;
 }
 
-/* Whether the block touches Raum's memory. */
-static bool in_hole(u64 gpa, u64 size, const struct gpa_space *s)
+/*
+ * Whether the block is wholly RAM: inside the space, never touching Raum's
+ * memory (even were ram[] to claim it), and in one RAM range.
+ */
+static bool is_ram(u64 gpa, u64 size, const struct gpa_space *s)
 {
-	return gpa < s->hole_base + s->hole_size && gpa + size > s->hole_base;
+	if (gpa >= s->limit || size > s->limit - gpa)
+		return false;
+	if (gpa < s->hole_base + s->hole_size && gpa + size > s->hole_base)
+		return false;
+	return ram_ranges_contain(s->ram, s->nr_ram, gpa, size);
 }
 
 u16 hvcall_validate(const struct hvcall_desc *d, u64 control, u64 in_gpa, u64 out_gpa,
-		    const struct gpa_space *s)
+		    const struct gpa_space *s, unsigned *not_ram)
 {
 	u16 st;
 
+	*not_ram = 0;
 	if (!d)
 		return HV_STATUS_INVALID_HYPERCALL_CODE;
 	if (control & (HV_HYPERCALL_RSVD_MASK | HV_HYPERCALL_VARHEAD_MASK |
@@ -34,14 +42,17 @@ u16 hvcall_validate(const struct hvcall_desc *d, u64 control, u64 in_gpa, u64 ou
 		return HV_STATUS_INVALID_HYPERCALL_INPUT;
 	if (d->fast)
 		return HV_STATUS_SUCCESS; /* no memory blocks */
-	/* every INVALID_ALIGNMENT problem of both blocks first, then Raum's memory (the header's order) */
+	/* where the blocks lie is counted whatever else is wrong with them */
+	*not_ram = (d->in_size && !is_ram(in_gpa, d->in_size, s)) +
+		   (d->out_size && !is_ram(out_gpa, d->out_size, s));
+	/* every INVALID_ALIGNMENT problem of both blocks first, then RAM (the header's order) */
 	if (d->in_size && (st = check_block(in_gpa, d->in_size, s)) != HV_STATUS_SUCCESS)
 		return st;
 	if (d->out_size && (st = check_block(out_gpa, d->out_size, s)) != HV_STATUS_SUCCESS)
 		return st;
 	if (d->in_size && d->out_size && in_gpa < out_gpa + d->out_size && out_gpa < in_gpa + d->in_size)
 		return HV_STATUS_INVALID_ALIGNMENT; /* the TLFS forbids overlapping lists */
-	if ((d->in_size && in_hole(in_gpa, d->in_size, s)) || (d->out_size && in_hole(out_gpa, d->out_size, s)))
+	if (*not_ram)
 		return HV_STATUS_ACCESS_DENIED;
 	return HV_STATUS_SUCCESS;
 }

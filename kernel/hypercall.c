@@ -3,6 +3,7 @@
  * The hypercall dispatcher: validate everything (kernel/hvcall_check.c),
  * copy the input block in, run the call, copy the output block out. The
  * guest never sees a partial result: output is written only on success.
+ * Blocks are dereferenced only once validation found them wholly in RAM.
  */
 #include <raum/cpu.h>
 #include <raum/health.h>
@@ -141,11 +142,15 @@ u64 hypercall_dispatch(struct vp *vp, u64 control, u64 in_gpa, u64 out_gpa)
 	if (c && c->d.fast && control == (c->d.code | HV_HYPERCALL_FAST_BIT))
 		return c->fn(vp, NULL, NULL, in_gpa, out_gpa);
 
-	struct gpa_space space = { p->gpa_limit, p->hv_base, p->hv_size };
-	u16 st = hvcall_validate(c ? &c->d : NULL, control, in_gpa, out_gpa, &space);
+	struct gpa_space space = { p->gpa_limit, p->hv_base, p->hv_size, p->ram, p->nr_ram };
+	unsigned not_ram;
+	u16 st = hvcall_validate(c ? &c->d : NULL, control, in_gpa, out_gpa, &space, &not_ram);
 
-	if (st != HV_STATUS_SUCCESS)
+	if (st != HV_STATUS_SUCCESS) {
+		if (not_ram) /* blocks outside RAM: MMIO, holes, beyond the space, Raum's memory */
+			__atomic_fetch_add(&health.buffers_refused, not_ram, __ATOMIC_RELAXED);
 		return st;
+	}
 	/* per-CPU bounce buffers: the handler never reads guest memory twice (no TOCTOU) */
 	u8 *in = this_cpu()->hc_in, *out = this_cpu()->hc_out;
 	if (c->d.in_size) {

@@ -58,6 +58,12 @@ bool memmap_type_is_ram(u32 type)
 	       type == RAUM_MEM_PERSISTENT;
 }
 
+bool memmap_type_is_dram(u32 type)
+{
+	return type == RAUM_MEM_USABLE || type == RAUM_MEM_RUNTIME || type == RAUM_MEM_ACPI_RECLAIM ||
+	       type == RAUM_MEM_ACPI_NVS;
+}
+
 static u64 range_end(const struct raum_mem_range *r) { return r->base + (r->pages << PAGE_SHIFT); }
 
 /* Insertion sort: maps hold a few hundred entries at most, and it needs no memory. */

@@ -38,6 +38,16 @@ const char *memmap_type_name(u32 type);
 bool memmap_type_is_ram(u32 type);
 
 /*
+ * True for types that are plain DRAM, which Raum may read and write for the
+ * root (hypercall blocks, the root's page tables; see include/raum/ramrange.h):
+ * usable (conventional, loader and boot-services code and data), EFI runtime
+ * code and data, ACPI reclaim and ACPI NVS. Not reserved, MMIO, unusable,
+ * persistent (media errors there raise machine checks Raum cannot recover
+ * from) or Raum's own memory.
+ */
+bool memmap_type_is_dram(u32 type);
+
+/*
  * Sorts by base and merges neighbours of the same type and attributes that
  * touch. Returns the new count, or -RAUM_EINVAL if two ranges overlap (the
  * map is then sorted but left unmerged). Zero-page ranges are dropped.

@@ -13,6 +13,7 @@
 #include <raum/decode.h>
 #include <raum/mtrr.h>
 #include <raum/pt.h>
+#include <raum/ramrange.h>
 
 struct partition {
 	u32 id;          /* 0: the root partition */
@@ -20,6 +21,9 @@ struct partition {
 	struct pt_ctx slat;   /* NPT (AMD) today; EPT joins with the VT-x work */
 	u64 gpa_limit;   /* guest-physical addresses at or above this are unbacked */
 	u64 hv_base, hv_size; /* Raum's memory: never mapped into a partition */
+	/* The RAM below gpa_limit, Raum's memory left out: all Raum ever reads or writes for the partition */
+	const struct ram_range *ram;
+	size_t nr_ram;
 	u64 slat_generation; /* bumped when mappings are removed: VPs flush their TLB */
 };
 
@@ -67,9 +71,14 @@ void mtrr_read_hw(struct mtrr_state *m);
  * or write must exit (anything but MSR_PASS).
  */
 void msr_policy_bitmap(u32 first, u32 count, void (*set)(void *ctx, u32 msr, bool rd, bool wr), void *ctx);
+/* True when [gpa, gpa + len) is wholly the partition's RAM (include/raum/ramrange.h): safe to dereference. */
 bool partition_gpa_backed(const struct partition *p, u64 gpa, u64 len);
+/* The pointer for gpa: only for memory partition_gpa_backed (or hvcall_validate) accepted. */
 void *partition_gpa_ptr(const struct partition *p, u64 gpa);
-/* Reads guest-virtual memory of vp (4-level paging or none); returns 0 or a negative error. */
+/*
+ * Reads guest-virtual memory of vp (4-level paging or none); returns 0 or a
+ * negative error. Page tables and data must be RAM: anything else is refused.
+ */
 int vp_read_virt(struct vp *vp, const struct vp_ctrl *c, u64 va, void *buf, size_t n);
 void vp_dump(struct vp *vp, const char *why);
 /* Dumps the VP and halts this CPU: the VP cannot go on. */

@@ -15,7 +15,8 @@ unit-pt := mm/pt.c
 unit-config := boot/config.c kernel/fmt.c
 unit-hwcheck := boot/hwcheck.c kernel/fmt.c
 unit-decode := kernel/decode.c
-unit-hvcall := kernel/hvcall_check.c
+unit-hvcall := kernel/hvcall_check.c mm/ramrange.c mm/memmap.c
+unit-ramrange := mm/ramrange.c mm/memmap.c
 unit-asid := svm/asid.c
 unit-slat := mm/slat.c mm/pt.c mm/memmap.c mm/mtrr.c
 unit-vmxcaps := vmx/caps.c kernel/fmt.c
@@ -23,8 +24,8 @@ unit-mtrr := mm/mtrr.c
 unit-svmcheck := svm/check.c
 unit-msrpolicy := kernel/msrpolicy.c
 unit-xcr0 := kernel/xcr0.c
-UNIT_TESTS := fmt logring palloc memmap pt config hwcheck decode hvcall asid slat mtrr svmcheck vmxcaps \
-	msrpolicy xcr0
+UNIT_TESTS := fmt logring palloc memmap ramrange pt config hwcheck decode hvcall asid slat mtrr svmcheck \
+	vmxcaps msrpolicy xcr0
 UNIT_BINS := $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
 
 .SECONDEXPANSION:

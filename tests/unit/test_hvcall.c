@@ -8,6 +8,7 @@
 #include "unit.h"
 
 #include <raum/hvcall.h>
+#include <raum/memmap.h>
 
 #define GB (1ULL << 30)
 #define MB (1ULL << 20)
@@ -27,12 +28,17 @@ static const struct hvcall_desc mem_in = { 0x4003, 248, 0, false, "InOnly" };
 static const struct hvcall_desc mem_out = { 0x4001, 0, 56, false, "OutOnly" };
 static const struct hvcall_desc fast = { 0x4005, 0, 0, true, "Fast" };
 
-/* 64 GiB of GPA space; Raum's 32 MiB at 1 GiB. */
+/*
+ * 64 GiB of GPA space; Raum's 32 MiB at 1 GiB. All of the space is RAM
+ * here, so these cases see only the shape checks and Raum's region; the
+ * RAM of a real map is tested from test_ram_map on.
+ */
 #define LIMIT (64 * GB)
 #define HOLE (1 * GB)
 #define HOLE_SIZE (32 * MB)
 #define HOLE_END (HOLE + HOLE_SIZE)
-static const struct gpa_space space = { LIMIT, HOLE, HOLE_SIZE };
+static const struct ram_range all_ram[] = { { 0, LIMIT } };
+static const struct gpa_space space = { LIMIT, HOLE, HOLE_SIZE, all_ram, 1 };
 
 /* Well-formed GPAs away from everything: input and output in different pages. */
 #define IN 0x10000ULL
@@ -40,14 +46,18 @@ static const struct gpa_space space = { LIMIT, HOLE, HOLE_SIZE };
 
 static u16 v(const struct hvcall_desc *d, u64 control, u64 in, u64 out)
 {
-	return hvcall_validate(d, control, in, out, &space);
+	unsigned not_ram;
+	return hvcall_validate(d, control, in, out, &space, &not_ram);
 }
 
+/* A space of 'limit' bytes, all of them RAM but the hole. */
 static u16 vs(const struct hvcall_desc *d, u64 control, u64 in, u64 out, u64 limit, u64 hole,
 	      u64 hole_size)
 {
-	const struct gpa_space s = { limit, hole, hole_size };
-	return hvcall_validate(d, control, in, out, &s);
+	const struct ram_range ram = { 0, limit };
+	const struct gpa_space s = { limit, hole, hole_size, &ram, limit ? 1 : 0 };
+	unsigned not_ram;
+	return hvcall_validate(d, control, in, out, &s, &not_ram);
 }
 
 /* Which TLFS field bit b belongs to. */
@@ -407,6 +417,205 @@ static void test_order(void **state)
 	assert_int_equal(v(&mem_io, mem_io.code, HOLE, HOLE + 16), DENIED);          /* touching, both denied */
 }
 
+/*
+ * The RAM of a real map (include/raum/ramrange.h). A q35-like PC: low RAM,
+ * the EBDA and the VGA hole, RAM to 2 GiB with Raum's 32 MiB at 1 GiB and
+ * ACPI NVS at its top, ECAM, the APIC page, the flash to 4 GiB, then RAM to
+ * 6 GiB. Raum's physmap ends at max(end of map, 4 GiB) = 6 GiB; the root's
+ * GPA limit (mm/slat.c, no 1 GiB pages) is 64 GiB beyond.
+ */
+#define RAM_END (6 * GB)
+#define PC_LIMIT (RAM_END + 64 * GB)
+static const struct raum_mem_range pc[] = {
+	{ 0x0, 0x9f, RAUM_MEM_USABLE, 0, 0 },
+	{ 0x9f000, 0x1, RAUM_MEM_RESERVED, 0, 0 },
+	{ 0x100000, (HOLE - 0x100000) >> 12, RAUM_MEM_USABLE, 0, 0 },
+	{ HOLE, HOLE_SIZE >> 12, RAUM_MEM_RAUM, 0, 0 },
+	{ HOLE_END, (0x7fff0000 - HOLE_END) >> 12, RAUM_MEM_USABLE, 0, 0 },
+	{ 0x7fff0000, 0x10, RAUM_MEM_ACPI_NVS, 0, 0 },
+	{ 0xb0000000, 0x10000, RAUM_MEM_RESERVED, 0, 0 },
+	{ 0xfee00000, 0x1, RAUM_MEM_MMIO, 0, 0 },
+	{ 0xffc00000, 0x400, RAUM_MEM_MMIO, 0, 0 },
+	{ 4 * GB, (RAM_END - 4 * GB) >> 12, RAUM_MEM_USABLE, 0, 0 },
+};
+
+struct map_space {
+	struct ram_range ram[16];
+	struct gpa_space s;
+};
+
+static void map_space(struct map_space *m, const struct raum_mem_range *map, size_t n, u64 limit, u64 hb,
+		      u64 hs, bool hole_in_space)
+{
+	int k = ram_ranges_build(map, n, limit, hb, hs, m->ram, ARRAY_SIZE(m->ram));
+	assert_true(k >= 0);
+	m->s = (struct gpa_space){ limit, hole_in_space ? hb : 0, hole_in_space ? hs : 0, m->ram, (size_t)k };
+}
+
+static struct map_space pcs;
+
+/* The status, and in *not_ram how many blocks are not RAM. */
+static u16 vm(const struct gpa_space *s, const struct hvcall_desc *d, u64 control, u64 in, u64 out,
+	      unsigned *not_ram)
+{
+	unsigned dummy;
+	return hvcall_validate(d, control, in, out, s, not_ram ? not_ram : &dummy);
+}
+
+/* The block at gpa as an output alone (GetVersion), an input alone (LogWrite), and beside an output. */
+static void expect_pc(u64 gpa, u16 want)
+{
+	unsigned a, b, c;
+	u16 sa = vm(&pcs.s, &mem_out, mem_out.code, 0, gpa, &a);
+	u16 sb = vm(&pcs.s, &mem_in, mem_in.code, gpa, 0, &b);
+	u16 sc = vm(&pcs.s, &mem_io, mem_io.code, gpa, (gpa & PAGE_MASK) == OUT ? OUT + PG : OUT, &c);
+	unsigned want_n = want == OK ? 0 : 1;
+	if (sa != want || sb != want || sc != want || a != want_n || b != want_n || c != want_n)
+		print_error("gpa %#llx: %#x/%u %#x/%u %#x/%u, want %#x/%u\n", (unsigned long long)gpa, sa, a, sb,
+			    b, sc, c, want, want_n);
+	assert_int_equal(sa, want);
+	assert_int_equal(sb, want);
+	assert_int_equal(sc, want);
+	assert_int_equal(a, want_n);
+	assert_int_equal(b, want_n);
+	assert_int_equal(c, want_n);
+}
+
+static void test_ram_map(void **state)
+{
+	(void)state;
+	map_space(&pcs, pc, ARRAY_SIZE(pc), PC_LIMIT, HOLE, HOLE_SIZE, true);
+	/* RAM: low, high, either side of Raum, above 4 GiB, ACPI NVS, the last bytes before the physmap's end */
+	expect_pc(OUT, OK);
+	expect_pc(0x9e000, OK);
+	expect_pc(HOLE - 0x100, OK);
+	expect_pc(HOLE_END, OK);
+	expect_pc(0x7fff8000, OK);
+	expect_pc(4 * GB, OK);   /* RAM starts at 4 GiB here */
+	expect_pc(5 * GB + 0x123400, OK);
+	expect_pc(RAM_END - PG, OK);
+	/* inside the GPA space, not RAM: ACCESS_DENIED, counted */
+	expect_pc(0x9f000, DENIED);        /* EBDA, reserved */
+	expect_pc(0xa0000, DENIED);        /* VGA window: no range */
+	expect_pc(0xc0000, DENIED);
+	expect_pc(HOLE, DENIED);           /* Raum's region */
+	expect_pc(HOLE_END - PG, DENIED);
+	expect_pc(2 * GB, DENIED);         /* above RAM: the PCI window */
+	expect_pc(0xc0000000, DENIED);     /* a PCI BAR */
+	expect_pc(0xb0000000, DENIED);     /* ECAM */
+	expect_pc(0xfee00000, DENIED);     /* the APIC page */
+	expect_pc(0xfee00300, DENIED);
+	expect_pc(0xffc00000, DENIED);     /* flash */
+	expect_pc(4 * GB - PG, DENIED);
+	expect_pc(RAM_END, DENIED);        /* the physmap's end: beyond it Raum has no mapping */
+	expect_pc(RAM_END + 8 * GB, DENIED);
+	expect_pc(PC_LIMIT - PG, DENIED);  /* the last page of the space */
+	/* at or beyond the limit: still INVALID_ALIGNMENT (TLFS), and counted */
+	expect_pc(PC_LIMIT, BAD_ALIGN);
+	expect_pc(PC_LIMIT + PG, BAD_ALIGN);
+	expect_pc(1ULL << 52, BAD_ALIGN);
+	expect_pc(0xfffffffffffff000ULL, BAD_ALIGN);
+}
+
+/* RAM ending below 4 GiB: the physmap ends at 4 GiB, where a GetVersion block used to panic Raum. */
+static void test_ram_map_4g(void **state)
+{
+	(void)state;
+	const struct raum_mem_range small[] = {
+		{ 0x0, 0x9f, RAUM_MEM_USABLE, 0, 0 },
+		{ 0x100000, (2 * GB - 0x100000) >> 12, RAUM_MEM_USABLE, 0, 0 },
+		{ 0xfee00000, 0x1, RAUM_MEM_MMIO, 0, 0 },
+		{ 0xffc00000, 0x400, RAUM_MEM_MMIO, 0, 0 },
+	};
+	struct map_space m;
+	unsigned n;
+	map_space(&m, small, ARRAY_SIZE(small), 4 * GB + 64 * GB, 256 * MB, 32 * MB, true);
+	assert_int_equal(vm(&m.s, &mem_out, mem_out.code, 0, 4 * GB, &n), DENIED);
+	assert_int_equal(n, 1);
+	assert_int_equal(vm(&m.s, &mem_out, mem_out.code, 0, 4 * GB + 0x800, &n), DENIED);
+	assert_int_equal(vm(&m.s, &mem_out, mem_out.code, 0, 2 * GB - 56, &n), OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(vm(&m.s, &mem_out, mem_out.code, 0, 2 * GB, &n), DENIED);
+	assert_int_equal(vm(&m.s, &mem_out, mem_out.code, 0, 256 * MB + 0x1000, &n), DENIED); /* Raum */
+	assert_int_equal(n, 1);
+	/* a block straddling RAM's end and the hole after it cannot: it would cross a page */
+	assert_int_equal(vm(&m.s, &mem_out, mem_out.code, 0, 2 * GB - 8, &n), BAD_ALIGN);
+	assert_int_equal(n, 1);
+}
+
+/* Raum's region is refused when the map calls it RAM, and when the space names no hole. */
+static void test_ram_map_carves_raum(void **state)
+{
+	(void)state;
+	const struct raum_mem_range claims[] = { { 0x0, (2 * GB) >> 12, RAUM_MEM_USABLE, 0, 0 } };
+	struct map_space m;
+	unsigned n;
+	map_space(&m, claims, 1, 64 * GB, HOLE, HOLE_SIZE, false); /* carved from ram[] alone */
+	assert_int_equal(m.s.nr_ram, 2);
+	assert_int_equal(vm(&m.s, &mem_out, mem_out.code, 0, HOLE, &n), DENIED);
+	assert_int_equal(n, 1);
+	assert_int_equal(vm(&m.s, &mem_out, mem_out.code, 0, HOLE_END - 56, &n), DENIED);
+	assert_int_equal(vm(&m.s, &mem_out, mem_out.code, 0, HOLE - 56, &n), OK);
+	assert_int_equal(vm(&m.s, &mem_out, mem_out.code, 0, HOLE_END, &n), OK);
+	/* and the hole alone refuses it even were ram[] to claim it */
+	const struct ram_range wrong[] = { { 0, 2 * GB } };
+	const struct gpa_space s = { 64 * GB, HOLE, HOLE_SIZE, wrong, 1 };
+	assert_int_equal(vm(&s, &mem_out, mem_out.code, 0, HOLE + PG, &n), DENIED);
+	assert_int_equal(n, 1);
+	/* a space without RAM refuses every block, and counts them */
+	const struct gpa_space none = { 64 * GB, 0, 0, NULL, 0 };
+	assert_int_equal(vm(&none, &mem_io, mem_io.code, IN, OUT, &n), DENIED);
+	assert_int_equal(n, 2);
+}
+
+/* How many blocks count as refused for where they lie, with the order kept. */
+static void test_ram_map_counts(void **state)
+{
+	(void)state;
+	unsigned n = 99;
+	map_space(&pcs, pc, ARRAY_SIZE(pc), PC_LIMIT, HOLE, HOLE_SIZE, true);
+	const struct gpa_space *s = &pcs.s;
+	/* both blocks outside RAM: two; MMIO and Raum's region */
+	assert_int_equal(vm(s, &mem_io, mem_io.code, 0xfee00000, HOLE, &n), DENIED);
+	assert_int_equal(n, 2);
+	assert_int_equal(vm(s, &mem_io, mem_io.code, IN, 4 * GB - PG, &n), DENIED);
+	assert_int_equal(n, 1);
+	/* a shape problem still comes first; the block outside RAM is counted */
+	assert_int_equal(vm(s, &mem_io, mem_io.code, 0xfee00004, OUT, &n), BAD_ALIGN);  /* misaligned on MMIO */
+	assert_int_equal(n, 1);
+	assert_int_equal(vm(s, &mem_io, mem_io.code, 0xa0ff8, OUT, &n), BAD_ALIGN);     /* crossing in the hole */
+	assert_int_equal(n, 1);
+	/* in misaligned, out MMIO */
+	assert_int_equal(vm(s, &mem_io, mem_io.code, IN + 4, 0xfee00000, &n), BAD_ALIGN);
+	assert_int_equal(n, 1);
+	assert_int_equal(vm(s, &mem_io, mem_io.code, 0xfee00000, 0xfee00008, &n), BAD_ALIGN); /* overlapping */
+	assert_int_equal(n, 2);
+	assert_int_equal(vm(s, &mem_io, mem_io.code, PC_LIMIT, 2 * GB, &n), BAD_ALIGN);  /* beyond, and a hole */
+	assert_int_equal(n, 2);
+	/* blocks in RAM are never counted, whatever is wrong */
+	assert_int_equal(vm(s, &mem_io, mem_io.code, IN + 4, OUT, &n), BAD_ALIGN);
+	assert_int_equal(n, 0);
+	assert_int_equal(vm(s, &mem_io, mem_io.code, IN, IN, &n), BAD_ALIGN);
+	assert_int_equal(n, 0);
+	assert_int_equal(vm(s, &mem_io, mem_io.code, IN, OUT, &n), OK);
+	assert_int_equal(n, 0);
+	/* validation that stops before the blocks counts none, wherever they are */
+	n = 99;
+	assert_int_equal(vm(s, NULL, 0x1234, 0xfee00000, HOLE, &n), BAD_CODE);
+	assert_int_equal(n, 0);
+	n = 99;
+	assert_int_equal(vm(s, &mem_io, mem_io.code | BIT(31), 0xfee00000, HOLE, &n), BAD_INPUT);
+	assert_int_equal(n, 0);
+	n = 99;
+	assert_int_equal(vm(s, &fast, fast.code | FAST, 0xfee00000, HOLE, &n), OK);
+	assert_int_equal(n, 0);
+	/* a block the call does not have is not looked at */
+	assert_int_equal(vm(s, &mem_out, mem_out.code, 0xfee00000, OUT, &n), OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(vm(s, &mem_in, mem_in.code, IN, HOLE, &n), OK);
+	assert_int_equal(n, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -423,6 +632,10 @@ int main(void)
 		cmocka_unit_test(test_in_out_overlap),
 		cmocka_unit_test(test_no_input_no_output),
 		cmocka_unit_test(test_order),
+		cmocka_unit_test(test_ram_map),
+		cmocka_unit_test(test_ram_map_4g),
+		cmocka_unit_test(test_ram_map_carves_raum),
+		cmocka_unit_test(test_ram_map_counts),
 	};
 	return cmocka_run_group_tests_name("hvcall", tests, NULL, NULL) ? 1 : 0;
 }
