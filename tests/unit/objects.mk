@@ -17,11 +17,12 @@ unit-hwcheck := boot/hwcheck.c kernel/fmt.c
 unit-decode := kernel/decode.c
 unit-hvcall := kernel/hvcall_check.c
 unit-asid := svm/asid.c
-unit-slat := mm/slat.c mm/pt.c mm/memmap.c mm/mtrr.c
+unit-slat := mm/slat.c mm/pt.c mm/memmap.c mm/mtrr.c mm/memcrypt.c kernel/fmt.c
 unit-vmxcaps := vmx/caps.c kernel/fmt.c
 unit-mtrr := mm/mtrr.c
 unit-svmcheck := svm/check.c
-UNIT_TESTS := fmt logring palloc memmap pt config hwcheck decode hvcall asid slat mtrr svmcheck vmxcaps
+unit-memcrypt := mm/memcrypt.c kernel/fmt.c
+UNIT_TESTS := fmt logring palloc memmap pt config hwcheck decode hvcall asid slat mtrr svmcheck vmxcaps memcrypt
 UNIT_BINS := $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
 
 .SECONDEXPANSION:
