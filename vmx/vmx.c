@@ -227,13 +227,19 @@ static void vmx_cpu_disable(struct cpu *c)
 
 /* ---- EPT ------------------------------------------------------------------- */
 
-static void read_mtrrs(struct mtrr_state *m)
+/*
+ * phys_bits is the root's effective width, not CPUID's MAXPHYADDR: with
+ * TME-MK the valid PhysMask bits follow the width less the KeyID bits
+ * (Linux 6890cb1ace35, "x86/cpu/intel: Detect TME keyid bits before
+ * setting MTRR mask registers"), and the SLAT ends there anyway.
+ */
+static void read_mtrrs(struct mtrr_state *m, unsigned phys_bits)
 {
 	static const u32 fixed[MTRR_NR_FIXED] = { 0x250, 0x258, 0x259, 0x268, 0x269, 0x26a,
 						  0x26b, 0x26c, 0x26d, 0x26e, 0x26f };
-	struct cpuid_regs r1 = cpuid(1, 0), e8 = cpuid(0x80000008, 0);
+	struct cpuid_regs r1 = cpuid(1, 0);
 
-	*m = (struct mtrr_state){ .phys_bits = e8.eax & 0xff };
+	*m = (struct mtrr_state){ .phys_bits = phys_bits };
 	if (!(r1.edx & BIT(12)))
 		return; /* no MTRRs: def_type 0 = disabled = UC, which the CPU then uses too */
 	m->cap = rdmsr(MSR_IA32_MTRRCAP);
@@ -263,7 +269,7 @@ static int vmx_slat_build_root(struct partition *p, const struct slat_range *r, 
 		return rc;
 	p->slat.ept = true;
 	p->slat.allow_2m = ctls.ept_2m;
-	read_mtrrs(&m);
+	read_mtrrs(&m, p->phys_bits);
 	u64 limit = r[k - 1].base + r[k - 1].size;
 	size_t n = mtrr_segments(&m, limit, seg, ARRAY_SIZE(seg));
 	if (n == (size_t)-1) {

@@ -18,6 +18,7 @@ struct partition {
 	bool is_root;
 	struct pt_ctx slat;   /* NPT (AMD) today; EPT joins with the VT-x work */
 	u64 gpa_limit;   /* guest-physical addresses at or above this are unbacked */
+	unsigned phys_bits; /* root: the effective physical-address width (memcrypt_check) */
 	u64 hv_base, hv_size; /* Raum's memory: never mapped into a partition */
 	u64 slat_generation; /* bumped when mappings are removed: VPs flush their TLB */
 };
