@@ -181,5 +181,10 @@ void hw_check(const struct hw_probe *p, struct hw_result *r)
 			     "NX (no-execute, DEP) is not available: enable \"NX Mode\" or "
 			     "\"Execute Disable Bit\" in the firmware setup.");
 	}
+
+	/* SME / TME-MK narrow the root's address width; SEV-SNP is refused (mm/memcrypt.c). */
+	memcrypt_check(&p->mc, &r->mc);
+	if (!r->mc.ok)
+		fail(r, HW_FAIL_MEMCRYPT, "%s", r->mc.reason);
 	r->ok = r->nfail == 0;
 }

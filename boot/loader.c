@@ -153,6 +153,10 @@ static void print_summary(const struct hw_probe *p, const struct hw_result *r)
 		    r->nasid, yn(r->nrips));
 	}
 	say("NX/DEP   %s\n", yn(r->nx));
+	char note[MEMCRYPT_REASON_MAX];
+	memcrypt_describe(&r->mc, note, sizeof(note));
+	if (note[0])
+		say("Encrypt  %s\n", note);
 	if (r->hv_present)
 		say("Below us %s (nested virtualization)\n", p->hv_sig);
 }

@@ -92,4 +92,5 @@ void hw_probe_cpu(struct hw_probe *p)
 			p->svm_leaf_valid = true;
 		}
 	}
+	memcrypt_probe_cpu(&p->mc);
 }

@@ -13,6 +13,7 @@
 #include <raum/health.h>
 #include <raum/hwcheck.h>
 #include <raum/log.h>
+#include <raum/memcrypt.h>
 #include <raum/memmap.h>
 #include <raum/trap.h>
 #include <raum/vendor.h>
@@ -71,7 +72,26 @@ static s64 hv_main_late(u64 arg __unused)
 		pr_err("debug_fault=%u did not fault", bi.debug_fault);
 	}
 
-	struct cpuid_regs e8 = cpuid(0x80000008, 0);
+	/*
+	 * The root's physical-address width: CPUID's, less the bits SME's C-bit
+	 * or TME-MK's KeyID take, so that no alias of Raum's memory lies inside
+	 * the identity map (include/raum/memcrypt.h). The loader refused the
+	 * states Raum does not support; this checks again on the values read here.
+	 */
+	struct memcrypt_probe mcp;
+	struct memcrypt_result mc;
+	char note[MEMCRYPT_REASON_MAX];
+	memcrypt_probe_cpu(&mcp);
+	memcrypt_check(&mcp, &mc);
+	if (!mc.ok) {
+		pr_err("%s", mc.reason);
+		vendor_cpu_disable(c);
+		return -RAUM_ENODEV;
+	}
+	memcrypt_describe(&mc, note, sizeof(note));
+	if (note[0])
+		pr_info("%s", note);
+
 	bool slat_1g = false;
 	rc = vendor_current()->prepare(&slat_1g);
 	if (rc) {
@@ -79,7 +99,7 @@ static s64 hv_main_late(u64 arg __unused)
 		vendor_cpu_disable(c);
 		return rc;
 	}
-	rc = root_partition_create(map, map_count, bi.region_phys, bi.region_size, slat_1g, e8.eax & 0xff);
+	rc = root_partition_create(map, map_count, bi.region_phys, bi.region_size, slat_1g, mc.bits);
 	if (rc) {
 		pr_err("cannot build the root partition's SLAT (error %d)", rc);
 		vendor_cpu_disable(c);

@@ -37,6 +37,7 @@ int root_partition_create(const struct raum_mem_range *map, size_t n, u64 hv_bas
 	k = slat_root_ranges(map, n, hv_base, hv_size, phys_bits, slat_1g, r, &limit);
 	if (k < 0)
 		return k;
+	p->phys_bits = phys_bits; /* the MTRR masks' width too (EPT types, shadow MTRRs) */
 	rc = vendor_current()->slat_build_root(p, r, k, slat_1g);
 	if (rc) {
 		pr_err("root SLAT: cannot build the identity map (error %d)", rc);

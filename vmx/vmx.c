@@ -244,6 +244,13 @@ static int vmx_slat_build_root(struct partition *p, const struct slat_range *r, 
 	p->slat.ept = true;
 	p->slat.allow_2m = ctls.ept_2m;
 	mtrr_read_hw(&m);
+	/*
+	 * The root's effective width, not CPUID's MAXPHYADDR: with TME-MK the
+	 * valid PhysMask bits follow the width less the KeyID bits (Linux
+	 * 6890cb1ace35, "x86/cpu/intel: Detect TME keyid bits before setting
+	 * MTRR mask registers"), and the SLAT ends there anyway.
+	 */
+	m.phys_bits = p->phys_bits;
 	u64 limit = r[k - 1].base + r[k - 1].size;
 	size_t n = mtrr_segments(&m, limit, seg, ARRAY_SIZE(seg));
 	if (n == (size_t)-1) {

@@ -7,12 +7,15 @@
  *
  * Requirements (as Hyper-V's): Intel VT-x with EPT, or AMD-V with NPT; NX;
  * no other hypervisor underneath unless it offers VT-x / AMD-V to us
- * (nested virtualization, as QEMU and KVM do); Raum not already running.
+ * (nested virtualization, as QEMU and KVM do); Raum not already running;
+ * no memory encryption in a state Raum cannot keep its memory safe in
+ * (SEV-SNP; include/raum/memcrypt.h).
  */
 #ifndef RAUM_HWCHECK_H
 #define RAUM_HWCHECK_H
 
 #include <raum/bootinfo.h>
+#include <raum/memcrypt.h>
 
 /* The signature Raum's CPUID leaf 0x40000000 returns in EBX, ECX, EDX. */
 #define RAUM_CPUID_SIGNATURE "RaumRaumRaum"
@@ -73,6 +76,8 @@ struct hw_probe {
 	bool vm_cr_valid, svm_leaf_valid;
 	u64 vm_cr;
 	u32 svm_rev, svm_nasid, svm_edx; /* CPUID 0x8000000A EAX, EBX, EDX */
+
+	struct memcrypt_probe mc; /* SME / TME-MK: include/raum/memcrypt.h */
 };
 
 enum hw_fail {
@@ -88,6 +93,7 @@ enum hw_fail {
 	HW_FAIL_XD_DISABLED,
 	HW_FAIL_LA57,
 	HW_FAIL_NO_UG,
+	HW_FAIL_MEMCRYPT,   /* a memory-encryption state Raum does not support (SEV-SNP) */
 };
 
 #define HW_MAX_FAILS 6
@@ -108,6 +114,7 @@ struct hw_result {
 	bool hv_present;      /* some hypervisor runs below us */
 	bool featctl_write;   /* the loader must write featctl_value to IA32_FEATURE_CONTROL */
 	u64 featctl_value;
+	struct memcrypt_result mc; /* the root's physical-address width */
 	int nfail;
 	enum hw_fail fail[HW_MAX_FAILS];
 	char reason[HW_MAX_FAILS][HW_REASON_MAX]; /* one plain sentence each, naming the fix */

@@ -67,8 +67,9 @@
  * Raw MSR values. fixed[] is in this order: 0x250 (64K_00000), 0x258
  * (16K_80000), 0x259 (16K_A0000), 0x268 .. 0x26f (4K_C0000 .. 4K_F8000).
  * nvar variable pairs were read; min(nvar, VCNT, MTRR_NR_VAR) are used.
- * phys_bits is CPUID 0x80000008 EAX[7:0] (MAXPHYADDR); outside [32, 52] it
- * is taken as 36, the architectural minimum.
+ * phys_bits is the width of the PhysMask field: CPUID 0x80000008 EAX[7:0]
+ * (MAXPHYADDR) less the TME-MK KeyID bits (memcrypt_check); outside
+ * [32, 52] it is taken as 36, the architectural minimum.
  */
 struct mtrr_state {
 	u64 cap;

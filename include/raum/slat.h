@@ -16,6 +16,8 @@ struct slat_range {
 /*
  * Computes the limit of the root's address space and fills out[] with the
  * ranges to map, in order, with [hv_base, hv_base + hv_size) left out.
+ * phys_bits is the effective width from memcrypt_check (CPUID's, less the
+ * SME C-bit / TME-MK KeyID bits: no alias of Raum's memory below it).
  * The limit is the physical-address width (2^phys_bits) when 1 GiB pages
  * make that cheap; otherwise the end of the memory map or 4 GiB, whichever
  * is higher, plus 64 GiB for PCI apertures the map does not name; rounded

@@ -20,6 +20,7 @@ struct partition {
 	bool is_root;
 	struct pt_ctx slat;   /* NPT (AMD) today; EPT joins with the VT-x work */
 	u64 gpa_limit;   /* guest-physical addresses at or above this are unbacked */
+	unsigned phys_bits; /* root: the effective physical-address width (memcrypt_check) */
 	u64 hv_base, hv_size; /* Raum's memory: never mapped into a partition */
 	/* The RAM below gpa_limit, Raum's memory left out: all Raum ever reads or writes for the partition */
 	const struct ram_range *ram;

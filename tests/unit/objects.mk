@@ -13,19 +13,20 @@ unit-palloc := mm/palloc.c
 unit-memmap := mm/memmap.c
 unit-pt := mm/pt.c
 unit-config := boot/config.c kernel/fmt.c
-unit-hwcheck := boot/hwcheck.c kernel/fmt.c
+unit-hwcheck := boot/hwcheck.c kernel/fmt.c mm/memcrypt.c
 unit-decode := kernel/decode.c
 unit-hvcall := kernel/hvcall_check.c mm/ramrange.c mm/memmap.c
 unit-ramrange := mm/ramrange.c mm/memmap.c
 unit-asid := svm/asid.c
-unit-slat := mm/slat.c mm/pt.c mm/memmap.c mm/mtrr.c
+unit-slat := mm/slat.c mm/pt.c mm/memmap.c mm/mtrr.c mm/memcrypt.c kernel/fmt.c
 unit-vmxcaps := vmx/caps.c kernel/fmt.c
 unit-mtrr := mm/mtrr.c
 unit-svmcheck := svm/check.c
 unit-msrpolicy := kernel/msrpolicy.c
 unit-xcr0 := kernel/xcr0.c
+unit-memcrypt := mm/memcrypt.c kernel/fmt.c
 UNIT_TESTS := fmt logring palloc memmap ramrange pt config hwcheck decode hvcall asid slat mtrr svmcheck \
-	vmxcaps msrpolicy xcr0
+	vmxcaps msrpolicy xcr0 memcrypt
 UNIT_BINS := $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
 
 .SECONDEXPANSION:

@@ -133,7 +133,7 @@ static void check_reasons(const struct hw_result *r)
 			fail_msg("reason %d is not a sentence: '%s'", i, s);
 		if (strstr(s, ". ") || strstr(s, "! ") || strstr(s, "? ") || strchr(s, '\n'))
 			fail_msg("reason %d is more than one sentence: '%s'", i, s);
-		assert_true(r->fail[i] >= HW_FAIL_RAUM_RUNNING && r->fail[i] <= HW_FAIL_NO_UG);
+		assert_true(r->fail[i] >= HW_FAIL_RAUM_RUNNING && r->fail[i] <= HW_FAIL_MEMCRYPT);
 	}
 	for (int i = r->nfail; i < HW_MAX_FAILS; i++)
 		assert_int_equal(r->reason[i][0], '\0');
@@ -527,6 +527,60 @@ static void test_unknown_vendor(void **state)
 	assert_reason(r, 0, HW_FAIL_VENDOR, "''");
 }
 
+/*
+ * Memory encryption (mm/memcrypt.c, tested in full by test_memcrypt): a
+ * clamp is no failure; SEV-SNP is one more refusal, in a sentence.
+ */
+static void test_memcrypt(void **state)
+{
+	(void)state;
+	const struct hw_result *r;
+
+	/* QEMU's EPYC with the values of a Zen 3 EPYC with SME on */
+	struct hw_probe p = qemu_epyc();
+	p.mc = (struct memcrypt_probe){
+		.vendor = RAUM_VENDOR_AMD, .e8_valid = true, .e8_eax = 0x3030,
+		.e1f_valid = true, .e1f_eax = 0x1b, .e1f_ebx = 0x16f,
+		.syscfg_valid = true, .syscfg = SYSCFG_MEM_ENCRYPT,
+	};
+	r = check(&p);
+	assert_true(r->ok);
+	assert_int_equal(r->mc.kind, MEMCRYPT_SME);
+	assert_int_equal(r->mc.bits, 43);
+
+	p.mc.syscfg |= SYSCFG_SNP_EN;
+	r = check(&p);
+	assert_false(r->ok);
+	assert_int_equal(r->nfail, 1);
+	assert_reason(r, 0, HW_FAIL_MEMCRYPT, "SEV-SNP");
+	assert_reason(r, 0, HW_FAIL_MEMCRYPT, "firmware setup");
+
+	/* SNP and no NPT: both said */
+	p.svm_edx = 0;
+	r = check(&p);
+	assert_int_equal(r->nfail, 2);
+	assert_reason(r, 0, HW_FAIL_NO_NPT, "NPT");
+	assert_reason(r, 1, HW_FAIL_MEMCRYPT, "SEV-SNP");
+
+	/* Bochs skylake_x with the TME_ACTIVATE of an Ice Lake-SP: 6 KeyID bits */
+	p = skylake_x();
+	p.mc = (struct memcrypt_probe){
+		.vendor = RAUM_VENDOR_INTEL, .e8_valid = true, .e8_eax = 0x3934,
+		.c7_valid = true, .c7_ecx = CPUID7_ECX_TME,
+		.tme_valid = true, .tme_activate = TME_ACTIVATE_LOCKED | TME_ACTIVATE_ENABLED | 6ULL << 32,
+	};
+	r = check(&p);
+	assert_true(r->ok);
+	assert_int_equal(r->mc.kind, MEMCRYPT_TME_MK);
+	assert_int_equal(r->mc.bits, 46);
+
+	/* the recorded emulators have neither: CPUID's width, no clamp */
+	p = skylake_x();
+	r = check(&p);
+	assert_true(r->ok);
+	assert_int_equal(r->mc.kind, MEMCRYPT_NONE);
+}
+
 static void test_several_failures(void **state)
 {
 	(void)state;
@@ -597,6 +651,7 @@ int main(void)
 		cmocka_unit_test(test_la57),
 		cmocka_unit_test(test_unknown_vendor),
 		cmocka_unit_test(test_several_failures),
+		cmocka_unit_test(test_memcrypt),
 	};
 	return cmocka_run_group_tests_name("hwcheck", tests, NULL, NULL) ? 1 : 0;
 }

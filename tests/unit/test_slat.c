@@ -7,6 +7,7 @@
  */
 #include "unit.h"
 
+#include <raum/memcrypt.h>
 #include <raum/memmap.h>
 #include <raum/pt.h>
 #include <raum/mtrr.h>
@@ -407,6 +408,62 @@ static void test_npt_one_page_hole(void **state)
 }
 
 /*
+ * Memory encryption (mm/memcrypt.c): the root's map ends at the reduced
+ * width, so no alias of Raum's memory with the SME C-bit or a TME-MK KeyID
+ * is mapped. At CPUID's full width it would be: hb | 2^47 lies below 2^48.
+ */
+static void test_npt_memcrypt_clamp(void **state)
+{
+	struct fixture *f = *state;
+	const u64 hb = 0x1be33000, hs = 32 * MB;
+	struct memcrypt_result mc;
+	struct slat_range r[2];
+	u64 lim = 0;
+
+	/* AMD Zen 3 EPYC, SME on: 48 bits, C-bit 47, reduction 5 */
+	struct memcrypt_probe amd = {
+		.vendor = RAUM_VENDOR_AMD, .e8_valid = true, .e8_eax = 0x3030,
+		.e1f_valid = true, .e1f_eax = 0x1b, .e1f_ebx = 0x16f,
+		.syscfg_valid = true, .syscfg = SYSCFG_MEM_ENCRYPT,
+	};
+	memcrypt_check(&amd, &mc);
+	assert_true(mc.ok);
+	assert_rc(slat_root_ranges(NULL, 0, hb, hs, mc.cpu_bits, true, r, &lim), 2);
+	assert_true((hb | 1ULL << 47) < lim); /* what the clamp prevents */
+	lim = build(f, NULL, 0, hb, hs, mc.bits, true);
+	assert_int_equal(lim, 1ULL << 43);
+	check_npt(&f->pt, hb, hs, lim);
+	for (unsigned b = 43; b < 52; b++) {
+		expect_unmapped(&f->pt, hb | 1ULL << b);
+		expect_unmapped(&f->pt, (hb + hs - 1) | 1ULL << b);
+	}
+	/* without 1 GiB pages the limit is the map's end + 64 GiB, below 2^43 either way */
+	assert_rc(slat_root_ranges(NULL, 0, hb, hs, mc.bits, false, r, &lim), 2);
+	assert_int_equal(lim, 68 * GB);
+}
+
+static void test_npt_memcrypt_tme(void **state)
+{
+	struct fixture *f = *state;
+	const u64 hb = 0x7f000000, hs = 64 * MB;
+	struct memcrypt_result mc;
+
+	/* Intel Ice Lake-SP, TME-MK locked and enabled with 6 KeyID bits: 52 -> 46 */
+	struct memcrypt_probe intel = {
+		.vendor = RAUM_VENDOR_INTEL, .e8_valid = true, .e8_eax = 0x3934,
+		.c7_valid = true, .c7_ecx = CPUID7_ECX_TME,
+		.tme_valid = true, .tme_activate = TME_ACTIVATE_LOCKED | TME_ACTIVATE_ENABLED | 6ULL << 32,
+	};
+	memcrypt_check(&intel, &mc);
+	assert_true(mc.ok);
+	u64 lim = build(f, NULL, 0, hb, hs, mc.bits, true);
+	assert_int_equal(lim, 1ULL << 46);
+	check_npt(&f->pt, hb, hs, lim);
+	for (unsigned keyid = 1; keyid < 64; keyid++)
+		expect_unmapped(&f->pt, hb | (u64)keyid << 46);
+}
+
+/*
  * The VT-x root map: EPT leaves typed from the MTRRs (OVMF-like layout: WB
  * by default, the legacy VGA hole UC, the option ROM area WP, 2-4 GiB UC).
  * Every leaf must carry the type of each of its bytes: never straddle.
@@ -496,6 +553,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_npt_hole_edges, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_npt_hole_at_end, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_npt_one_page_hole, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_npt_memcrypt_clamp, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_npt_memcrypt_tme, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("slat", tests, NULL, NULL) ? 1 : 0;
 }
