@@ -58,7 +58,11 @@ EFI_SECTIONS := -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel -j .r
 	-j .rela.* -j .reloc
 LOADER_OBJS := $(patsubst %,$(BUILD)/efi/%.o,$(loader-y))
 TESTAPP_OBJS := $(BUILD)/efi/tests/efi/marker.c.o
-INTERCEPTS_OBJS := $(BUILD)/efi/tests/efi/intercepts.c.o $(BUILD)/efi/tests/efi/intercepts-asm.S.o
+# The guest-side suites share tests/efi/lib.c and lib-asm.S; each has one file per concern.
+EFI_TESTLIB_OBJS := $(BUILD)/efi/tests/efi/lib.c.o $(BUILD)/efi/tests/efi/lib-asm.S.o
+INTERCEPTS_OBJS := $(patsubst %,$(BUILD)/efi/tests/efi/%.o,intercepts.c intercepts-cpuid.c intercepts-msr.c \
+	intercepts-svm.c intercepts-vmx.c intercepts-hypercall.c intercepts-memory.c intercepts-asm.S) \
+	$(EFI_TESTLIB_OBJS)
 # Further test applications: tests/efi/NAME.c -> build/tests/NAME.efi
 TEST_APPS := bench triple
 TEST_APP_EFIS := $(patsubst %,$(BUILD)/tests/%.efi,$(TEST_APPS))
