@@ -12,9 +12,10 @@
  * that is not RAM, success for RAM; buffers_refused goes up by one per
  * refused call, the APIC ID register and the canary stay as they were.
  *
- * The order puts last what kills a Raum that copies blocks blindly through
- * its physmap (which ends at 4 GiB or the end of the memory map): just below
- * the GPA limit, then 4 GiB.
+ * hostile_buffers_far() runs apart, at the end of the suite: it tries what
+ * kills a Raum that copies blocks blindly through its physmap (which ends at
+ * 4 GiB or the end of the memory map): just below the GPA limit, then 4 GiB;
+ * then checks that a block in the root's RAM still works.
  */
 #include "hostile.h"
 
@@ -214,6 +215,12 @@ void hostile_buffers(void)
 		Print(L"RAUM-CHECK INFO the last RAM page %lx is in use: buf.*.ram_last_bytes not checked\n", last);
 	}
 	try_all("ram_end", ram_end, FALSE);
+}
+
+void hostile_buffers_far(void)
+{
+	if (!good || !ram_end)
+		return;
 	try_all("gpa_limit_minus_64", gpa_limit - 64, FALSE);
 	try_all("4g", 1ULL << 32, FALSE);
 

@@ -211,10 +211,17 @@ static void check_mtrrs(void)
 	mtrr_check("mtrr.physmask0_shadowed", MSR_MTRR_PHYSMASK0, addr_mask | MTRR_MASK_VALID);
 
 	/* put back: the mask first (the pair off while its base changes), then the base, then the default */
-	BOOLEAN ok = mtrr_write(MSR_MTRR_PHYSMASK0, mask0, why, sizeof(why)) &&
-		     mtrr_write(MSR_MTRR_PHYSBASE0, base0, why, sizeof(why)) &&
-		     mtrr_write(MSR_MTRR_DEF_TYPE, def, why, sizeof(why));
-	if (ok)
+	CHAR16 why2[240], why3[240];
+	BOOLEAN ok1 = mtrr_write(MSR_MTRR_PHYSMASK0, mask0, why, sizeof(why));
+	BOOLEAN ok2 = mtrr_write(MSR_MTRR_PHYSBASE0, base0, why2, sizeof(why2));
+	BOOLEAN ok3 = mtrr_write(MSR_MTRR_DEF_TYPE, def, why3, sizeof(why3));
+	if (!ok1)
+		;
+	else if (!ok2)
+		StrCpy(why, why2);
+	else if (!ok3)
+		StrCpy(why, why3);
+	if (ok1 && ok2 && ok3)
 		pass("mtrr.restored");
 	else
 		fail("mtrr.restored", L"%s", why);

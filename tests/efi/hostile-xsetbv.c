@@ -74,12 +74,12 @@ void hostile_xsetbv(void)
 	}
 	if ((supported & (XCR0_BNDREGS | XCR0_BNDCSR)) == (XCR0_BNDREGS | XCR0_BNDCSR))
 		refused("xsetbv.mpx_half_refused", 0, (xcr0_orig | XCR0_BNDREGS) & ~XCR0_BNDCSR);
+	if ((supported & (XCR0_XTILECFG | XCR0_XTILEDATA)) == (XCR0_XTILECFG | XCR0_XTILEDATA))
+		refused("xsetbv.amx_half_refused", 0, (xcr0_orig | XCR0_XTILECFG) & ~XCR0_XTILEDATA);
 	if ((supported & XCR0_AVX512) == XCR0_AVX512) {
 		refused("xsetbv.avx512_partial_refused", 0, 0x27);
 		refused("xsetbv.avx512_without_avx_refused", 0, 0xe3);
 	}
-	if ((supported & (XCR0_XTILECFG | XCR0_XTILEDATA)) == (XCR0_XTILECFG | XCR0_XTILEDATA))
-		refused("xsetbv.amx_half_refused", 0, (xcr0_orig | XCR0_XTILECFG) & ~XCR0_XTILEDATA);
 
 	/* the full legal set of x87, SSE, AVX and AVX-512 */
 	UINT64 full = XCR0_X87 | XCR0_SSE;

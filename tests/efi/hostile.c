@@ -124,10 +124,12 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	check_initial_health();
 	if (!canary_phys)
 		goto done;
+	/* the order puts last what kills an unhardened Raum, so that the rest still reports */
 	hostile_msr();
 	hostile_invd();
+	hostile_buffers();
 	hostile_xsetbv();
-	hostile_buffers(); /* last: an unhardened Raum dies on some of these */
+	hostile_buffers_far();
 	hostile_log();
 
 done:

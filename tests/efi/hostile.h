@@ -29,8 +29,9 @@ void hostile_msr(void);
 void hostile_invd(void);
 /* hostile-xsetbv.c */
 void hostile_xsetbv(void);
-/* hostile-buffers.c (the checks that crash an unhardened Raum come last) */
+/* hostile-buffers.c: blocks below 4 GiB, then (last: they crash an unhardened Raum) the far ones */
 void hostile_buffers(void);
+void hostile_buffers_far(void);
 /* hostile.c: Raum's log holds no fault, panic or exception line */
 void hostile_log(void);
 
