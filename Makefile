@@ -58,7 +58,13 @@ EFI_SECTIONS := -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel -j .r
 	-j .rela.* -j .reloc
 LOADER_OBJS := $(patsubst %,$(BUILD)/efi/%.o,$(loader-y))
 TESTAPP_OBJS := $(BUILD)/efi/tests/efi/marker.c.o
-INTERCEPTS_OBJS := $(BUILD)/efi/tests/efi/intercepts.c.o $(BUILD)/efi/tests/efi/intercepts-asm.S.o
+# The guest-side suites share tests/efi/lib.c and lib-asm.S; each has one file per concern.
+EFI_TESTLIB_OBJS := $(BUILD)/efi/tests/efi/lib.c.o $(BUILD)/efi/tests/efi/lib-asm.S.o
+INTERCEPTS_OBJS := $(patsubst %,$(BUILD)/efi/tests/efi/%.o,intercepts.c intercepts-cpuid.c intercepts-msr.c \
+	intercepts-svm.c intercepts-vmx.c intercepts-hypercall.c intercepts-memory.c intercepts-asm.S) \
+	$(EFI_TESTLIB_OBJS)
+HOSTILE_OBJS := $(patsubst %,$(BUILD)/efi/tests/efi/%.o,hostile.c hostile-msr.c hostile-invd.c hostile-xsetbv.c \
+	hostile-buffers.c) $(EFI_TESTLIB_OBJS)
 # Further test applications: tests/efi/NAME.c -> build/tests/NAME.efi
 TEST_APPS := bench triple
 TEST_APP_EFIS := $(patsubst %,$(BUILD)/tests/%.efi,$(TEST_APPS))
@@ -71,7 +77,7 @@ ESP := $(BUILD)/esp
 
 .PHONY: all clean run run-firmware run-bochs debug test test-unit test-boot bench setup
 all: $(ESP)/EFI/BOOT/BOOTX64.EFI $(ESP)/EFI/raum/raum.bin $(ESP)/EFI/raum/raum.cfg \
-	$(BUILD)/tests/marker.efi $(BUILD)/tests/intercepts.efi $(TEST_APP_EFIS)
+	$(BUILD)/tests/marker.efi $(BUILD)/tests/intercepts.efi $(BUILD)/tests/hostile.efi $(TEST_APP_EFIS)
 	@printf 'raum.bin: %s bytes (image in memory, bss included: %s KiB); BOOTX64.EFI: %s bytes\n' \
 		$$(stat -c %s $(ESP)/EFI/raum/raum.bin) \
 		$$(( $$($(PYTHON) -c 'import struct,sys;print(struct.unpack_from("<Q",open(sys.argv[1],"rb").read(),32)[0])' $(ESP)/EFI/raum/raum.bin) / 1024 )) \
@@ -134,6 +140,8 @@ $(BUILD)/efi/marker.so: $(TESTAPP_OBJS)
 	$(Q)$(LD) $(EFI_LDFLAGS) -o $@ $^ $(EFI_LIBS)
 $(BUILD)/efi/intercepts.so: $(INTERCEPTS_OBJS)
 	$(Q)$(LD) $(EFI_LDFLAGS) -o $@ $^ $(EFI_LIBS)
+$(BUILD)/efi/hostile.so: $(HOSTILE_OBJS)
+	$(Q)$(LD) $(EFI_LDFLAGS) -o $@ $^ $(EFI_LIBS)
 $(ESP)/EFI/BOOT/BOOTX64.EFI: $(BUILD)/efi/loader.so
 	@mkdir -p $(dir $@)
 	@echo "  EFI     $@"
@@ -142,6 +150,9 @@ $(BUILD)/tests/marker.efi: $(BUILD)/efi/marker.so
 	@mkdir -p $(dir $@)
 	$(Q)$(OBJCOPY) $(EFI_SECTIONS) --target efi-app-x86_64 $< $@
 $(BUILD)/tests/intercepts.efi: $(BUILD)/efi/intercepts.so
+	@mkdir -p $(dir $@)
+	$(Q)$(OBJCOPY) $(EFI_SECTIONS) --target efi-app-x86_64 $< $@
+$(BUILD)/tests/hostile.efi: $(BUILD)/efi/hostile.so
 	@mkdir -p $(dir $@)
 	$(Q)$(OBJCOPY) $(EFI_SECTIONS) --target efi-app-x86_64 $< $@
 $(BUILD)/efi/app-%.so: $(BUILD)/efi/tests/efi/%.c.o

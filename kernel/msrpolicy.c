@@ -58,6 +58,7 @@ static const struct msr_rule rules[] = {
 	{ 0x000001b0, 0x000001b2, I, P, P, "ENERGY_PERF_BIAS, package thermal: power management" },
 	{ 0x000001d9, 0x000001d9, I, P, P, "DEBUGCTL: guest state, cleared by every VM exit (SDM 28.5.1)" },
 	{ 0x000001d9, 0x000001d9, A, F, F, "DEBUGCTL: AMD defines LBR, BTF and PB bits only: none writes memory" },
+	{ 0x000001fc, 0x000001fc, I, P, P, "POWER_CTL: C1E promotion, power management (Linux writes it)" },
 	{ 0x00000200, 0x0000021f, B, E, E, "MTRR PHYSBASE/PHYSMASK: shadowed, the hardware keeps the firmware's" },
 	{ 0x00000250, 0x00000250, B, E, E, "MTRR FIX64K: shadowed" },
 	{ 0x00000258, 0x00000259, B, E, E, "MTRR FIX16K: shadowed" },

@@ -137,6 +137,16 @@ case_qemu_no_image() {
   forbid "${NO_CRASH[@]}" 'Starting the hypervisor'
   verdict
 }
+case_qemu_hostile() {
+  # tests/efi/hostile*.c as the root OS: attacks on Raum from the root, judged by GetHealth
+  mk_esp qemu-hostile 'root = \EFI\raum\test\hostile.efi'
+  cp build/tests/hostile.efi "$CASE_DIR/esp/EFI/raum/test/"
+  boot qemu EPYC 'RAUM-CHECK DONE|RAUM PANIC'
+  expect 'Raum is running: this firmware' 'RAUM-CHECK START hostile-root suite .* on AuthenticAMD' \
+    'RAUM-CHECK DONE [0-9]+ passed, 0 failed'
+  forbid 'RAUM-CHECK FAIL' "${NO_CRASH[@]}"
+  verdict
+}
 
 case_qemu_linux_root() {
   # stock Debian Linux as the root partition (build/esp-linux-test, tools/linux/init-test.sh)
@@ -153,7 +163,7 @@ case_qemu_linux_root() {
   # the late-launch line appears twice: on serial at boot and again from raumctl log
   [ "$(grep -c 'svm: late launch on cpu0' "$LOG")" -ge 2 ] || MISSING+=("raumctl log did not print the hypervisor's ring")
   grep -q 'qemu exit status' "$CASE_DIR/serial.raw.qemu" || MISSING+=("QEMU did not power off by itself")
-  forbid "${NO_CRASH[@]}" 'Kernel panic' 'RAUM-ROOT: module refused' 'Call Trace'
+  forbid "${NO_CRASH[@]}" 'Kernel panic' 'RAUM-ROOT: module refused' 'Call Trace' 'unchecked MSR access'
   verdict
 }
 
@@ -260,6 +270,18 @@ bochs_intercepts_case() { # bochs_intercepts_case NAME CPU: tests/efi/intercepts
 case_bochs_intercepts_skylake() { bochs_intercepts_case bochs-intercepts-skylake corei7_skylake_x; }
 case_bochs_intercepts_tigerlake() { bochs_intercepts_case bochs-intercepts-tigerlake tigerlake; }
 
+case_bochs_hostile_skylake() {
+  # tests/efi/hostile*.c as the root OS on VT-x
+  mk_esp bochs-hostile-skylake 'root = \EFI\raum\test\hostile.efi'
+  cp build/tests/hostile.efi "$CASE_DIR/esp/EFI/raum/test/"
+  boot bochs corei7_skylake_x 'RAUM-CHECK DONE|RAUM PANIC|this CPU halts'
+  expect '^\[cpu0\] I vmx: late launch on cpu0: the firmware resumes as root VP0' \
+    'Raum is running: this firmware' 'RAUM-CHECK START hostile-root suite .* on GenuineIntel: hypercalls by VMCALL' \
+    'RAUM-CHECK DONE [0-9]+ passed, 0 failed'
+  forbid 'RAUM-CHECK FAIL' "${NO_CRASH[@]}" 'this CPU halts'
+  verdict
+}
+
 case_bochs_linux_root() {
   # the one Bochs run of the stock Debian Linux root (about 2 minutes): VT-x late launch,
   # Linux to /init, raum.ko over VMCALL, raumctl; Bochs has no ACPI power-off: Linux halts
@@ -273,7 +295,8 @@ case_bochs_linux_root() {
     '^VP 0 exits:' '^  cpuid +[1-9][0-9]*$' '^  hypercall +[1-9][0-9]*$' 'RAUM-ROOT: raumctl stats exit 0' \
     'RAUM-ROOT: raumctl log exit 0' 'RAUM-ROOT: powering off' 'reboot: (Power down|System halted)'
   [ "$(grep -c 'vmx: late launch on cpu0' "$LOG")" -ge 2 ] || MISSING+=("raumctl log did not print the hypervisor's ring")
-  forbid "${NO_CRASH[@]}" 'Kernel panic' 'RAUM-ROOT: module refused' 'this CPU halts' 'traps: init'
+  forbid "${NO_CRASH[@]}" 'Kernel panic' 'RAUM-ROOT: module refused' 'this CPU halts' 'traps: init' \
+    'unchecked MSR access'
   verdict
 }
 
@@ -318,9 +341,10 @@ case_bochs_generic() {
   verdict
 }
 
-QEMU_CASES=(qemu_epyc qemu_intercepts qemu_linux_root qemu_twice qemu_no_svm qemu_no_nx qemu_intel qemu_bad_config qemu_no_image qemu_triple_fault qemu_entry_failure qemu_bad_root
+QEMU_CASES=(qemu_epyc qemu_intercepts qemu_hostile qemu_linux_root qemu_twice qemu_no_svm qemu_no_nx qemu_intel qemu_bad_config qemu_no_image qemu_triple_fault qemu_entry_failure qemu_bad_root
             qemu_panic_page qemu_panic_ud qemu_panic_gp qemu_panic_stack)
-BOCHS_CASES=(bochs_skylake bochs_tigerlake bochs_intercepts_skylake bochs_intercepts_tigerlake bochs_lynnfield
+BOCHS_CASES=(bochs_skylake bochs_tigerlake bochs_intercepts_skylake bochs_intercepts_tigerlake bochs_hostile_skylake
+             bochs_lynnfield
              bochs_generic bochs_entry_failure bochs_triple_fault bochs_linux_root)
 
 run_boot_cases() {

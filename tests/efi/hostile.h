@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/* The hostile-root suite's own declarations: one file per concern, efi_main and the order in hostile.c. */
+#ifndef TESTS_EFI_HOSTILE_H
+#define TESTS_EFI_HOSTILE_H
+
+#include "lib.h"
+
+/* Raum's health at one moment: the GetHealth block, whether the call worked, its RAX. */
+struct snap {
+	struct raum_health h;
+	BOOLEAN ok;
+	UINT64 rax;
+};
+
+void snap(struct snap *s);
+/*
+ * Reports one attack: it passes when ok holds, GetHealth worked after the
+ * attack and Raum's canary was intact (canary_ok == 1); the details (fmt)
+ * are printed on failure.
+ */
+void judge(const char *name, BOOLEAN ok, const struct snap *after, const CHAR16 *fmt, ...);
+
+extern UINT64 canary_phys; /* from the first GetHealth: a page of Raum's memory */
+extern UINT32 phys_bits;   /* CPUID 0x80000008 EAX[7:0] */
+
+/* hostile-msr.c */
+void hostile_msr(void);
+/* hostile-invd.c */
+void hostile_invd(void);
+/* hostile-xsetbv.c */
+void hostile_xsetbv(void);
+/* hostile-buffers.c: blocks below 4 GiB, then (last: they crash an unhardened Raum) the far ones */
+void hostile_buffers(void);
+void hostile_buffers_far(void);
+/* hostile.c: Raum's log holds no fault, panic or exception line */
+void hostile_log(void);
+
+#endif
