@@ -28,6 +28,7 @@
 #define SVM_INTERCEPT_STGI BIT(4)
 #define SVM_INTERCEPT_CLGI BIT(5)
 #define SVM_INTERCEPT_SKINIT BIT(6)
+#define SVM_INTERCEPT_WBINVD BIT(9)
 
 /* Exit codes (APM table C-1). */
 #define SVM_EXIT_EXCP_BASE 0x040
@@ -48,6 +49,7 @@
 #define SVM_EXIT_STGI 0x084
 #define SVM_EXIT_CLGI 0x085
 #define SVM_EXIT_SKINIT 0x086
+#define SVM_EXIT_WBINVD 0x089
 #define SVM_EXIT_NPF 0x400
 #define SVM_EXIT_INVALID 0xffffffffU /* compare as 32 bits: TCG stores 0x00000000ffffffff */
 
