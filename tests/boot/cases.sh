@@ -159,6 +159,7 @@ case_qemu_linux_root() {
     'RAUM-ROOT: module loaded' '^Raum [0-9]+\.[0-9]+\.[0-9]+ \(vendor AMD-V, built ' \
     'RAUM-ROOT: raumctl version exit 0' '^VP 0 exits:' '^  cpuid +[1-9][0-9]*$' '^  hypercall +[1-9][0-9]*$' \
     'RAUM-ROOT: raumctl stats exit 0' '^\[cpu0\] I svm: late launch on cpu0' \
+    '^canary +intact \(page 0x[0-9a-f]+\)$' 'RAUM-ROOT: raumctl health exit 0' \
     'RAUM-ROOT: raumctl log exit 0' 'RAUM-ROOT: powering off' 'reboot: Power down'
   # the late-launch line appears twice: on serial at boot and again from raumctl log
   [ "$(grep -c 'svm: late launch on cpu0' "$LOG")" -ge 2 ] || MISSING+=("raumctl log did not print the hypervisor's ring")
@@ -293,6 +294,7 @@ case_bochs_linux_root() {
     'raum: Raum [0-9.]+ detected \(Intel VT-x, VMCALL\): /dev/raum ready' 'RAUM-ROOT: module loaded' \
     '^Raum [0-9]+\.[0-9]+\.[0-9]+ \(vendor Intel VT-x, built ' 'RAUM-ROOT: raumctl version exit 0' \
     '^VP 0 exits:' '^  cpuid +[1-9][0-9]*$' '^  hypercall +[1-9][0-9]*$' 'RAUM-ROOT: raumctl stats exit 0' \
+    '^canary +intact \(page 0x[0-9a-f]+\)$' 'RAUM-ROOT: raumctl health exit 0' \
     'RAUM-ROOT: raumctl log exit 0' 'RAUM-ROOT: powering off' 'reboot: (Power down|System halted)'
   [ "$(grep -c 'vmx: late launch on cpu0' "$LOG")" -ge 2 ] || MISSING+=("raumctl log did not print the hypervisor's ring")
   forbid "${NO_CRASH[@]}" 'Kernel panic' 'RAUM-ROOT: module refused' 'this CPU halts' 'traps: init' \

@@ -14,6 +14,8 @@ if insmod /lib/raum.ko; then
   raumctl version; echo "RAUM-ROOT: raumctl version exit $?"
   echo "RAUM-ROOT: raumctl stats"
   raumctl stats; echo "RAUM-ROOT: raumctl stats exit $?"
+  echo "RAUM-ROOT: raumctl health"
+  raumctl health; echo "RAUM-ROOT: raumctl health exit $?"
   # make bench: exits an idle root takes (raum_idle=SECONDS on the command line)
   idle=$(sed -n 's/.*raum_idle=\([0-9]*\).*/\1/p' /proc/cmdline)
   if [ -n "$idle" ]; then

@@ -54,6 +54,7 @@ static bool raum_allowed_call(u64 code)
 	case RAUM_CALL_GET_EXIT_STATS:
 	case RAUM_CALL_LOG_WRITE:
 	case RAUM_CALL_LOG_READ:
+	case RAUM_CALL_GET_HEALTH:
 		return true;
 	default:
 		return false;

@@ -131,6 +131,24 @@ static int cmd_version(void)
 	return 0;
 }
 
+/* GetHealth: Raum's canary and the hostile acts it refused (docs/security.md). Exit 1 if the canary broke. */
+static int cmd_health(void)
+{
+	struct raum_health h;
+
+	memset(&h, 0, sizeof(h));
+	hypercall("health", RAUM_CALL_GET_HEALTH, NULL, 0, &h, sizeof(h));
+	printf("canary           %s (page %#" PRIx64 ")\n", h.canary_ok ? "intact" : "BROKEN", h.canary_phys);
+	printf("msr_denied       %" PRIu64, h.msr_denied);
+	if (h.msr_denied)
+		printf(" (latest: %s of %#" PRIx32 ")", h.last_denied_write ? "write" : "read", h.last_denied_msr);
+	printf("\nbuffers_refused  %" PRIu64 "\n", h.buffers_refused);
+	printf("fixups           %" PRIu64 "\n", h.fixups);
+	printf("invd             %" PRIu64 "\n", h.invd);
+	printf("mtrr_writes      %" PRIu64 "\n", h.mtrr_writes);
+	return h.canary_ok ? 0 : 1;
+}
+
 static int parse_u32(const char *s, uint32_t *v)
 {
 	char *end;
@@ -239,6 +257,7 @@ static void usage(FILE *f)
 		"usage: raumctl COMMAND\n"
 		"  version        hypervisor version, vendor and build date\n"
 		"  stats [VP]     exit counters of virtual processor VP (default 0)\n"
+		"  health         Raum's canary and the counters of refused hostile acts\n"
 		"  log [-f]       print the hypervisor's log (-f: keep following it)\n"
 		"  write TEXT...  append TEXT to the hypervisor's log\n");
 }
@@ -256,6 +275,8 @@ int main(int argc, char **argv)
 	argv += 2;
 	if (strcmp(cmd, "version") == 0 && argc == 0)
 		return cmd_version();
+	if (strcmp(cmd, "health") == 0 && argc == 0)
+		return cmd_health();
 	if (strcmp(cmd, "stats") == 0)
 		return cmd_stats(argc, argv);
 	if (strcmp(cmd, "log") == 0)
