@@ -98,7 +98,7 @@ enum exit_action exit_msr_forward(struct vp *vp, bool write)
 	u64 v = (vp->gpr[GPR_RDX] << 32) | (u32)vp->gpr[GPR_RAX];
 
 	if (write ? msr_write_safe(msr, v) : msr_read_safe(msr, &v)) {
-		health.fixups++;
+		health_add(&health.fixups, 1);
 		vp_inject_exception(vp, 13, true, 0);
 		return EXIT_RESUME;
 	}

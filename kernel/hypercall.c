@@ -148,7 +148,7 @@ u64 hypercall_dispatch(struct vp *vp, u64 control, u64 in_gpa, u64 out_gpa)
 
 	if (st != HV_STATUS_SUCCESS) {
 		if (not_ram) /* blocks outside RAM: MMIO, holes, beyond the space, Raum's memory */
-			__atomic_fetch_add(&health.buffers_refused, not_ram, __ATOMIC_RELAXED);
+			health_add(&health.buffers_refused, not_ram);
 		return st;
 	}
 	/* per-CPU bounce buffers: the handler never reads guest memory twice (no TOCTOU) */

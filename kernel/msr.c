@@ -16,13 +16,13 @@
 
 static enum exit_action deny(struct vp *vp, u32 msr, bool write)
 {
-	health.msr_denied++;
-	health.last_denied_msr = msr;
+	u64 n = health_add(&health.msr_denied, 1);
+
+	health.last_denied_msr = msr; /* the latest: racing CPUs may pair it with the other's direction */
 	health.last_denied_write = write;
-	if (health.msr_denied <= DENIED_LOG_MAX)
+	if (n <= DENIED_LOG_MAX)
 		pr_warn("vp%u: %s of MSR %#x denied (#GP): not on the root's MSR allowlist%s", vp->index,
-			write ? "write" : "read", msr,
-			health.msr_denied == DENIED_LOG_MAX ? " (further denials are only counted)" : "");
+			write ? "write" : "read", msr, n == DENIED_LOG_MAX ? " (further denials are only counted)" : "");
 	vp_inject_exception(vp, 13, true, 0);
 	return EXIT_RESUME;
 }
@@ -62,7 +62,7 @@ static enum exit_action emulate(struct vp *vp, u32 msr, bool write, u64 v)
 	if (write) {
 		if (mtrr_shadow_write(&vp->mtrr, msr, v))
 			return gp(vp);
-		health.mtrr_writes++;
+		health_add(&health.mtrr_writes, 1);
 		return EXIT_ADVANCE;
 	}
 	if (mtrr_shadow_read(&vp->mtrr, msr, &v))

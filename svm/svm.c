@@ -430,7 +430,7 @@ void svm_handle_exit(struct svm_vp *s)
 		 * CPL is checked before the intercept (APM vol. 2 15.9), so this is CPL 0.
 		 */
 		vp_count(vp, RAUM_EXIT_OTHER);
-		health.invd++;
+		health_add(&health.invd, 1);
 		__asm__ volatile("wbinvd" ::: "memory");
 		a = EXIT_ADVANCE;
 		len = LEN_INVD;
@@ -439,7 +439,7 @@ void svm_handle_exit(struct svm_vp *s)
 		/* WBINVD (0F 09), or an INVD (0F 08) reported as WBINVD by QEMU 7.2: both done as WBINVD */
 		vp_count(vp, RAUM_EXIT_OTHER);
 		if (insn_is_invd(vp))
-			health.invd++;
+			health_add(&health.invd, 1);
 		__asm__ volatile("wbinvd" ::: "memory");
 		a = EXIT_ADVANCE;
 		len = LEN_INVD;

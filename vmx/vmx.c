@@ -683,7 +683,7 @@ static enum exit_action xsetbv_exit(struct vp *vp)
 		return EXIT_RESUME;
 	}
 	if (xsetbv_safe(idx, v)) {
-		health.fixups++;
+		health_add(&health.fixups, 1);
 		pr_warn("vp%u: XSETBV %#llx passed xcr0_valid but faulted: #GP to the root", vp->index,
 			(unsigned long long)v);
 		vmx_inject_exception(vp, 13, true, 0);
@@ -778,7 +778,7 @@ void vmx_handle_exit(struct vmx_vp *x)
 	case EXIT_INVD:
 		/* INVD would drop dirty lines of Raum's memory too: write them back instead */
 		vp_count(vp, RAUM_EXIT_OTHER);
-		health.invd++;
+		health_add(&health.invd, 1);
 		__asm__ volatile("wbinvd" ::: "memory");
 		a = EXIT_ADVANCE;
 		break;

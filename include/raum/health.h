@@ -23,6 +23,12 @@ struct health_counters {
 
 extern struct health_counters health;
 
+/* Counters are bumped from any CPU (SMP): atomic, relaxed; they only ever grow. */
+static inline u64 health_add(u64 *counter, u64 n)
+{
+	return __atomic_add_fetch(counter, n, __ATOMIC_RELAXED);
+}
+
 /* Takes a pool page for the canary and fills it; 0 or a negative error. */
 int health_init(void);
 /* Fills *out, checking the canary byte by byte. */
