@@ -14,7 +14,8 @@
  * OS may drop to real mode: the loader refuses CPUs without it), NMI
  * exiting with virtual NMIs, and the fewest exits VT-x allows: CPUID,
  * VMCALL, the VMX instructions, XSETBV, INVD and GETSEC exit
- * unconditionally; the MSR bitmap traps only what would reveal VMX; the
+ * unconditionally; the MSR bitmap comes from the root's MSR policy
+ * (kernel/msrpolicy.c, docs/security.md); the
  * CR0 / CR4 guest-host masks own NE and VMXE, whose read shadows show the
  * guest its own values.
  */
