@@ -45,6 +45,33 @@ static void print_memmap(void)
 		(unsigned long long)memmap_end(map, map_count));
 }
 
+/*
+ * The root's physical-address width: CPUID's, less the bits SME's C-bit
+ * or TME-MK's KeyID take, so that no alias of Raum's memory lies inside
+ * the identity map (include/raum/memcrypt.h). The loader refused the
+ * states Raum does not support; this checks again on the values read here.
+ * Out of line: its buffers stay off hv_main_late's frame, which the panic
+ * backtrace scans (kernel/panic.c).
+ */
+static __attribute__((noinline)) int root_phys_bits(unsigned *bits)
+{
+	struct memcrypt_probe mcp;
+	struct memcrypt_result mc;
+	char note[MEMCRYPT_REASON_MAX];
+
+	memcrypt_probe_cpu(&mcp);
+	memcrypt_check(&mcp, &mc);
+	if (!mc.ok) {
+		pr_err("%s", mc.reason);
+		return -RAUM_ENODEV;
+	}
+	memcrypt_describe(&mc, note, sizeof(note));
+	if (note[0])
+		pr_info("%s", note);
+	*bits = mc.bits;
+	return 0;
+}
+
 /* The bring-up that runs on this CPU's own stack. */
 static s64 hv_main_late(u64 arg __unused)
 {
@@ -72,25 +99,12 @@ static s64 hv_main_late(u64 arg __unused)
 		pr_err("debug_fault=%u did not fault", bi.debug_fault);
 	}
 
-	/*
-	 * The root's physical-address width: CPUID's, less the bits SME's C-bit
-	 * or TME-MK's KeyID take, so that no alias of Raum's memory lies inside
-	 * the identity map (include/raum/memcrypt.h). The loader refused the
-	 * states Raum does not support; this checks again on the values read here.
-	 */
-	struct memcrypt_probe mcp;
-	struct memcrypt_result mc;
-	char note[MEMCRYPT_REASON_MAX];
-	memcrypt_probe_cpu(&mcp);
-	memcrypt_check(&mcp, &mc);
-	if (!mc.ok) {
-		pr_err("%s", mc.reason);
+	unsigned phys_bits;
+	rc = root_phys_bits(&phys_bits);
+	if (rc) {
 		vendor_cpu_disable(c);
-		return -RAUM_ENODEV;
+		return rc;
 	}
-	memcrypt_describe(&mc, note, sizeof(note));
-	if (note[0])
-		pr_info("%s", note);
 
 	bool slat_1g = false;
 	rc = vendor_current()->prepare(&slat_1g);
@@ -99,7 +113,7 @@ static s64 hv_main_late(u64 arg __unused)
 		vendor_cpu_disable(c);
 		return rc;
 	}
-	rc = root_partition_create(map, map_count, bi.region_phys, bi.region_size, slat_1g, mc.bits);
+	rc = root_partition_create(map, map_count, bi.region_phys, bi.region_size, slat_1g, phys_bits);
 	if (rc) {
 		pr_err("cannot build the root partition's SLAT (error %d)", rc);
 		vendor_cpu_disable(c);
