@@ -254,19 +254,39 @@ __noreturn void vp_stop(struct vp *vp, const char *why)
 }
 
 /*
- * The root shut down (a triple fault): its state goes to serial, then the
- * machine resets, as real hardware would: the PCI reset control register
- * (0xcf9, full reset), then the keyboard controller's reset line.
+ * The root's state goes to serial with why, then the machine resets: the
+ * PCI reset control register (0xcf9, full reset), then the keyboard
+ * controller's reset line.
  */
-__noreturn void vp_shutdown(struct vp *vp)
+__noreturn void vp_reset_machine(struct vp *vp, const char *why)
 {
-	vp_dump(vp, "shutdown (triple fault): resetting the machine");
+	vp_dump(vp, why);
 	outb(0xcf9, 0x02);
 	outb(0xcf9, 0x06);
 	for (int i = 0; i < 100000; i++)
 		cpu_relax();
 	outb(0x64, 0xfe);
 	halt_forever();
+}
+
+/* The root shut down (a triple fault): the machine resets, as real hardware would. */
+__noreturn void vp_shutdown(struct vp *vp)
+{
+	vp_reset_machine(vp, "shutdown (triple fault): resetting the machine");
+}
+
+/*
+ * INIT reached the boot CPU while the root ran on it. On hardware the CPU
+ * would restart at the reset vector in the firmware (SDM vol. 3A 9.1, APM
+ * vol. 2 15.19); Raum cannot hand the firmware a reset CPU while it owns
+ * it, and an INIT to the boot CPU is how an OS resets the machine without
+ * the chipset (or a bug): a logged machine reset. INIT to the other CPUs
+ * belongs to SMP support (they are not virtualized yet).
+ */
+__noreturn void vp_init_signal(struct vp *vp)
+{
+	vp_count(vp, RAUM_EXIT_INIT_SIPI);
+	vp_reset_machine(vp, "INIT: resetting the machine");
 }
 
 void vp_dump(struct vp *vp, const char *why)

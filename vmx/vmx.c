@@ -57,6 +57,7 @@
 #define EXIT_EXCEPTION_NMI 0
 #define EXIT_EXTERNAL_INTR 1
 #define EXIT_TRIPLE_FAULT 2
+#define EXIT_INIT 3
 #define EXIT_NMI_WINDOW 8
 #define EXIT_CPUID 10
 #define EXIT_GETSEC 11
@@ -761,6 +762,9 @@ void vmx_handle_exit(struct vmx_vp *x)
 	case EXIT_TRIPLE_FAULT:
 		vp_count(vp, RAUM_EXIT_SHUTDOWN);
 		vp_shutdown(vp);
+	case EXIT_INIT:
+		/* INIT always exits from VMX non-root and is blocked in root operation (SDM 26.2, 25.8) */
+		vp_init_signal(vp);
 	case EXIT_CPUID: {
 		a = exit_cpuid(vp);
 		break;

@@ -86,6 +86,10 @@ void vp_dump(struct vp *vp, const char *why);
 __noreturn void vp_stop(struct vp *vp, const char *why);
 /* The VP shut down (triple fault): dump, then reset the machine. */
 __noreturn void vp_shutdown(struct vp *vp);
+/* INIT reached the VP's CPU: dump, count, then reset the machine. */
+__noreturn void vp_init_signal(struct vp *vp);
+/* Dumps the VP with why, then resets the machine (0xcf9, then the keyboard controller). */
+__noreturn void vp_reset_machine(struct vp *vp, const char *why);
 static inline void vp_count(struct vp *vp, enum raum_exit_reason r)
 {
 	vp->exits[r]++;

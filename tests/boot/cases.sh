@@ -324,6 +324,18 @@ case_bochs_triple_fault() {
   verdict
 }
 
+case_bochs_init_self() {
+  # INIT always exits from VMX non-root (exit reason 3): a logged machine reset, not a halted CPU
+  mk_esp bochs-init-self 'root = \EFI\raum\test\initself.efi'
+  cp build/tests/initself.efi "$CASE_DIR/esp/EFI/raum/test/"
+  boot bochs corei7_skylake_x 'this CPU halts|RAUM PANIC|resetting the machine'
+  sleep 2; sed -e 's/\x1b\[[0-9;=?]*[a-zA-Z]//g' -e 's/\r//g' "$CASE_DIR/serial.raw" > "$LOG"
+  expect 'RAUM-TEST: INIT to myself next' \
+    'Raum: partition 0 VP 0: INIT: resetting the machine' ' rbx 0000000000001417$'
+  forbid 'still running after INIT' 'RAUM PANIC' 'this CPU halts'
+  verdict
+}
+
 case_bochs_lynnfield() {
   # VT-x with EPT but no unrestricted guest: refused by decision, the OS boots on
   mk_esp bochs-lynnfield 'root = \EFI\raum\test\marker.efi'
@@ -347,7 +359,8 @@ QEMU_CASES=(qemu_epyc qemu_intercepts qemu_hostile qemu_linux_root qemu_twice qe
             qemu_panic_page qemu_panic_ud qemu_panic_gp qemu_panic_stack)
 BOCHS_CASES=(bochs_skylake bochs_tigerlake bochs_intercepts_skylake bochs_intercepts_tigerlake bochs_hostile_skylake
              bochs_lynnfield
-             bochs_generic bochs_entry_failure bochs_triple_fault bochs_linux_root)
+             bochs_generic bochs_entry_failure bochs_triple_fault bochs_linux_root
+             bochs_init_self)
 
 run_boot_cases() {
   local c filter=${RAUM_TEST_FILTER:-.}
