@@ -1,2 +1,3 @@
 # SPDX-License-Identifier: MIT
 hv-y += svm/svm.c svm/vmrun.S svm/asid.c svm/check.c
+hv-y += svm/initredir.c

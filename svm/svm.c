@@ -24,6 +24,7 @@
 #include <raum/x86.h>
 
 #include "check.h"
+#include "initredir.h"
 #include "svm.h"
 
 #define MSR_VM_HSAVE_PA 0xc0010117
@@ -53,6 +54,36 @@ static inline void vmsave(u64 pa) { __asm__ volatile("vmsave %%rax" ::"a"(pa) : 
 
 /* ---- enabling SVM ----------------------------------------------------- */
 
+/*
+ * VM_CR.R_INIT (svm/initredir.h, APM vol. 2 15.29): an INIT while Raum's own
+ * code runs becomes #SX, which Raum's trap handler reports, instead of a
+ * silent CPU reset. In guest mode the INIT intercept takes it first.
+ */
+static void enable_init_redirection(struct svm_cpu *s, u32 cpu)
+{
+	u64 v = 0, w, after = 0;
+	int rc = msr_read_safe(MSR_VM_CR, &v);
+
+	s->vm_cr_before = v;
+	switch (svm_r_init_plan(rc, v, &w)) {
+	case R_INIT_ALREADY:
+		return;
+	case R_INIT_NO_MSR:
+		pr_warn("svm: VM_CR does not read on cpu%u: INIT outside guest mode is not redirected", cpu);
+		return;
+	case R_INIT_WRITE:
+		break;
+	}
+	rc = msr_write_safe(MSR_VM_CR, w);
+	if (rc == 0)
+		rc = msr_read_safe(MSR_VM_CR, &after);
+	s->r_init_set = svm_r_init_took(rc, after);
+	if (!s->r_init_set)
+		pr_info("svm: VM_CR.R_INIT did not stick on cpu%u (VM_CR %#llx -> %#llx; QEMU does not model "
+			"it): an INIT outside guest mode would reset this CPU", cpu, (unsigned long long)v,
+			(unsigned long long)after);
+}
+
 static int svm_cpu_enable(struct cpu *c)
 {
 	struct svm_cpu *s = &svm_cpus[c->id];
@@ -80,6 +111,7 @@ static int svm_cpu_enable(struct cpu *c)
 	s->efer_before = efer;
 	wrmsr(MSR_EFER, efer | EFER_SVME);
 	wrmsr(MSR_VM_HSAVE_PA, s->hsave_phys);
+	enable_init_redirection(s, c->id);
 	c->vendor = s;
 	pr_info("svm: EFER.SVME set on cpu%u, host save area at %p", c->id, (void *)s->hsave_phys);
 	return 0;
@@ -91,6 +123,8 @@ static void svm_cpu_disable(struct cpu *c)
 
 	if (!s)
 		return;
+	if (s->r_init_set)
+		msr_write_safe(MSR_VM_CR, s->vm_cr_before);
 	wrmsr(MSR_VM_HSAVE_PA, 0);
 	wrmsr(MSR_EFER, rdmsr(MSR_EFER) & ~EFER_SVME);
 	palloc_free(&hv_pool, s->hsave_phys, 1);
@@ -282,7 +316,8 @@ static int svm_launch_root(struct cpu *c, struct partition *root, const struct f
 	 * 0x76 (APM vol. 2 15.9, appendix C). WBINVD is rare: the cost is nil.
 	 */
 	ctl->intercept_misc1 = SVM_INTERCEPT_CPUID | SVM_INTERCEPT_MSR_PROT | SVM_INTERCEPT_SHUTDOWN |
-			       SVM_INTERCEPT_INVLPGA | SVM_INTERCEPT_INVD;
+			       SVM_INTERCEPT_INVLPGA | SVM_INTERCEPT_INVD |
+			       SVM_INTERCEPT_INIT; /* an INIT must not reset the CPU out of guest mode (APM 15.29) */
 	ctl->intercept_misc2 = SVM_INTERCEPT_VMRUN | SVM_INTERCEPT_VMMCALL | SVM_INTERCEPT_VMLOAD |
 			       SVM_INTERCEPT_VMSAVE | SVM_INTERCEPT_STGI | SVM_INTERCEPT_CLGI |
 			       SVM_INTERCEPT_SKINIT | SVM_INTERCEPT_WBINVD;
@@ -464,6 +499,8 @@ void svm_handle_exit(struct svm_vp *s)
 	case SVM_EXIT_SHUTDOWN:
 		vp_count(vp, RAUM_EXIT_SHUTDOWN);
 		vp_shutdown(vp);
+	case SVM_EXIT_INIT:
+		vp_init_signal(vp);
 	case SVM_EXIT_INVALID: {
 		const char *rule = svm_check_vmcb(v);
 		char why[160];

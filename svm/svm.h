@@ -12,6 +12,8 @@ struct svm_cpu {
 	u64 hsave_phys;     /* VM_HSAVE_PA: where VMRUN saves host state */
 	u64 host_vmcb_phys; /* VMSAVE / VMLOAD area for host FS, GS, TR, LDTR, syscall MSRs */
 	u64 efer_before;
+	u64 vm_cr_before;   /* VM_CR as the firmware left it, put back if Raum set R_INIT */
+	bool r_init_set;    /* Raum wrote VM_CR.R_INIT (svm/initredir.h) */
 	struct asid_cpu asid;
 };
 
