@@ -178,6 +178,29 @@ int vp_read_virt(struct vp *vp, const struct vp_ctrl *c, u64 va, void *buf, size
 	return 0;
 }
 
+/* vp_read_virt's twin: the same walk and the same RAM-only check, page by page. */
+int vp_write_virt(struct vp *vp, const struct vp_ctrl *c, u64 va, const void *buf, size_t n)
+{
+	const u8 *in = buf;
+
+	while (n) {
+		u64 gpa;
+		size_t chunk = MIN(n, PAGE_SIZE - (va & (PAGE_SIZE - 1)));
+		int rc = walk(vp, c, va, &gpa);
+		if (rc)
+			return rc;
+		if (!partition_gpa_backed(vp->part, gpa, chunk))
+			return -RAUM_EINVAL;
+		u8 *dst = partition_gpa_ptr(vp->part, gpa);
+		for (size_t i = 0; i < chunk; i++)
+			dst[i] = in[i];
+		in += chunk;
+		va += chunk;
+		n -= chunk;
+	}
+	return 0;
+}
+
 /*
  * A guest touched a guest-physical address its SLAT does not map (Raum's
  * memory, or beyond what the machine decodes). The outcome is that of an

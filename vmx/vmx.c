@@ -25,6 +25,7 @@
 #include <raum/hwcheck.h>
 #include <raum/log.h>
 #include <raum/mtrr.h>
+#include <raum/taskswitch.h>
 #include <raum/trap.h>
 #include <raum/vendor.h>
 #include <raum/vm.h>
@@ -58,6 +59,7 @@
 #define EXIT_EXTERNAL_INTR 1
 #define EXIT_TRIPLE_FAULT 2
 #define EXIT_INIT 3
+#define EXIT_TASK_SWITCH 9
 #define EXIT_NMI_WINDOW 8
 #define EXIT_CPUID 10
 #define EXIT_GETSEC 11
@@ -695,6 +697,112 @@ static __attribute__((noinline)) enum exit_action xsetbv_exit(struct vp *vp)
 	return EXIT_ADVANCE;
 }
 
+/* ---- task switches (exit reason 9, kernel/taskswitch.c) ---- */
+
+#define TS_CR0_TS BIT(3)
+
+struct ts_vp {
+	struct vp *vp;
+	struct vp_ctrl c;
+};
+
+static int ts_read(void *ctx, u64 lin, void *buf, size_t n)
+{
+	struct ts_vp *t = ctx;
+	return vp_read_virt(t->vp, &t->c, lin & 0xffffffffULL, buf, n);
+}
+
+static int ts_write(void *ctx, u64 lin, const void *buf, size_t n)
+{
+	struct ts_vp *t = ctx;
+	return vp_write_virt(t->vp, &t->c, lin & 0xffffffffULL, buf, n);
+}
+
+static const struct ts_ops vmx_ts_ops = { ts_read, ts_write };
+
+/*
+ * A task switch always exits (SDM vol. 3C 26.1.2) and nothing of it has
+ * happened yet (28.2.1: qualification bits 15:0 the new TSS selector,
+ * 31:30 the source: CALL, IRET, JMP or a task gate in the IDT). The EIP
+ * saved in the old task is past the instruction, except for an exception
+ * or external event through a task gate, which resumes at RIP. An event
+ * delivered through a task gate is not re-injected: the switch delivers it,
+ * and its error code goes onto the new task's stack (SDM 6.13).
+ */
+static __attribute__((noinline)) enum exit_action task_switch_exit(struct vmx_vp *x, u64 qual, u32 idt)
+{
+	struct vp *vp = &x->vp;
+	static const enum ts_reason src[4] = { TS_CALL, TS_IRET, TS_JMP, TS_GATE };
+	enum ts_reason reason = src[(qual >> 30) & 3];
+	struct ts_vp t = { .vp = vp };
+	struct ts_state s;
+	struct ts_fault f;
+	bool gate_event = reason == TS_GATE && (idt & INTR_INFO_VALID);
+	u32 type = (idt >> INTR_INFO_TYPE_SHIFT) & 7;
+
+	vp_count(vp, RAUM_EXIT_OTHER);
+	if (gate_event)
+		vmcs_write32(VMCS_ENTRY_INTR_INFO, 0); /* delivered by the switch, not re-injected */
+	vp_get_ctrl(vp, &t.c);
+	for (int i = 0; i < 8; i++)
+		s.gpr[i] = (u32)vp->gpr[i];
+	s.eip = (u32)vp->rip;
+	/* past CALL / JMP / IRET and software INT n / INT3 / INTO (types 4-6); at RIP for the rest */
+	if (!gate_event || type >= 4)
+		s.eip += vmcs_read32(VMCS_EXIT_INSN_LEN);
+	s.eflags = (u32)vmcs_readl(VMCS_GUEST_RFLAGS);
+	s.cr0 = t.c.cr0;
+	s.cr3 = t.c.cr3;
+	s.cr3_changed = false;
+	s.gdt_base = vmcs_readl(VMCS_GUEST_GDTR_BASE);
+	s.gdt_limit = vmcs_read32(VMCS_GUEST_GDTR_LIMIT);
+	for (int i = 0; i < TS_NSEG; i++)
+		s.seg[i] = (struct ts_seg){ (u16)__vmread(VMCS_GUEST_ES_SEL + 2 * i),
+					    (u32)__vmread(VMCS_GUEST_ES_BASE + 2 * i),
+					    (u32)__vmread(VMCS_GUEST_ES_LIMIT + 2 * i),
+					    (u32)__vmread(VMCS_GUEST_ES_AR + 2 * i) };
+	int rc = task_switch(&s, &vmx_ts_ops, &t, (u16)qual, reason, &f);
+	if (rc < 0) {
+		vp_dump(vp, "task switch to a 16-bit TSS or a virtual-8086 task: not emulated");
+		return EXIT_FATAL;
+	}
+	/* the state the switch reached: the old task's before its commit point, the new one's after */
+	for (int i = 0; i < 8; i++)
+		vp->gpr[i] = s.gpr[i];
+	vp->rip = s.eip;
+	vmcs_writel(VMCS_GUEST_RFLAGS, s.eflags);
+	for (int i = 0; i < TS_NSEG; i++) {
+		struct seg g = { s.seg[i].sel, s.seg[i].base, s.seg[i].limit, s.seg[i].ar };
+		write_seg(i, &g);
+	}
+	if (s.cr0 != t.c.cr0) { /* CR0.TS: not in the guest-host mask, the shadow follows for the bits Raum owns */
+		vmcs_writel(VMCS_GUEST_CR0, vmcs_readl(VMCS_GUEST_CR0) | TS_CR0_TS);
+		vmcs_writel(VMCS_CR0_SHADOW, vmcs_readl(VMCS_CR0_SHADOW) | TS_CR0_TS);
+	}
+	if (s.cr3_changed) {
+		vmcs_writel(VMCS_GUEST_CR3, s.cr3);
+		flush_guest_tlb(x);
+	}
+	u32 intr = vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY);
+	if (intr & (INTR_BLOCK_STI | INTR_BLOCK_MOV_SS))
+		vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY, intr & ~(INTR_BLOCK_STI | INTR_BLOCK_MOV_SS));
+	if (rc == 1) {
+		vmx_inject_exception(vp, f.vector, true, f.error);
+		return EXIT_RESUME;
+	}
+	if (gate_event && (idt & INTR_INFO_ERROR_VALID)) {
+		/* the error code of the event goes onto the new task's stack, 32 bits wide */
+		u32 err = vmcs_read32(VMCS_IDT_VECTORING_ERROR);
+		u32 esp = (u32)vp->gpr[GPR_RSP] - 4;
+		if (vp_write_virt(vp, &t.c, (s.seg[TS_SS].base + esp) & 0xffffffffULL, &err, 4)) {
+			vmx_inject_exception(vp, 12, true, 0);
+			return EXIT_RESUME;
+		}
+		vp->gpr[GPR_RSP] = esp;
+	}
+	return EXIT_RESUME;
+}
+
 /* TLFS: hypercalls only from CPL 0 (SS.DPL); this build takes 64-bit callers (EFER.LMA and CS.L). */
 static bool hypercall_allowed(void)
 {
@@ -765,6 +873,9 @@ void vmx_handle_exit(struct vmx_vp *x)
 	case EXIT_INIT:
 		/* INIT always exits from VMX non-root and is blocked in root operation (SDM 26.2, 25.8) */
 		vp_init_signal(vp);
+	case EXIT_TASK_SWITCH:
+		a = task_switch_exit(x, qual, idt);
+		break;
 	case EXIT_CPUID: {
 		a = exit_cpuid(vp);
 		break;

@@ -81,6 +81,8 @@ void *partition_gpa_ptr(const struct partition *p, u64 gpa);
  * negative error. Page tables and data must be RAM: anything else is refused.
  */
 int vp_read_virt(struct vp *vp, const struct vp_ctrl *c, u64 va, void *buf, size_t n);
+/* Writes guest-virtual memory with the same walk and RAM-only checks as vp_read_virt. */
+int vp_write_virt(struct vp *vp, const struct vp_ctrl *c, u64 va, const void *buf, size_t n);
 void vp_dump(struct vp *vp, const char *why);
 /* Dumps the VP and halts this CPU: the VP cannot go on. */
 __noreturn void vp_stop(struct vp *vp, const char *why);

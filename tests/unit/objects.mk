@@ -26,9 +26,11 @@ unit-msrpolicy := kernel/msrpolicy.c
 unit-xcr0 := kernel/xcr0.c
 unit-memcrypt := mm/memcrypt.c kernel/fmt.c
 unit-initredir := svm/initredir.c
+unit-taskswitch := kernel/taskswitch.c
 UNIT_TESTS := fmt logring palloc memmap ramrange pt config hwcheck decode hvcall asid slat mtrr svmcheck \
 	vmxcaps msrpolicy xcr0 memcrypt \
-	initredir
+	initredir \
+	taskswitch
 UNIT_BINS := $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
 
 .SECONDEXPANSION:
