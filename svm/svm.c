@@ -82,7 +82,7 @@ static int svm_cpu_enable(struct cpu *c)
 	wrmsr(MSR_EFER, efer | EFER_SVME);
 	wrmsr(MSR_VM_HSAVE_PA, s->hsave_phys);
 	c->vendor = s;
-	pr_info("svm: EFER.SVME set on cpu%u, host save area at %p", c->id, (void *)s->hsave_phys);
+	pr_info_addr("svm: EFER.SVME set on cpu%u, host save area at %p", c->id, (void *)s->hsave_phys);
 	return 0;
 }
 

@@ -150,6 +150,18 @@ case_qemu_hostile() {
   verdict
 }
 
+# The ring as raumctl log printed it (after the RAUM-ROOT: raumctl log line): Raum's physical
+# addresses masked at log_level info, though the serial console showed them before the handover.
+ring_hides_addresses() {
+  local ring=$CASE_DIR/ring.log
+  sed -n '/^RAUM-ROOT: raumctl log$/,$p' "$LOG" > "$ring"
+  grep -Eq "Raum.s 32 MiB at \[hidden\] left out" "$ring" ||
+    MISSING+=("raumctl log: no masked 'Raum's 32 MiB at [hidden]' line")
+  if grep -Eq 'host save area at 0x|VMXON region at 0x|MiB at 0x' "$ring"; then
+    MISSING+=("raumctl log shows Raum's addresses: $(grep -Em1 'host save area at 0x|VMXON region at 0x|MiB at 0x' "$ring")")
+  fi
+}
+
 case_qemu_linux_root() {
   # stock Debian Linux as the root partition (build/esp-linux-test, tools/linux/init-test.sh)
   CASE=qemu-linux-root CASE_DIR=$BT/qemu-linux-root MISSING=()
@@ -165,6 +177,7 @@ case_qemu_linux_root() {
     'RAUM-ROOT: raumctl log exit 0' 'RAUM-ROOT: powering off' 'reboot: Power down'
   # the late-launch line appears twice: on serial at boot and again from raumctl log
   [ "$(grep -c 'svm: late launch on cpu0' "$LOG")" -ge 2 ] || MISSING+=("raumctl log did not print the hypervisor's ring")
+  ring_hides_addresses
   grep -q 'qemu exit status' "$CASE_DIR/serial.raw.qemu" || MISSING+=("QEMU did not power off by itself")
   forbid "${NO_CRASH[@]}" 'Kernel panic' 'RAUM-ROOT: module refused' 'Call Trace' 'unchecked MSR access'
   verdict
@@ -317,6 +330,7 @@ case_bochs_linux_root() {
     '^canary +intact \(page 0x[0-9a-f]+\)$' 'RAUM-ROOT: raumctl health exit 0' \
     'RAUM-ROOT: raumctl log exit 0' 'RAUM-ROOT: powering off' 'reboot: (Power down|System halted)'
   [ "$(grep -c 'vmx: late launch on cpu0' "$LOG")" -ge 2 ] || MISSING+=("raumctl log did not print the hypervisor's ring")
+  ring_hides_addresses
   forbid "${NO_CRASH[@]}" 'Kernel panic' 'RAUM-ROOT: module refused' 'this CPU halts' 'traps: init' \
     'unchecked MSR access'
   verdict

@@ -26,9 +26,11 @@ unit-msrpolicy := kernel/msrpolicy.c
 unit-xcr0 := kernel/xcr0.c
 unit-memcrypt := mm/memcrypt.c kernel/fmt.c
 unit-insnlen := kernel/insnlen.c
+unit-logredact := kernel/logredact.c
 UNIT_TESTS := fmt logring palloc memmap ramrange pt config hwcheck decode hvcall asid slat mtrr svmcheck \
 	vmxcaps msrpolicy xcr0 memcrypt
 UNIT_TESTS += insnlen
+UNIT_TESTS += logredact
 UNIT_BINS := $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
 
 .SECONDEXPANSION:
