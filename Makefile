@@ -61,7 +61,8 @@ TESTAPP_OBJS := $(BUILD)/efi/tests/efi/marker.c.o
 # The guest-side suites share tests/efi/lib.c and lib-asm.S; each has one file per concern.
 EFI_TESTLIB_OBJS := $(BUILD)/efi/tests/efi/lib.c.o $(BUILD)/efi/tests/efi/lib-asm.S.o
 INTERCEPTS_OBJS := $(patsubst %,$(BUILD)/efi/tests/efi/%.o,intercepts.c intercepts-cpuid.c intercepts-msr.c \
-	intercepts-svm.c intercepts-vmx.c intercepts-hypercall.c intercepts-memory.c intercepts-asm.S) \
+	intercepts-svm.c intercepts-vmx.c intercepts-hypercall.c intercepts-memory.c intercepts-asm.S \
+	intercepts-prefix.c) \
 	$(EFI_TESTLIB_OBJS)
 HOSTILE_OBJS := $(patsubst %,$(BUILD)/efi/tests/efi/%.o,hostile.c hostile-msr.c hostile-invd.c hostile-xsetbv.c \
 	hostile-buffers.c) $(EFI_TESTLIB_OBJS)

@@ -126,9 +126,11 @@ bool partition_gpa_backed(const struct partition *p, u64 gpa, u64 len)
 void *partition_gpa_ptr(const struct partition *p __unused, u64 gpa) { return phys_to_virt(gpa); }
 
 /*
- * Walks the guest's 4-level page tables (SDM vol. 3A 4.5) for va; paging
- * off means identity. A table outside RAM (MMIO, a hole, Raum's memory) is
- * refused, never read.
+ * Walks the guest's 4-level page tables, or 5-level ones with CR4.LA57 (SDM
+ * vol. 3A 4.5: the PML5 index is va[56:48], pt_index(va, 5); PS is defined
+ * only in PDPTEs and PDEs, so levels 5 and 4 always point to a table), for
+ * va; paging off means identity. A table outside RAM (MMIO, a hole, Raum's
+ * memory) is refused, never read.
  */
 static int walk(struct vp *vp, const struct vp_ctrl *c, u64 va, u64 *gpa)
 {
@@ -139,7 +141,7 @@ static int walk(struct vp *vp, const struct vp_ctrl *c, u64 va, u64 *gpa)
 	if (!(c->efer & EFER_LMA))
 		return -RAUM_ENOTSUP; /* 32-bit paging: the root is in long mode from the firmware on */
 	u64 table = c->cr3 & PTE_ADDR_MASK;
-	for (int level = 4; level >= 1; level--) {
+	for (int level = (c->cr4 & CR4_LA57) ? 5 : 4; level >= 1; level--) {
 		u64 eaddr = table + 8 * pt_index(va, level);
 		if (!partition_gpa_backed(vp->part, eaddr, 8))
 			return -RAUM_EINVAL;

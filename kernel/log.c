@@ -3,6 +3,7 @@
 #include <raum/cpu.h>
 #include <raum/fmt.h>
 #include <raum/log.h>
+#include <raum/logredact.h>
 #include <raum/serial.h>
 
 #define LOG_RING_SIZE (64 * 1024)
@@ -33,19 +34,16 @@ void log_console_handover(void)
 	console_on = false;
 }
 
-void log_printf(int level, const char *fmt, ...)
+static void log_vprintf(int level, bool addr, const char *fmt, va_list ap)
 {
 	static const char tag[] = "EWID";
 	char line[LINE_MAX];
-	va_list ap;
 	int n;
 
 	if (level > log_level)
 		return;
 	n = raum_snprintf(line, sizeof(line), "[cpu%u] %c ", cpu_id(), tag[level & 3]);
-	va_start(ap, fmt);
 	n += raum_vsnprintf(line + n, sizeof(line) - n, fmt, ap);
-	va_end(ap);
 	if (n >= (int)sizeof(line) - 1) {
 		/* truncated: end it visibly and with a newline */
 		n = sizeof(line) - 1;
@@ -57,9 +55,40 @@ void log_printf(int level, const char *fmt, ...)
 		line[n++] = '\n';
 		line[n] = '\0';
 	}
-	logring_write(&ring, line, n);
+	if (addr && log_level < RAUM_LOG_DEBUG) {
+		char masked[LINE_MAX];
+		size_t m = log_redact_hex(masked, sizeof(masked), line, (size_t)n);
+
+		logring_write(&ring, masked, m);
+	} else {
+		logring_write(&ring, line, n);
+	}
 	if (console_on)
 		serial_write(line, n);
+}
+
+void log_printf(int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vprintf(level, false, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * The serial console (Raum's until the handover; a UART's output cannot be
+ * read back by the root) gets the line whole; the ring, which the root reads
+ * with raumctl log, gets it with its hex numbers masked unless log_level is
+ * debug: Raum's physical layout is no business of the root's.
+ */
+void log_printf_addr(int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vprintf(level, true, fmt, ap);
+	va_end(ap);
 }
 
 void log_emergency(const char *fmt, ...)

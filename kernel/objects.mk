@@ -5,3 +5,5 @@ hv-y += kernel/entry.S kernel/traps.S kernel/main.c kernel/log.c kernel/fmt.c \
 	kernel/decode.c kernel/string.c kernel/msr.S kernel/health.c kernel/msr.c kernel/msrpolicy.c \
 	kernel/xcr0.c
 hv-y += kernel/taskswitch.c
+hv-y += kernel/insnlen.c
+hv-y += kernel/logredact.c

@@ -63,7 +63,7 @@ int root_partition_create(const struct raum_mem_range *map, size_t n, u64 hv_bas
 	}
 	p->ram = ram;
 	p->nr_ram = (size_t)k;
-	pr_info("root partition: SLAT identity map of %llu GiB, Raum's %llu MiB at %#llx left out",
+	pr_info_addr("root partition: SLAT identity map of %llu GiB, Raum's %llu MiB at %#llx left out",
 		(unsigned long long)(limit >> 30), (unsigned long long)(hv_size >> 20),
 		(unsigned long long)hv_base);
 	pr_info("root partition: %llu MiB of RAM in %zu ranges for hypercall blocks and page walks",

@@ -17,6 +17,7 @@
 #include <raum/fmt.h>
 #include <raum/health.h>
 #include <raum/hwcheck.h>
+#include <raum/insnlen.h>
 #include <raum/log.h>
 #include <raum/trap.h>
 #include <raum/vendor.h>
@@ -113,7 +114,7 @@ static int svm_cpu_enable(struct cpu *c)
 	wrmsr(MSR_VM_HSAVE_PA, s->hsave_phys);
 	enable_init_redirection(s, c->id);
 	c->vendor = s;
-	pr_info("svm: EFER.SVME set on cpu%u, host save area at %p", c->id, (void *)s->hsave_phys);
+	pr_info_addr("svm: EFER.SVME set on cpu%u, host save area at %p", c->id, (void *)s->hsave_phys);
 	return 0;
 }
 
@@ -425,6 +426,61 @@ static bool insn_is_invd(struct vp *vp)
 	return vp_read_virt(vp, &c, lin, b, sizeof(b)) == 0 && b[0] == 0x0f && b[1] == 0x08;
 }
 
+/*
+ * The length of the intercepted instruction at the VP's RIP without NRIPS: its
+ * prefixes (legacy, REX) plus the opcode op[0..oplen) (include/raum/insnlen.h);
+ * a fixed length would land "2e 0f a2" one byte short, in its own opcode.
+ * When the bytes cannot be read or are not that instruction any more (changed
+ * since the exit, from another CPU), the plain opcode length: the root only
+ * misleads itself.
+ */
+static u8 insn_len_at_rip(struct vp *vp, const u8 *op, size_t oplen, const u8 *alt_op)
+{
+	struct vp_ctrl c;
+	u8 b[15];
+	size_t n = sizeof(b);
+	int len;
+
+	vp_get_ctrl(vp, &c);
+	u64 lin = c.mode == 64 ? vp->rip : (vp->rip + c.cs_base) & 0xffffffffULL;
+	/* at most 15 bytes, but not into the next page unless the first read fails there */
+	if (vp_read_virt(vp, &c, lin, b, n) != 0) {
+		n = MIN(n, PAGE_SIZE - (lin & (PAGE_SIZE - 1)));
+		if (vp_read_virt(vp, &c, lin, b, n) != 0)
+			return (u8)oplen;
+	}
+	len = x86_insn_len_of(b, n, c.mode, op, oplen);
+	if (len < 0 && alt_op)
+		len = x86_insn_len_of(b, n, c.mode, alt_op, oplen);
+	if (len < 0) {
+		pr_debug("vp%u: no %#x %#x instruction at rip %#llx: stepping %u bytes", vp->index, op[0], op[1],
+			 (unsigned long long)vp->rip, (unsigned)oplen);
+		return (u8)oplen;
+	}
+	return (u8)len;
+}
+
+/* The exit's instruction and its length when NRIPS is absent (APM 15.7.1: NRIP is then not written). */
+static __attribute__((noinline)) u8 svm_insn_len(struct svm_vp *s, u32 code)
+{
+	static const u8 cpuid[] = { 0x0f, 0xa2 }, rdmsr[] = { 0x0f, 0x32 }, wrmsr[] = { 0x0f, 0x30 },
+			vmmcall[] = { 0x0f, 0x01, 0xd9 }, invd[] = { 0x0f, 0x08 }, wbinvd[] = { 0x0f, 0x09 };
+
+	switch (code) {
+	case SVM_EXIT_CPUID:
+		return insn_len_at_rip(&s->vp, cpuid, LEN_CPUID, NULL);
+	case SVM_EXIT_MSR:
+		return insn_len_at_rip(&s->vp, (s->vmcb->control.exitinfo1 & 1) ? wrmsr : rdmsr, LEN_MSR, NULL);
+	case SVM_EXIT_VMMCALL:
+		return insn_len_at_rip(&s->vp, vmmcall, LEN_VMMCALL, NULL);
+	case SVM_EXIT_INVD:
+	case SVM_EXIT_WBINVD: /* QEMU 7.2 reports INVD as WBINVD: either */
+		return insn_len_at_rip(&s->vp, invd, LEN_INVD, wbinvd);
+	default:
+		return 0;
+	}
+}
+
 /* TLFS: hypercalls only from CPL 0; this build takes 64-bit callers (EFER.LMA and CS.L). */
 static bool hypercall_allowed(const struct vmcb_save *g)
 {
@@ -523,7 +579,7 @@ void svm_handle_exit(struct svm_vp *s)
 		if (has_nrips && v->control.nrip)
 			vp->rip = v->control.nrip;
 		else
-			vp->rip += len;
+			vp->rip += svm_insn_len(s, code) ?: len;
 		v->control.interrupt_shadow = 0; /* a skipped instruction ends any STI / MOV SS shadow */
 	} else if (a == EXIT_SKIPPED) {
 		v->control.interrupt_shadow = 0;

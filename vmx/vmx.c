@@ -211,7 +211,7 @@ static int vmx_cpu_enable(struct cpu *c)
 		return rc;
 	}
 	c->vendor = v;
-	pr_info("vmx: VMXON on cpu%u, VMCS revision %#x, VMXON region at %p", c->id,
+	pr_info_addr("vmx: VMXON on cpu%u, VMCS revision %#x, VMXON region at %p", c->id,
 		VMX_BASIC_REVISION(basic), (void *)v->vmxon_phys);
 	return 0;
 }

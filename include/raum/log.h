@@ -13,6 +13,12 @@
 
 void log_init(u16 serial_port, u32 baud, u8 level);
 void log_printf(int level, const char *fmt, ...) __printf(2, 3);
+/*
+ * A line that shows Raum's physical addresses: whole on the serial console,
+ * in the ring (raumctl log, the root's to read) with every 0x number masked
+ * unless log_level is debug.
+ */
+void log_printf_addr(int level, const char *fmt, ...) __printf(2, 3);
 /* Writes raw text to the serial port whatever the console setting (panic path). */
 void log_emergency(const char *fmt, ...) __printf(1, 2);
 void log_set_console(bool on);
@@ -28,5 +34,6 @@ struct logring *log_ring(void);
 #define pr_warn(...) log_printf(RAUM_LOG_WARN, __VA_ARGS__)
 #define pr_info(...) log_printf(RAUM_LOG_INFO, __VA_ARGS__)
 #define pr_debug(...) log_printf(RAUM_LOG_DEBUG, __VA_ARGS__)
+#define pr_info_addr(...) log_printf_addr(RAUM_LOG_INFO, __VA_ARGS__)
 
 #endif

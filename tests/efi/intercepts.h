@@ -34,6 +34,8 @@ _Static_assert(__builtin_offsetof(struct r3ctx, fw_idtr) == 96, "R3_FW_IDTR");
 
 /* intercepts-cpuid.c */
 void check_cpuid(void);
+/* intercepts-prefix.c */
+void check_prefixed_insns(void);
 /* intercepts-msr.c */
 void check_msrs(void);
 /* intercepts-svm.c (AMD) */

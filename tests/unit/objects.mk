@@ -27,10 +27,14 @@ unit-xcr0 := kernel/xcr0.c
 unit-memcrypt := mm/memcrypt.c kernel/fmt.c
 unit-initredir := svm/initredir.c
 unit-taskswitch := kernel/taskswitch.c
+unit-insnlen := kernel/insnlen.c
+unit-logredact := kernel/logredact.c
 UNIT_TESTS := fmt logring palloc memmap ramrange pt config hwcheck decode hvcall asid slat mtrr svmcheck \
-	vmxcaps msrpolicy xcr0 memcrypt \
-	initredir \
-	taskswitch
+	vmxcaps msrpolicy xcr0 memcrypt
+UNIT_TESTS += initredir
+UNIT_TESTS += taskswitch
+UNIT_TESTS += insnlen
+UNIT_TESTS += logredact
 UNIT_BINS := $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
 
 .SECONDEXPANSION:

@@ -16,6 +16,14 @@ if insmod /lib/raum.ko; then
   raumctl stats; echo "RAUM-ROOT: raumctl stats exit $?"
   echo "RAUM-ROOT: raumctl health"
   raumctl health; echo "RAUM-ROOT: raumctl health exit $?"
+  # with a second CPU (which runs natively until the SMP work): raum.ko must make
+  # the hypercall on the virtualized CPU, never VMMCALL / VMCALL here (#UD, an oops)
+  if [ -d /sys/devices/system/cpu/cpu1 ]; then
+    echo "RAUM-ROOT: taskset -c 1 raumctl version"
+    taskset -c 1 raumctl version; echo "RAUM-ROOT: cpu1 raumctl version exit $?"
+    echo "RAUM-ROOT: taskset -c 1 raumctl stats"
+    taskset -c 1 raumctl stats; echo "RAUM-ROOT: cpu1 raumctl stats exit $?"
+  fi
   # make bench: exits an idle root takes (raum_idle=SECONDS on the command line)
   idle=$(sed -n 's/.*raum_idle=\([0-9]*\).*/\1/p' /proc/cmdline)
   if [ -n "$idle" ]; then
