@@ -25,8 +25,10 @@ unit-svmcheck := svm/check.c
 unit-msrpolicy := kernel/msrpolicy.c
 unit-xcr0 := kernel/xcr0.c
 unit-memcrypt := mm/memcrypt.c kernel/fmt.c
+unit-crrules := kernel/crrules.c
 UNIT_TESTS := fmt logring palloc memmap ramrange pt config hwcheck decode hvcall asid slat mtrr svmcheck \
 	vmxcaps msrpolicy xcr0 memcrypt
+UNIT_TESTS += crrules
 UNIT_BINS := $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
 
 .SECONDEXPANSION:
