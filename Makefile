@@ -66,6 +66,7 @@ INTERCEPTS_OBJS := $(patsubst %,$(BUILD)/efi/tests/efi/%.o,intercepts.c intercep
 	$(EFI_TESTLIB_OBJS)
 HOSTILE_OBJS := $(patsubst %,$(BUILD)/efi/tests/efi/%.o,hostile.c hostile-msr.c hostile-invd.c hostile-xsetbv.c \
 	hostile-buffers.c) $(EFI_TESTLIB_OBJS)
+HOSTILE_OBJS += $(BUILD)/efi/tests/efi/hostile-cpustate.c.o
 # Further test applications: tests/efi/NAME.c -> build/tests/NAME.efi
 TEST_APPS := bench triple
 TEST_APPS += initself

@@ -7,3 +7,5 @@ hv-y += kernel/entry.S kernel/traps.S kernel/main.c kernel/log.c kernel/fmt.c \
 hv-y += kernel/taskswitch.c
 hv-y += kernel/insnlen.c
 hv-y += kernel/logredact.c
+hv-y += kernel/crrules.c
+hv-y += kernel/crcpuid.c

@@ -13,6 +13,7 @@
  * STGI, so the host runs with interrupts and NMIs held; they are taken by
  * the guest on the next VMRUN (nothing intercepts them: pass-through).
  */
+#include <raum/crrules.h>
 #include <raum/errno.h>
 #include <raum/fmt.h>
 #include <raum/health.h>
@@ -38,8 +39,6 @@
 #define MSR_SYSENTER_ESP 0x175
 #define MSR_SYSENTER_EIP 0x176
 #define MSR_PAT 0x277
-/* EFER bits the architecture reserves (APM vol. 2 3.1.7): writing one raises #GP. */
-#define EFER_RESERVED 0xffffffffffc902feULL
 
 /* Instruction lengths: TCG has no NRIPS (PLATFORM.md), so Raum knows them. */
 #define LEN_CPUID 2
@@ -50,6 +49,8 @@
 static struct svm_cpu svm_cpus[RAUM_MAX_CPUS];
 static u64 msrpm_phys, iopm_phys;
 static bool has_nrips, has_flush_by_asid;
+/* The EFER bits the root may write on this CPU (efer_root_rules_init); SVME never. */
+static u64 efer_root_writable;
 
 static inline void vmsave(u64 pa) { __asm__ volatile("vmsave %%rax" ::"a"(pa) : "memory"); }
 
@@ -179,9 +180,40 @@ static int svm_global_init(void)
 
 /* ---- nested paging ------------------------------------------------------ */
 
+/*
+ * The EFER bits the root may write: what CPUID says this CPU has
+ * (efer_writable), each optional AMD bit then confirmed on the host's own
+ * EFER with a fault fixup. A bit the CPU does not keep is one VMRUN refuses
+ * (APM vol. 2 15.5.1: "any MBZ bit of EFER is set"): QEMU TCG, for one,
+ * ignores WRMSR to LMSLE and TCE although its EPYC model does not report
+ * LMSLE as unsupported, and its VMRUN rejects both.
+ */
+static void efer_root_rules_init(void)
+{
+	const u64 optional = X86_EFER_LMSLE | X86_EFER_FFXSR | X86_EFER_TCE | X86_EFER_MCOMMIT |
+			     X86_EFER_INTWB | X86_EFER_UAIE | X86_EFER_AIBRSE;
+	struct cr_cpuid c;
+	u64 host = rdmsr(MSR_EFER);
+
+	cr_cpuid_read(&c);
+	u64 w = efer_writable(&c);
+	for (unsigned b = 0; b < 64; b++) {
+		u64 bit = BIT(b);
+		if (!(w & optional & bit) || (host & bit))
+			continue;
+		if (msr_write_safe(MSR_EFER, host | bit) || !(rdmsr(MSR_EFER) & bit))
+			w &= ~bit;
+		wrmsr(MSR_EFER, host);
+	}
+	efer_root_writable = w;
+	pr_info("svm: the root may write EFER bits %#llx (CPUID allows %#llx)", (unsigned long long)w,
+		(unsigned long long)efer_writable(&c));
+}
+
 /* NPT uses the host's page sizes: 1 GiB leaves where the host has them. */
 static int svm_prepare(bool *slat_1g)
 {
+	efer_root_rules_init();
 	*slat_1g = cpuid(0x80000001, 0).edx & CPUID_80000001_EDX_PAGE1GB;
 	return 0;
 }
@@ -386,8 +418,14 @@ static enum exit_action msr_exit(struct svm_vp *s, bool write)
 			val = g->efer & ~EFER_SVME;
 			break;
 		}
-		/* SVM does not exist for the guest: SVME is as reserved as the rest. */
-		if (val & (EFER_RESERVED | EFER_SVME)) {
+		/* This CPU's reserved bits, SVME included (SVM does not exist for the guest), and no LME
+		 * change under paging: what VMRUN would refuse gets the #GP the CPU gives (crrules.h). */
+		struct cr_state cs = { .cr0 = g->cr0, .cr3 = g->cr3, .cr4 = g->cr4, .efer = g->efer & ~EFER_SVME,
+				       .cs_l = g->cs.attrib & BIT(9) };
+		enum cr_fault f = efer_check(&cs, val, efer_root_writable);
+		if (f != CR_OK) {
+			pr_debug("vp%u: WRMSR EFER %#llx refused: %s", vp->index, (unsigned long long)val,
+				 cr_fault_name(f));
 			vp_inject_exception(vp, 13, true, 0);
 			return EXIT_RESUME;
 		}

@@ -19,6 +19,7 @@
  * CR0 / CR4 guest-host masks own NE and VMXE, whose read shadows show the
  * guest its own values.
  */
+#include <raum/crrules.h>
 #include <raum/errno.h>
 #include <raum/fmt.h>
 #include <raum/health.h>
@@ -90,6 +91,8 @@
 
 static struct vmx_cpu vmx_cpus[RAUM_MAX_CPUS];
 static struct vmx_caps_msrs caps;
+/* CR4 bits reserved on this CPU (cr4_reserved, from CPUID at boot): MOV to CR4 with one raises #GP. */
+static u64 cr4_root_reserved;
 static struct vmx_controls ctls;
 static u64 msr_bitmap_phys;
 static u64 eptp;
@@ -621,11 +624,21 @@ static enum exit_action msr_exit(struct vmx_vp *x, bool write)
 	return exit_msr(vp, write);
 }
 
-/* MOV to CR0 / CR4 of a bit the guest-host mask owns (SDM 28.1.3, 25.6.6). */
-static enum exit_action cr_exit(struct vmx_vp *x, u64 qual)
+/*
+ * MOV to CR0 / CR4 of a bit the guest-host mask owns (SDM 28.1.3, 25.6.6):
+ * Raum performs the write, so Raum applies the rules the CPU applies to MOV
+ * to CR (include/raum/crrules.h). A value the CPU would refuse gets #GP(0),
+ * as on hardware; handed to the VMCS it would fail the next VM entry
+ * (SDM 27.3.1.1: e.g. IA-32e mode guest without CR4.PAE, or CR0.PG = 0 with
+ * the IA-32e mode guest control clear while CS.L = 1).
+ */
+/* Kept out of line, as xsetbv_exit: rare, and inlined it would cost every exit saved registers. */
+static __attribute__((noinline)) enum exit_action cr_exit(struct vmx_vp *x, u64 qual)
 {
 	struct vp *vp = &x->vp;
 	u32 cr = qual & 15, type = (qual >> 4) & 3, reg = (qual >> 8) & 15;
+	struct vp_ctrl c;
+	enum cr_fault f;
 
 	vp_count(vp, RAUM_EXIT_CR_ACCESS);
 	if (type != 0 || (cr != 0 && cr != 4)) {
@@ -633,24 +646,25 @@ static enum exit_action cr_exit(struct vmx_vp *x, u64 qual)
 		return EXIT_FATAL;
 	}
 	u64 v = vp->gpr[reg];
+	vmx_get_ctrl(vp, &c); /* the guest's view: read shadows applied */
+	struct cr_state st = { .cr0 = c.cr0, .cr3 = c.cr3, .cr4 = c.cr4, .efer = c.efer,
+			       .cs_l = vmcs_read32(VMCS_GUEST_ES_AR + 2 * VSEG_CS) & BIT(13) };
 	if (cr == 4) {
 		/* VMX does not exist for the guest: CR4.VMXE is as reserved as the bits FIXED1 forbids */
-		if ((v & CR4_VMXE) || (v & ~caps.cr4_fixed1 & ~CR4_VMXE)) {
-			vmx_inject_exception(vp, 13, true, 0);
-			return EXIT_RESUME;
-		}
+		f = cr4_check(&st, v, cr4_root_reserved | CR4_VMXE | ~caps.cr4_fixed1);
+		if (f != CR_OK)
+			goto refuse;
 		vmcs_writel(VMCS_CR4_SHADOW, v);
 		vmcs_writel(VMCS_GUEST_CR4, cr4_real(v));
 		flush_guest_tlb(x);
 		return EXIT_ADVANCE;
 	}
-	/* CR0: PG without PE and NW without CD raise #GP (SDM vol. 3A 2.5) */
-	if (((v & CR0_PG) && !(v & CR0_PE)) || ((v & BIT(29)) && !(v & BIT(30))) || (v >> 32)) {
-		vmx_inject_exception(vp, 13, true, 0);
-		return EXIT_RESUME;
-	}
+	f = cr0_check(&st, v);
+	if (f != CR_OK)
+		goto refuse;
+	v = cr0_effective(v);
 	u64 old = vmcs_readl(VMCS_GUEST_CR0);
-	u64 efer = vmcs_read64(VMCS_GUEST_EFER);
+	u64 efer = c.efer;
 	/* Paging switched with EFER.LME: the CPU would set or clear EFER.LMA; Raum does it here. */
 	if ((efer & EFER_LME) && !(old & CR0_PG) && (v & CR0_PG)) {
 		vmcs_write64(VMCS_GUEST_EFER, efer | EFER_LMA);
@@ -665,6 +679,11 @@ static enum exit_action cr_exit(struct vmx_vp *x, u64 qual)
 	vmcs_writel(VMCS_GUEST_CR0, cr0_real(v));
 	flush_guest_tlb(x);
 	return EXIT_ADVANCE;
+
+refuse:
+	pr_debug("vp%u: MOV to CR%u %#llx refused: %s", vp->index, cr, (unsigned long long)v, cr_fault_name(f));
+	vmx_inject_exception(vp, 13, true, 0);
+	return EXIT_RESUME;
 }
 
 /*
@@ -953,6 +972,9 @@ static int vmx_prepare(bool *slat_1g)
 	char why[200];
 
 	read_caps();
+	struct cr_cpuid cc;
+	cr_cpuid_read(&cc);
+	cr4_root_reserved = cr4_reserved(&cc);
 	if (vmx_compute_controls(&caps, &ctls, why, sizeof(why))) {
 		pr_err("vmx: %s", why);
 		return -RAUM_ENODEV;

@@ -15,6 +15,8 @@
  *                      are shadowed; allowed MSRs still work;
  *   hostile-invd.c     INVD is done as WBINVD;
  *   hostile-xsetbv.c   invalid XCR0 values are refused by Raum's checks;
+ *   hostile-cpustate.c CR0 / CR4 / EFER values the CPU refuses get #GP
+ *                      (Raum's rules, kernel/crrules.c), Raum keeps running;
  *   hostile-buffers.c  hypercall blocks on MMIO, holes, beyond RAM, beyond
  *                      the GPA limit and on Raum's canary are refused.
  *
@@ -129,6 +131,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	hostile_invd();
 	hostile_buffers();
 	hostile_xsetbv();
+	hostile_cpustate();
 	hostile_buffers_far();
 	hostile_log();
 

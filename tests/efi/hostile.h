@@ -29,6 +29,8 @@ void hostile_msr(void);
 void hostile_invd(void);
 /* hostile-xsetbv.c */
 void hostile_xsetbv(void);
+/* hostile-cpustate.c: CR0 / CR4 / EFER writes the CPU refuses get #GP, not a stopped CPU */
+void hostile_cpustate(void);
 /* hostile-buffers.c: blocks below 4 GiB, then (last: they crash an unhardened Raum) the far ones */
 void hostile_buffers(void);
 void hostile_buffers_far(void);

@@ -29,12 +29,14 @@ unit-initredir := svm/initredir.c
 unit-taskswitch := kernel/taskswitch.c
 unit-insnlen := kernel/insnlen.c
 unit-logredact := kernel/logredact.c
+unit-crrules := kernel/crrules.c
 UNIT_TESTS := fmt logring palloc memmap ramrange pt config hwcheck decode hvcall asid slat mtrr svmcheck \
 	vmxcaps msrpolicy xcr0 memcrypt
 UNIT_TESTS += initredir
 UNIT_TESTS += taskswitch
 UNIT_TESTS += insnlen
 UNIT_TESTS += logredact
+UNIT_TESTS += crrules
 UNIT_BINS := $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
 
 .SECONDEXPANSION:
