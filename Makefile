@@ -65,6 +65,8 @@ INTERCEPTS_OBJS := $(patsubst %,$(BUILD)/efi/tests/efi/%.o,intercepts.c intercep
 	$(EFI_TESTLIB_OBJS)
 HOSTILE_OBJS := $(patsubst %,$(BUILD)/efi/tests/efi/%.o,hostile.c hostile-msr.c hostile-invd.c hostile-xsetbv.c \
 	hostile-buffers.c) $(EFI_TESTLIB_OBJS)
+# The hostile-root fuzzer (tests/efi/fuzz.c): make fuzz, boot cases qemu-fuzz / bochs-fuzz-skylake
+FUZZ_OBJS := $(BUILD)/efi/tests/efi/fuzz.c.o $(EFI_TESTLIB_OBJS)
 # Further test applications: tests/efi/NAME.c -> build/tests/NAME.efi
 TEST_APPS := bench triple
 TEST_APP_EFIS := $(patsubst %,$(BUILD)/tests/%.efi,$(TEST_APPS))
@@ -77,7 +79,8 @@ ESP := $(BUILD)/esp
 
 .PHONY: all clean run run-firmware run-bochs debug test test-unit test-boot bench setup
 all: $(ESP)/EFI/BOOT/BOOTX64.EFI $(ESP)/EFI/raum/raum.bin $(ESP)/EFI/raum/raum.cfg \
-	$(BUILD)/tests/marker.efi $(BUILD)/tests/intercepts.efi $(BUILD)/tests/hostile.efi $(TEST_APP_EFIS)
+	$(BUILD)/tests/marker.efi $(BUILD)/tests/intercepts.efi $(BUILD)/tests/hostile.efi $(TEST_APP_EFIS) \
+	$(BUILD)/tests/fuzz.efi
 	@printf 'raum.bin: %s bytes (image in memory, bss included: %s KiB); BOOTX64.EFI: %s bytes\n' \
 		$$(stat -c %s $(ESP)/EFI/raum/raum.bin) \
 		$$(( $$($(PYTHON) -c 'import struct,sys;print(struct.unpack_from("<Q",open(sys.argv[1],"rb").read(),32)[0])' $(ESP)/EFI/raum/raum.bin) / 1024 )) \
@@ -142,6 +145,11 @@ $(BUILD)/efi/intercepts.so: $(INTERCEPTS_OBJS)
 	$(Q)$(LD) $(EFI_LDFLAGS) -o $@ $^ $(EFI_LIBS)
 $(BUILD)/efi/hostile.so: $(HOSTILE_OBJS)
 	$(Q)$(LD) $(EFI_LDFLAGS) -o $@ $^ $(EFI_LIBS)
+$(BUILD)/efi/fuzz.so: $(FUZZ_OBJS)
+	$(Q)$(LD) $(EFI_LDFLAGS) -o $@ $^ $(EFI_LIBS)
+$(BUILD)/tests/fuzz.efi: $(BUILD)/efi/fuzz.so
+	@mkdir -p $(dir $@)
+	$(Q)$(OBJCOPY) $(EFI_SECTIONS) --target efi-app-x86_64 $< $@
 $(ESP)/EFI/BOOT/BOOTX64.EFI: $(BUILD)/efi/loader.so
 	@mkdir -p $(dir $@)
 	@echo "  EFI     $@"
