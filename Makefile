@@ -78,6 +78,7 @@ ESP := $(BUILD)/esp
 .SECONDARY:
 
 .PHONY: all clean run run-firmware run-bochs debug test test-unit test-boot bench setup
+.PHONY: fuzz
 all: $(ESP)/EFI/BOOT/BOOTX64.EFI $(ESP)/EFI/raum/raum.bin $(ESP)/EFI/raum/raum.cfg \
 	$(BUILD)/tests/marker.efi $(BUILD)/tests/intercepts.efi $(BUILD)/tests/hostile.efi $(TEST_APP_EFIS) \
 	$(BUILD)/tests/fuzz.efi
@@ -196,6 +197,9 @@ test-unit: $(UNIT_BINS)
 	bash tests/run.sh --unit-only $(UNIT_BINS)
 bench: all esp-linux-test
 	bash tools/bench.sh
+# make fuzz ITER=1000000 SEED=0x... VENDOR=amd|intel|both RULES=0|1: a long fuzzer campaign (tools/fuzz.sh)
+fuzz: all
+	ITER="$(ITER)" SEED="$(SEED)" VENDOR="$(VENDOR)" RULES="$(RULES)" bash tools/fuzz.sh
 
 clean:
 	rm -rf $(BUILD)

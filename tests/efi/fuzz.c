@@ -79,6 +79,15 @@ static UINT64 rnd_value(void)
 	}
 }
 
+/* The seed in lower case, 16 digits, as make fuzz and the boot cases write it (Print's %x is upper case). */
+static CHAR16 hex_seed[17];
+static void seed_hex(void)
+{
+	for (int i = 0; i < 16; i++)
+		hex_seed[i] = L"0123456789abcdef"[(seed >> (60 - 4 * i)) & 15];
+	hex_seed[16] = 0;
+}
+
 /* ---- options ------------------------------------------------------------------- */
 
 static BOOLEAN parse_num(const CHAR16 *s, UINTN n, UINT64 *out)
@@ -205,7 +214,7 @@ static BOOLEAN setup_targets(void)
 {
 	UINT32 r[4], phys_bits = 36;
 	struct raum_health h;
-	UINT64 rax;
+	UINT64 rax = ALL_ONES;
 
 	cpuid(0x80000000, 0, r);
 	if (r[0] >= 0x80000008) {
@@ -723,15 +732,15 @@ static void check_batch(UINT64 from, UINT64 to)
 		name[k++] = (char)('0' + (x / d) % 10);
 	name[k] = 0;
 	if (!hok)
-		fail(name, L"iterations %ld-%ld: GetHealth failed: RAX %lx (seed %lx)", from, to - 1, rax, seed);
+		fail(name, L"iterations %ld-%ld: GetHealth failed: RAX %lx (seed 0x%s)", from, to - 1, rax, hex_seed);
 	else if (h.canary_ok != 1)
-		fail(name, L"iterations %ld-%ld: Raum's canary at %lx damaged (seed %lx)", from, to - 1, h.canary_phys,
-		     seed);
+		fail(name, L"iterations %ld-%ld: Raum's canary at %lx damaged (seed 0x%s)", from, to - 1, h.canary_phys,
+		     hex_seed);
 	else if (!lok)
-		fail(name, L"iterations %ld-%ld: LogRead failed (seed %lx)", from, to - 1, seed);
+		fail(name, L"iterations %ld-%ld: LogRead failed (seed 0x%s)", from, to - 1, hex_seed);
 	else if (bad)
-		fail(name, L"iterations %ld-%ld: %ld log lines with fault/PANIC/exception, first: '%a' (seed %lx)", from,
-		     to - 1, bad, first, seed);
+		fail(name, L"iterations %ld-%ld: %ld log lines with fault/PANIC/exception, first: '%a' (seed 0x%s)", from,
+		     to - 1, bad, first, hex_seed);
 	else
 		pass(name);
 	if (log_lost != lost0)
@@ -749,13 +758,8 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	vendor = detect_vendor(vname);
 	Print(L"RAUM-CHECK START hostile-root fuzzer (Raum %d.%d.%d) on %a: hypercalls by %a\n", RAUM_VERSION_MAJOR,
 	      RAUM_VERSION_MINOR, RAUM_VERSION_PATCH, vname, vendor == VENDOR_INTEL ? "VMCALL" : "VMMCALL");
-	{ /* the seed in lower case, as raum.cfg and make fuzz write it (Print's %x is upper case) */
-		CHAR16 hex[17];
-		for (int i = 0; i < 16; i++)
-			hex[i] = L"0123456789abcdef"[(seed >> (60 - 4 * i)) & 15];
-		hex[16] = 0;
-		Print(L"RAUM-FUZZ seed 0x%s iter %ld batch %ld rules %d\n", hex, iter_total, batch, rules ? 1 : 0);
-	}
+	seed_hex();
+	Print(L"RAUM-FUZZ seed 0x%s iter %ld batch %ld rules %d\n", hex_seed, iter_total, batch, rules ? 1 : 0);
 	if (!suite_setup(vname) || !setup_targets())
 		goto done;
 	log_pages = alloc_pages(2);
@@ -787,10 +791,10 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 		}
 	}
 	t1 = rdtsc();
-	Print(L"RAUM-FUZZ done: %ld iterations, seed 0x%lx, %ld TSC ticks; hypercalls %ld ok, %ld refused, %ld wrong; "
+	Print(L"RAUM-FUZZ done: %ld iterations, seed 0x%s, %ld TSC ticks; hypercalls %ld ok, %ld refused, %ld wrong; "
 	      L"MSR reads %ld (%ld #GP), write probes %ld (%ld refused by Raum), random writes %ld; register writes %ld "
 	      L"(%ld #GP, %ld taken and undone, %ld of them CR0 values the emulator takes); log %ld lines read\n",
-	      iter_total, seed, t1 - t0, hc_ok, hc_refused, hc_bad, msr_reads, msr_read_gp, msr_probes, msr_denied_seen,
+	      iter_total, hex_seed, t1 - t0, hc_ok, hc_refused, hc_bad, msr_reads, msr_read_gp, msr_probes, msr_denied_seen,
 	      msr_rand_writes, reg_ops, reg_gp, reg_taken, cr0_quirk, log_lines);
 
 done:
