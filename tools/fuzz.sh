@@ -50,7 +50,7 @@ run() { # run NAME EMULATOR CPU RULES TIMEOUT
     echo "PASS: $1, seed $SEED"
   fi
 }
-# timeouts from the rates measured on a 2-core build machine: QEMU ~20000, Bochs ~1800 iterations/s
+# timeouts: about four times the rates measured on a 2-core machine (QEMU ~17000, Bochs ~3000 iterations/s)
 case $VENDOR in amd|both) run qemu-fuzz qemu EPYC "${RULES:-0}" $((120 + ITER / 4000)) ;; esac
 case $VENDOR in intel|both) run bochs-fuzz-skylake bochs corei7_skylake_x "${RULES:-1}" $((300 + ITER / 400)) ;; esac
 exit $rc

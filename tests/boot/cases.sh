@@ -299,7 +299,7 @@ case_bochs_hostile_skylake() {
   verdict
 }
 
-case_bochs_fuzz_skylake() { fuzz_case bochs-fuzz-skylake bochs corei7_skylake_x "${RAUM_FUZZ_ITER_BOCHS:-60000}" 1; }
+case_bochs_fuzz_skylake() { fuzz_case bochs-fuzz-skylake bochs corei7_skylake_x "${RAUM_FUZZ_ITER_BOCHS:-75000}" 1; }
 
 case_bochs_linux_root() {
   # the one Bochs run of the stock Debian Linux root (about 2 minutes): VT-x late launch,
