@@ -67,6 +67,8 @@ INTERCEPTS_OBJS := $(patsubst %,$(BUILD)/efi/tests/efi/%.o,intercepts.c intercep
 HOSTILE_OBJS := $(patsubst %,$(BUILD)/efi/tests/efi/%.o,hostile.c hostile-msr.c hostile-invd.c hostile-xsetbv.c \
 	hostile-buffers.c) $(EFI_TESTLIB_OBJS)
 HOSTILE_OBJS += $(BUILD)/efi/tests/efi/hostile-cpustate.c.o
+# The hostile-root fuzzer (tests/efi/fuzz.c): make fuzz, boot cases qemu-fuzz / bochs-fuzz-skylake
+FUZZ_OBJS := $(BUILD)/efi/tests/efi/fuzz.c.o $(EFI_TESTLIB_OBJS)
 # Further test applications: tests/efi/NAME.c -> build/tests/NAME.efi
 TEST_APPS := bench triple
 TEST_APPS += initself
@@ -79,8 +81,10 @@ ESP := $(BUILD)/esp
 .SECONDARY:
 
 .PHONY: all clean run run-firmware run-bochs debug test test-unit test-boot bench setup
+.PHONY: fuzz
 all: $(ESP)/EFI/BOOT/BOOTX64.EFI $(ESP)/EFI/raum/raum.bin $(ESP)/EFI/raum/raum.cfg \
-	$(BUILD)/tests/marker.efi $(BUILD)/tests/intercepts.efi $(BUILD)/tests/hostile.efi $(TEST_APP_EFIS)
+	$(BUILD)/tests/marker.efi $(BUILD)/tests/intercepts.efi $(BUILD)/tests/hostile.efi $(TEST_APP_EFIS) \
+	$(BUILD)/tests/fuzz.efi
 	@printf 'raum.bin: %s bytes (image in memory, bss included: %s KiB); BOOTX64.EFI: %s bytes\n' \
 		$$(stat -c %s $(ESP)/EFI/raum/raum.bin) \
 		$$(( $$($(PYTHON) -c 'import struct,sys;print(struct.unpack_from("<Q",open(sys.argv[1],"rb").read(),32)[0])' $(ESP)/EFI/raum/raum.bin) / 1024 )) \
@@ -145,6 +149,11 @@ $(BUILD)/efi/intercepts.so: $(INTERCEPTS_OBJS)
 	$(Q)$(LD) $(EFI_LDFLAGS) -o $@ $^ $(EFI_LIBS)
 $(BUILD)/efi/hostile.so: $(HOSTILE_OBJS)
 	$(Q)$(LD) $(EFI_LDFLAGS) -o $@ $^ $(EFI_LIBS)
+$(BUILD)/efi/fuzz.so: $(FUZZ_OBJS)
+	$(Q)$(LD) $(EFI_LDFLAGS) -o $@ $^ $(EFI_LIBS)
+$(BUILD)/tests/fuzz.efi: $(BUILD)/efi/fuzz.so
+	@mkdir -p $(dir $@)
+	$(Q)$(OBJCOPY) $(EFI_SECTIONS) --target efi-app-x86_64 $< $@
 $(ESP)/EFI/BOOT/BOOTX64.EFI: $(BUILD)/efi/loader.so
 	@mkdir -p $(dir $@)
 	@echo "  EFI     $@"
@@ -191,6 +200,9 @@ test-unit: $(UNIT_BINS)
 	bash tests/run.sh --unit-only $(UNIT_BINS)
 bench: all esp-linux-test
 	bash tools/bench.sh
+# make fuzz ITER=1000000 SEED=0x... VENDOR=amd|intel|both RULES=0|1: a long fuzzer campaign (tools/fuzz.sh)
+fuzz: all
+	ITER="$(ITER)" SEED="$(SEED)" VENDOR="$(VENDOR)" RULES="$(RULES)" bash tools/fuzz.sh
 
 clean:
 	rm -rf $(BUILD)
