@@ -4,3 +4,4 @@ hv-y += kernel/entry.S kernel/traps.S kernel/main.c kernel/log.c kernel/fmt.c \
 	kernel/vendor.c kernel/partition.c kernel/exit.c kernel/hypercall.c kernel/hvcall_check.c \
 	kernel/decode.c kernel/string.c kernel/msr.S kernel/health.c kernel/msr.c kernel/msrpolicy.c \
 	kernel/xcr0.c
+hv-y += kernel/cpuid.c

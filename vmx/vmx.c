@@ -493,7 +493,8 @@ static int vmx_launch_root(struct cpu *c, struct partition *root, const struct f
 	u64 xp, vmcs;
 	int rc;
 
-	(void)root;
+	/* CPUID shows what the controls vmx_compute_controls got let the root use */
+	partition_cpuid_setup(root, RAUM_VENDOR_INTEL, ctls.cpuid_ctls);
 	rc = page_alloc_zeroed(ALIGN_UP(sizeof(*x), PAGE_SIZE) / PAGE_SIZE, &xp);
 	if (rc == 0)
 		rc = page_alloc_zeroed(1, &vmcs);

@@ -19,7 +19,7 @@ unit-hvcall := kernel/hvcall_check.c mm/ramrange.c mm/memmap.c
 unit-ramrange := mm/ramrange.c mm/memmap.c
 unit-asid := svm/asid.c
 unit-slat := mm/slat.c mm/pt.c mm/memmap.c mm/mtrr.c mm/memcrypt.c kernel/fmt.c
-unit-vmxcaps := vmx/caps.c kernel/fmt.c
+unit-vmxcaps := vmx/caps.c kernel/fmt.c kernel/cpuid.c
 unit-mtrr := mm/mtrr.c
 unit-svmcheck := svm/check.c
 unit-msrpolicy := kernel/msrpolicy.c
@@ -27,6 +27,8 @@ unit-xcr0 := kernel/xcr0.c
 unit-memcrypt := mm/memcrypt.c kernel/fmt.c
 UNIT_TESTS := fmt logring palloc memmap ramrange pt config hwcheck decode hvcall asid slat mtrr svmcheck \
 	vmxcaps msrpolicy xcr0 memcrypt
+unit-cpuid := kernel/cpuid.c vmx/caps.c kernel/fmt.c
+UNIT_TESTS += cpuid
 UNIT_BINS := $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
 
 .SECONDEXPANSION:
