@@ -29,6 +29,8 @@ UNIT_TESTS := fmt logring palloc memmap ramrange pt config hwcheck decode hvcall
 	vmxcaps msrpolicy xcr0 memcrypt
 unit-cpuid := kernel/cpuid.c vmx/caps.c kernel/fmt.c
 UNIT_TESTS += cpuid
+unit-vmxnmi := vmx/nmi.c
+UNIT_TESTS += vmxnmi
 UNIT_BINS := $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
 
 .SECONDEXPANSION:
