@@ -47,4 +47,5 @@ void asm_offsets(void)
 	DEFINE(SVP_HOST_VMCB_PA, offsetof(struct svm_vp, host_vmcb_phys));
 	DEFINE(VXP_GPR, offsetof(struct vmx_vp, vp.gpr));
 	DEFINE(VXP_LAUNCHED, offsetof(struct vmx_vp, launched));
+	DEFINE(VXP_HOST_NMI, offsetof(struct vmx_vp, host_nmi_pending));
 }

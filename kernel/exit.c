@@ -31,10 +31,13 @@ static __attribute__((noinline)) u32 cpuid_follow_cr4(struct vp *vp, u32 ecx, u3
 
 /*
  * CPUID as the root sees it: the hypervisor-present bit and Raum's leaves
- * (not "Microsoft Hv": Linux must not take its Hyper-V paths yet), with
- * VMX / SVM (and SMX) hidden since nested virtualization is not offered.
- * Reads EAX / ECX from vp->gpr and writes EAX..EDX there (zero-extended,
- * as CPUID writes 32-bit registers).
+ * (not "Microsoft Hv": Linux must not take its Hyper-V paths yet), and the
+ * hardware's leaves through the partition's CPUID policy (kernel/cpuid.c):
+ * VMX / SVM / SMX hidden since nested virtualization is not offered, every
+ * feature whose enable control is off, memory encryption. Reads EAX / ECX
+ * from vp->gpr and writes EAX..EDX there (zero-extended, as CPUID writes
+ * 32-bit registers). The policy is a precomputed mask per edited leaf, so
+ * the path stays a switch and four AND / OR pairs (the exit round trip).
  */
 enum exit_action exit_cpuid(struct vp *vp)
 {
@@ -55,28 +58,23 @@ enum exit_action exit_cpuid(struct vp *vp)
 		}
 	} else {
 		struct cpuid_regs r = cpuid(leaf, subleaf);
+		int s = cpuid_slot(leaf, subleaf);
+
 		a = r.eax;
 		b = r.ebx;
 		c = r.ecx;
 		d = r.edx;
-		switch (leaf) {
-		case 1:
-			c = cpuid_follow_cr4(vp, c, CPUID1_ECX_OSXSAVE, CR4_OSXSAVE);
-			c |= CPUID1_ECX_HYPERVISOR;
-			c &= ~(CPUID1_ECX_VMX | CPUID1_ECX_SMX); /* GETSEC raises #UD: no SMX either */
-			break;
-		case 7:
-			if (subleaf == 0)
+		if (s >= 0) {
+			const struct cpuid_policy *p = &vp->part->cpuid;
+
+			a = (a & p->and_mask[s][CPUID_EAX]) | p->or_bits[s][CPUID_EAX];
+			b = (b & p->and_mask[s][CPUID_EBX]) | p->or_bits[s][CPUID_EBX];
+			c = (c & p->and_mask[s][CPUID_ECX]) | p->or_bits[s][CPUID_ECX];
+			d = (d & p->and_mask[s][CPUID_EDX]) | p->or_bits[s][CPUID_EDX];
+			if (s == CPUID_SLOT_1)
+				c = cpuid_follow_cr4(vp, c, CPUID1_ECX_OSXSAVE, CR4_OSXSAVE);
+			else if (s == CPUID_SLOT_7_0)
 				c = cpuid_follow_cr4(vp, c, BIT(4), CR4_PKE); /* OSPKE */
-			break;
-		case 0x80000001:
-			c &= ~CPUID_80000001_ECX_SVM;
-			break;
-		case 0x8000000a:
-			a = b = c = d = 0; /* the SVM leaf of a CPU without SVM */
-			break;
-		default:
-			break;
 		}
 	}
 	vp->gpr[GPR_RAX] = a;
@@ -84,6 +82,16 @@ enum exit_action exit_cpuid(struct vp *vp)
 	vp->gpr[GPR_RCX] = c;
 	vp->gpr[GPR_RDX] = d;
 	return EXIT_ADVANCE;
+}
+
+/*
+ * The partition's CPUID policy from the table in kernel/cpuid.c, the
+ * controls the vendor code enabled ('ctls', CPUID_CTL_BIT set) and the
+ * partition's physical-address width against the CPU's.
+ */
+void partition_cpuid_setup(struct partition *p, u32 vendor, u32 ctls)
+{
+	cpuid_policy_init(&p->cpuid, vendor, ctls, p->phys_bits, cpuid(0x80000008, 0).eax & 0xff);
 }
 
 /*

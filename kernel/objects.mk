@@ -9,3 +9,4 @@ hv-y += kernel/insnlen.c
 hv-y += kernel/logredact.c
 hv-y += kernel/crrules.c
 hv-y += kernel/crcpuid.c
+hv-y += kernel/cpuid.c

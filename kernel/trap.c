@@ -62,6 +62,8 @@ static const char *const exc_names[32] = {
 
 /* Pairs (faulting instruction, where to resume), from kernel/msr.S. */
 extern const u64 fixup_table[], fixup_table_end[];
+/* Pairs (start, end) of code an NMI restarts at start, from vmx/vmrun.S (the last check before VM entry). */
+extern const u64 nmi_restart_table[], nmi_restart_table_end[];
 
 void trap_dispatch(struct trap_frame *f)
 {
@@ -77,15 +79,25 @@ void trap_dispatch(struct trap_frame *f)
 		/*
 		 * Not fatal. On VT-x an NMI can arrive while Raum handles an exit:
 		 * it is counted on this CPU and the exit path injects it into the
-		 * root (vmx_handle_exit). SVM holds NMIs while GIF is 0, so none
-		 * arrives here after the launch. Before the per-CPU area exists
-		 * there is no root to give it to: it is only logged.
+		 * root (deliver_nmis in vmx/vmx.c). Two at most: the root takes one
+		 * and hardware would latch one more (vmx/nmi.c caps again). An NMI
+		 * inside the last check before VM entry restarts that check
+		 * (nmi_restart_table), so it is not left here until a later exit.
+		 * SVM holds NMIs while GIF is 0, so none arrives here after the
+		 * launch. Before the per-CPU area exists there is no root to give
+		 * it to: it is only logged.
 		 */
 		u64 rsp = (u64)f;
-		if (rsp >= PERCPU_BASE && rsp < PERCPU_BASE + RAUM_MAX_CPUS * sizeof(struct cpu))
-			this_cpu()->nmi_pending++;
-		else
+		if (rsp >= PERCPU_BASE && rsp < PERCPU_BASE + RAUM_MAX_CPUS * sizeof(struct cpu)) {
+			struct cpu *c = this_cpu();
+			if (c->nmi_pending < 2)
+				c->nmi_pending++;
+			for (const u64 *e = nmi_restart_table; e < nmi_restart_table_end; e += 2)
+				if (f->rip >= e[0] && f->rip < e[1])
+					f->rip = e[0];
+		} else {
 			pr_warn("NMI while in the hypervisor at rip %p", (void *)f->rip);
+		}
 		return;
 	}
 	panic_frame(f, f->vector < 32 ? exc_names[f->vector] : "unknown vector");

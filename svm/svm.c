@@ -336,6 +336,7 @@ static int svm_launch_root(struct cpu *c, struct partition *root, const struct f
 	s->host_vmcb_phys = sc->host_vmcb_phys;
 	s->cpu = sc;
 	s->vp.part = root;
+	partition_cpuid_setup(root, RAUM_VENDOR_AMD, 0);
 	s->vp.index = c->id;
 	s->vp.cpu = c->id;
 	vp_msr_init(&s->vp);
@@ -356,6 +357,11 @@ static int svm_launch_root(struct cpu *c, struct partition *root, const struct f
 			       SVM_INTERCEPT_SKINIT | SVM_INTERCEPT_WBINVD;
 	ctl->iopm_base_pa = iopm_phys;
 	ctl->msrpm_base_pa = msrpm_phys;
+	/*
+	 * Bit 0 only: INVLPGB/TLBSYNC enable (bit 7, APM vol. 2 table B-1)
+	 * stays clear, so both raise #UD, and CPUID hides them (kernel/cpuid.c,
+	 * whose table gives AMD no enable control: ctls 0 below).
+	 */
 	ctl->np_enable = 1;
 	ctl->n_cr3 = root->slat.root;
 	load_guest_from_fw(s, fw, rax);

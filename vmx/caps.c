@@ -9,6 +9,8 @@
  * in chapter 31 (older editions number them one lower).
  */
 #include <raum/types.h>
+#include <raum/bootinfo.h>
+#include <raum/cpuid.h>
 #include <raum/errno.h>
 #include <raum/fmt.h>
 #include "caps.h"
@@ -91,6 +93,14 @@ static bool ctl_consistent(u64 msr)
 	return (ctl_must1(msr) & ~ctl_may1(msr)) == 0;
 }
 
+/* The secondary control behind each control of the CPUID table (include/raum/cpuid.h). */
+static const u32 proc2_for_cpuid_ctl[CPUID_CTLS] = {
+	[CPUID_CTL_RDTSCP] = PROC2_RDTSCP,   /* RDTSCP and RDPID */
+	[CPUID_CTL_INVPCID] = PROC2_INVPCID,
+	[CPUID_CTL_XSAVES] = PROC2_XSAVES,
+	[CPUID_CTL_USER_WAIT] = PROC2_USER_WAIT,
+};
+
 int vmx_compute_controls(const struct vmx_caps_msrs *m, struct vmx_controls *out, char *why, size_t why_len)
 {
 	u64 cap = m->ept_vpid_cap;
@@ -150,8 +160,16 @@ int vmx_compute_controls(const struct vmx_caps_msrs *m, struct vmx_controls *out
 			out->invvpid_type = INVVPID_ALL;
 	}
 
-	/* Each instruction the root may use stays enabled where allowed, else it would #UD. */
-	want2 = PROC2_EPT | PROC2_UNRESTRICTED | PROC2_RDTSCP | PROC2_INVPCID | PROC2_XSAVES;
+	/*
+	 * The instructions CPUID may show need their enable controls (SDM 26.3):
+	 * the table in kernel/cpuid.c names them; each is enabled where the CPU
+	 * allows it, and what was granted goes back to the CPUID policy.
+	 */
+	u32 want_cpuid = cpuid_wanted_ctls(RAUM_VENDOR_INTEL);
+	want2 = PROC2_EPT | PROC2_UNRESTRICTED;
+	for (unsigned i = 0; i < ARRAY_SIZE(proc2_for_cpuid_ctl); i++)
+		if (want_cpuid & CPUID_CTL_BIT(i))
+			want2 |= proc2_for_cpuid_ctl[i];
 	if (out->invvpid_type)
 		want2 |= PROC2_VPID;
 
@@ -165,6 +183,9 @@ int vmx_compute_controls(const struct vmx_caps_msrs *m, struct vmx_controls *out
 	out->ept_2m = cap & EPTCAP_2M;
 	out->ept_1g = cap & EPTCAP_1G;
 	out->ept_ad = cap & EPTCAP_AD;
+	for (unsigned i = 0; i < ARRAY_SIZE(proc2_for_cpuid_ctl); i++)
+		if (proc2_for_cpuid_ctl[i] && (out->proc2 & proc2_for_cpuid_ctl[i]))
+			out->cpuid_ctls |= CPUID_CTL_BIT(i);
 	out->ug = out->proc2 & PROC2_UNRESTRICTED;
 	out->vpid = out->proc2 & PROC2_VPID;
 	if (!out->vpid)

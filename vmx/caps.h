@@ -37,6 +37,11 @@ struct vmx_controls {
 	 * 0 when VPID is off (no INVVPID, or neither type 1 nor 2).
 	 */
 	u8 invvpid_type;
+	/*
+	 * The controls of kernel/cpuid.c's table this CPU lets Raum enable
+	 * (CPUID_CTL_BIT set): what the root's CPUID may show.
+	 */
+	u32 cpuid_ctls;
 };
 
 /* Control bits (SDM vol. 3C 25.6, 25.7, 25.8). */
@@ -58,6 +63,8 @@ struct vmx_controls {
 #define PROC2_UNRESTRICTED BIT(7)
 #define PROC2_INVPCID BIT(12)
 #define PROC2_XSAVES BIT(20)
+#define PROC2_USER_WAIT BIT(26)
+#define PROC2_PCONFIG BIT(27)
 #define EXIT_SAVE_DEBUG BIT(2)
 #define EXIT_HOST_64 BIT(9)
 #define EXIT_SAVE_PAT BIT(18)
@@ -75,8 +82,10 @@ struct vmx_controls {
  *          no external-interrupt exiting (interrupts pass through);
  *   proc:  MSR bitmaps, secondary controls; no HLT / CR3 / I/O exiting
  *          where the TRUE MSRs let them be 0;
- *   proc2: EPT, VPID (when present), unrestricted guest, RDTSCP, INVPCID,
- *          XSAVES (each when allowed: the root must not lose instructions);
+ *   proc2: EPT, VPID (when present), unrestricted guest, and the enable
+ *          controls kernel/cpuid.c's table wants (RDTSCP, INVPCID, XSAVES,
+ *          user wait and pause), each when allowed; out->cpuid_ctls says
+ *          which were granted, and the root's CPUID hides the rest;
  *   exit:  64-bit host, save/load EFER and PAT, save debug controls;
  *   entry: load EFER and PAT, load debug controls (IA-32e set per guest).
  * Every value is (wanted | must-be-1) & may-be-1. Returns 0, or fills

@@ -18,7 +18,16 @@ vmx_run:
 	pushq %rdi                      /* [rsp] = struct vmx_vp *; 16-byte aligned */
 	movq $VMCS_HOST_RSP, %rax
 	vmwrite %rsp, %rax
+	/*
+	 * From 1: to the VM entry instruction, an NMI that hits Raum's IDT
+	 * restarts at 1: (nmi_restart_table below, kernel/trap.c), so the
+	 * check of this CPU's nmi_pending is always the last thing before the
+	 * entry: no NMI waits there for a later exit (vmx_late_nmis in vmx.c).
+	 */
 1:	movq (%rsp), %rdi
+	movq VXP_HOST_NMI(%rdi), %rax
+	cmpl $0, (%rax)
+	jne 4f                          /* NMIs reached Raum since the exit: hand them on */
 	cmpb $0, VXP_LAUNCHED(%rdi)     /* ZF survives the movs below */
 	movq GPR(0)(%rdi), %rax
 	movq GPR(1)(%rdi), %rcx
@@ -45,6 +54,16 @@ vmx_run:
 	movq (%rsp), %rdi
 	call vmx_entry_failed           /* noreturn */
 	ud2
+4:	call vmx_late_nmis              /* rdi = the VP; the stack is as vmx_handle_exit has it */
+	jmp 1b
+
+.section .rodata
+.balign 8
+.globl nmi_restart_table, nmi_restart_table_end
+nmi_restart_table:                      /* (start, end): an NMI at start <= RIP < end resumes at start */
+	.quad 1b, 3b
+nmi_restart_table_end:
+.text
 
 .globl vmx_exit_entry
 vmx_exit_entry:

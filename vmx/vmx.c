@@ -33,6 +33,7 @@
 #include <raum/x86.h>
 #include <raum/xcr0.h>
 
+#include "nmi.h"
 #include "vmcs.h"
 #include "vmx.h"
 
@@ -82,10 +83,7 @@
 #define EXIT_XSETBV 55
 #define EXIT_REASON_ENTRY_FAILURE BIT(31)
 
-/* Guest interruptibility state (SDM 25.4.2 table 25-3). */
-#define INTR_BLOCK_STI BIT(0)
-#define INTR_BLOCK_MOV_SS BIT(1)
-#define INTR_BLOCK_NMI BIT(3)
+/* Guest interruptibility state bits (SDM 25.4.2 table 25-3): INTR_BLOCK_* in nmi.h. */
 
 #define ROOT_VPID 1
 
@@ -499,7 +497,8 @@ static int vmx_launch_root(struct cpu *c, struct partition *root, const struct f
 	u64 xp, vmcs;
 	int rc;
 
-	(void)root;
+	/* CPUID shows what the controls vmx_compute_controls got let the root use */
+	partition_cpuid_setup(root, RAUM_VENDOR_INTEL, ctls.cpuid_ctls);
 	rc = page_alloc_zeroed(ALIGN_UP(sizeof(*x), PAGE_SIZE) / PAGE_SIZE, &xp);
 	if (rc == 0)
 		rc = page_alloc_zeroed(1, &vmcs);
@@ -518,6 +517,7 @@ static int vmx_launch_root(struct cpu *c, struct partition *root, const struct f
 	x->vmcs_phys = vmcs;
 	x->vpid = ROOT_VPID;
 	x->vp.part = root;
+	x->host_nmi_pending = &c->nmi_pending; /* c is this CPU: vmx/vmrun.S checks it before each entry */
 	x->vp.index = c->id;
 	x->vp.cpu = c->id;
 	vp_msr_init(&x->vp);
@@ -584,23 +584,50 @@ static void vmx_inject_exception(struct vp *vp, u8 vector, bool has_error, u32 e
 		vmcs_write32(VMCS_ENTRY_EXC_ERROR, error);
 }
 
-/* NMIs for the root: injected when the guest does not block them, else at the NMI window. */
-static void deliver_nmis(struct vmx_vp *x)
+/*
+ * NMIs for the root (vmx/nmi.c decides): injected when the root can take
+ * one, else NMI-window exiting is turned on until it can. Called at the end
+ * of every exit and, from vmx/vmrun.S, right before the entry when an NMI
+ * reached Raum's IDT after that (vmx_late_nmis). 'window_exit': this exit
+ * was an NMI-window exit.
+ */
+static void deliver_nmis(struct vmx_vp *x, bool window_exit)
 {
-	if (!x->nmi_pending && !x->nmi_window)
+	if (!x->nmi_pending && !x->nmi_window && !*x->host_nmi_pending)
 		return; /* the common case: nothing to deliver, no window open */
-	u32 proc = vmcs_read32(VMCS_PROC_CTLS);
+	/* NMIs that hit Raum's IDT meanwhile (kernel/trap.c) are the root's too */
+	if (*x->host_nmi_pending)
+		x->nmi_pending += __atomic_exchange_n(x->host_nmi_pending, 0, __ATOMIC_RELAXED);
 
-	if (x->nmi_pending && !injecting() &&
-	    !(vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY) & (INTR_BLOCK_NMI | INTR_BLOCK_MOV_SS))) {
-		x->nmi_pending--;
+	u32 intr = vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY);
+	struct vmx_nmi_decision d = vmx_nmi_decide(x->nmi_pending, intr, vmcs_read32(VMCS_ENTRY_INTR_INFO),
+						   window_exit);
+	if (d.action == VMX_NMI_INJECT_UNBLOCK_STI)
+		vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY, intr & ~INTR_BLOCK_STI);
+	if (d.action == VMX_NMI_INJECT || d.action == VMX_NMI_INJECT_UNBLOCK_STI)
 		vmcs_write32(VMCS_ENTRY_INTR_INFO, 2 | (INTR_TYPE_NMI << INTR_INFO_TYPE_SHIFT) | INTR_INFO_VALID);
+	x->nmi_pending = d.pending;
+	if (d.window != x->nmi_window) {
+		u32 proc = vmcs_read32(VMCS_PROC_CTLS);
+		vmcs_write32(VMCS_PROC_CTLS, d.window ? proc | PROC_NMI_WINDOW : proc & ~PROC_NMI_WINDOW);
+		x->nmi_window = d.window;
 	}
-	bool want_window = x->nmi_pending != 0;
-	if (want_window != !!(proc & PROC_NMI_WINDOW))
-		vmcs_write32(VMCS_PROC_CTLS, want_window ? proc | PROC_NMI_WINDOW : proc & ~PROC_NMI_WINDOW);
-	x->nmi_window = want_window;
 }
+
+/*
+ * The race this closes: vmx_handle_exit takes the NMIs that reached Raum's
+ * IDT (this CPU's nmi_pending, kernel/trap.c) in deliver_nmis, but an NMI
+ * can still arrive after that, before VMRESUME; NMIs cannot be masked in
+ * VMX root operation. It would wait in nmi_pending until some later exit,
+ * and a root that runs long without exits (HLT, interrupts and most MSRs
+ * do not exit) would not see it for that long. So vmx/vmrun.S checks
+ * nmi_pending once more with nothing left between the check and the
+ * VMLAUNCH / VMRESUME, and an NMI that arrives inside that stretch moves
+ * the interrupted RIP back to the check (nmi_restart_table, kernel/trap.c);
+ * after the entry, an NMI exits (NMI exiting). When the check finds one it
+ * calls here, then checks again.
+ */
+void vmx_late_nmis(struct vmx_vp *x) { deliver_nmis(x, false); }
 
 static enum exit_action msr_exit(struct vmx_vp *x, bool write)
 {
@@ -840,12 +867,6 @@ void vmx_handle_exit(struct vmx_vp *x)
 
 	vp->gpr[GPR_RSP] = vmcs_readl(VMCS_GUEST_RSP);
 	vp->rip = vmcs_readl(VMCS_GUEST_RIP);
-	/* NMIs that hit Raum itself since the last exit are the root's too */
-	struct cpu *cpu = this_cpu();
-	if (cpu->nmi_pending) {
-		x->nmi_pending += __atomic_exchange_n(&cpu->nmi_pending, 0, __ATOMIC_RELAXED);
-	}
-
 	if (reason & EXIT_REASON_ENTRY_FAILURE) {
 		if (basic == EXIT_INVALID_GUEST)
 			entry_failure(x, "invalid guest state (exit reason 33)");
@@ -872,7 +893,7 @@ void vmx_handle_exit(struct vmx_vp *x)
 	case EXIT_EXCEPTION_NMI: {
 		u32 info = vmcs_read32(VMCS_EXIT_INTR_INFO);
 		if (((info >> INTR_INFO_TYPE_SHIFT) & 7) == INTR_TYPE_NMI) {
-			/* NMI exiting: the NMI was the root's; hand it on */
+			/* NMI exiting: the NMI was the root's; hand it on (deliver_nmis caps the count) */
 			vp_count(vp, RAUM_EXIT_NMI);
 			x->nmi_pending++;
 			a = EXIT_RESUME;
@@ -961,7 +982,7 @@ void vmx_handle_exit(struct vmx_vp *x)
 		if (intr & (INTR_BLOCK_STI | INTR_BLOCK_MOV_SS))
 			vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY, intr & ~(INTR_BLOCK_STI | INTR_BLOCK_MOV_SS));
 	}
-	deliver_nmis(x);
+	deliver_nmis(x, basic == EXIT_NMI_WINDOW);
 	vmcs_writel(VMCS_GUEST_RSP, vp->gpr[GPR_RSP]);
 	vmcs_writel(VMCS_GUEST_RIP, vp->rip);
 }

@@ -59,7 +59,7 @@ struct cpu {
 	struct tss64 tss __aligned(16);
 	u32 id;
 	u32 apic_id;
-	u32 nmi_pending; /* NMIs taken while Raum ran (VT-x): the exit path passes them to the root */
+	u32 nmi_pending; /* NMIs taken while Raum ran (VT-x), at most 2: the exit path passes them to the root */
 	u64 area_phys; /* physical address of this area */
 	void *vendor;  /* the vendor backend's per-CPU state */
 } __aligned(PAGE_SIZE);

@@ -10,6 +10,7 @@
 #define RAUM_VP_H
 
 #include <hv/abi/hvcall.h>
+#include <raum/cpuid.h>
 #include <raum/decode.h>
 #include <raum/mtrr.h>
 #include <raum/pt.h>
@@ -26,6 +27,7 @@ struct partition {
 	const struct ram_range *ram;
 	size_t nr_ram;
 	u64 slat_generation; /* bumped when mappings are removed: VPs flush their TLB */
+	struct cpuid_policy cpuid; /* what CPUID shows it (kernel/cpuid.c), set by the vendor's launch */
 };
 
 /* Guest control state a common handler may need, filled by the vendor code. */
@@ -57,6 +59,8 @@ enum exit_action {
 
 /* kernel/exit.c */
 enum exit_action exit_cpuid(struct vp *vp);
+/* Sets p->cpuid for this vendor and the controls it enabled (CPUID_CTL_BIT set): called by the launch. */
+void partition_cpuid_setup(struct partition *p, u32 vendor, u32 ctls);
 enum exit_action exit_slat_violation(struct vp *vp, u64 gpa, bool write, bool fetch, bool walk);
 enum exit_action exit_msr_forward(struct vp *vp, bool write);
 

@@ -19,7 +19,7 @@ unit-hvcall := kernel/hvcall_check.c mm/ramrange.c mm/memmap.c
 unit-ramrange := mm/ramrange.c mm/memmap.c
 unit-asid := svm/asid.c
 unit-slat := mm/slat.c mm/pt.c mm/memmap.c mm/mtrr.c mm/memcrypt.c kernel/fmt.c
-unit-vmxcaps := vmx/caps.c kernel/fmt.c
+unit-vmxcaps := vmx/caps.c kernel/fmt.c kernel/cpuid.c
 unit-mtrr := mm/mtrr.c
 unit-svmcheck := svm/check.c
 unit-msrpolicy := kernel/msrpolicy.c
@@ -37,6 +37,10 @@ UNIT_TESTS += taskswitch
 UNIT_TESTS += insnlen
 UNIT_TESTS += logredact
 UNIT_TESTS += crrules
+unit-cpuid := kernel/cpuid.c vmx/caps.c kernel/fmt.c
+UNIT_TESTS += cpuid
+unit-vmxnmi := vmx/nmi.c
+UNIT_TESTS += vmxnmi
 UNIT_BINS := $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
 
 .SECONDEXPANSION:
