@@ -65,6 +65,7 @@ INTERCEPTS_OBJS := $(patsubst %,$(BUILD)/efi/tests/efi/%.o,intercepts.c intercep
 	$(EFI_TESTLIB_OBJS)
 HOSTILE_OBJS := $(patsubst %,$(BUILD)/efi/tests/efi/%.o,hostile.c hostile-msr.c hostile-invd.c hostile-xsetbv.c \
 	hostile-buffers.c) $(EFI_TESTLIB_OBJS)
+TASKSWITCH_OBJS := $(patsubst %,$(BUILD)/efi/tests/efi/%.o,taskswitch.c taskswitch-asm.S) $(EFI_TESTLIB_OBJS)
 # Further test applications: tests/efi/NAME.c -> build/tests/NAME.efi
 TEST_APPS := bench triple
 TEST_APPS += initself
@@ -143,6 +144,9 @@ $(BUILD)/efi/intercepts.so: $(INTERCEPTS_OBJS)
 	$(Q)$(LD) $(EFI_LDFLAGS) -o $@ $^ $(EFI_LIBS)
 $(BUILD)/efi/hostile.so: $(HOSTILE_OBJS)
 	$(Q)$(LD) $(EFI_LDFLAGS) -o $@ $^ $(EFI_LIBS)
+all: $(BUILD)/tests/taskswitch.efi
+$(BUILD)/efi/taskswitch.so: $(TASKSWITCH_OBJS)
+	$(Q)$(LD) $(EFI_LDFLAGS) -o $@ $^ $(EFI_LIBS)
 $(ESP)/EFI/BOOT/BOOTX64.EFI: $(BUILD)/efi/loader.so
 	@mkdir -p $(dir $@)
 	@echo "  EFI     $@"
@@ -154,6 +158,9 @@ $(BUILD)/tests/intercepts.efi: $(BUILD)/efi/intercepts.so
 	@mkdir -p $(dir $@)
 	$(Q)$(OBJCOPY) $(EFI_SECTIONS) --target efi-app-x86_64 $< $@
 $(BUILD)/tests/hostile.efi: $(BUILD)/efi/hostile.so
+	@mkdir -p $(dir $@)
+	$(Q)$(OBJCOPY) $(EFI_SECTIONS) --target efi-app-x86_64 $< $@
+$(BUILD)/tests/taskswitch.efi: $(BUILD)/efi/taskswitch.so
 	@mkdir -p $(dir $@)
 	$(Q)$(OBJCOPY) $(EFI_SECTIONS) --target efi-app-x86_64 $< $@
 $(BUILD)/efi/app-%.so: $(BUILD)/efi/tests/efi/%.c.o
