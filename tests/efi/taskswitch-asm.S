@@ -58,10 +58,10 @@
 	.balign 4096
 	.globl ts_blob, ts_blob_end, ts_enter, ts_gdt, ts_gdtr, ts_idt, ts_idtr, ts_tss1, ts_tss2
 	.globl ts_res, ts_fp_tss1, ts_fp_tss2, ts_fp64, ts_long64, ts_exc_stubs, ts_stack0_top
-	.globl ts_stack1_top, ts_stack2_top, ts_task2_call, ts_task2_jmp, ts_task2_gate, ts_t1_after_jmp
+	.globl ts_stack1_top, ts_stack2_top, ts_task2_call, ts_task2_jmp, ts_task2_gate, ts_t1_after_jmp, ts_task2_np
 	.hidden ts_blob, ts_blob_end, ts_enter, ts_gdt, ts_gdtr, ts_idt, ts_idtr, ts_tss1, ts_tss2
 	.hidden ts_res, ts_fp_tss1, ts_fp_tss2, ts_fp64, ts_long64, ts_exc_stubs, ts_stack0_top
-	.hidden ts_stack1_top, ts_stack2_top, ts_task2_call, ts_task2_jmp, ts_task2_gate, ts_t1_after_jmp
+	.hidden ts_stack1_top, ts_stack2_top, ts_task2_call, ts_task2_jmp, ts_task2_gate, ts_t1_after_jmp, ts_task2_np
 ts_blob:
 
 /* ---- 64-bit: void ts_enter(void), SysV ABI, called with interrupts off ---- */
@@ -168,6 +168,27 @@ ts_t1_after_jmp:
 	mov %esi, RES(R_1G_ESI)
 	eflags_to R_1G_EFLAGS
 	tr_state R_1G_TR, R_1G_TSS1_AR, R_1G_TSS2_AR
+
+	/*
+	 * 4. an exception with an error code through a task gate (#NP): its
+	 * error code goes onto the new task's stack (SDM vol. 3A 6.13); task 2
+	 * sets the segment present and IRETs to the faulting MOV, which is retried
+	 */
+	lea OFF(ts_task2_np)(%ebp), %eax
+	mov %eax, TSS2_FIELD(0x20)
+	lea OFF(ts_stack2_top)(%ebp), %eax
+	mov %eax, TSS2_FIELD(0x38)
+	movw $0, TSS2_FIELD(0)
+	mov $TS_SEL_NP, %eax
+	mov %eax, %ds /* #NP(TS_SEL_NP) the first time */
+	stage 9
+	movw %ds, %ax
+	movzwl %ax, %eax
+	mov %eax, RES(R_1N_DS)
+	mov $TS_SEL_DATA32, %eax
+	mov %eax, %ds
+	mov %esi, RES(R_1N_ESI)
+	tr_state R_1N_TR, R_1N_TSS1_AR, R_1N_TSS2_AR
 	jmp back32
 
 /* ---- task 2: EBP = the copy's base from TSS2 ---- */
@@ -207,7 +228,21 @@ ts_task2_gate:
 	mov %eax, RES(R_G_LINK)
 	tr_state R_G_TR, R_G_TSS1_AR, R_G_TSS2_AR
 	iret
-	ud2 /* task 2 is never resumed again */
+	ud2 /* task 2 resumes here never: task 1 points it at ts_task2_np first */
+ts_task2_np:
+	mov %esp, RES(R_N_ESP)
+	stage 8
+	pop %eax
+	mov %eax, RES(R_N_ERR)
+	eflags_to R_N_EFLAGS
+	movzwl TSS2_FIELD(0), %eax
+	mov %eax, RES(R_N_LINK)
+	str %ax
+	movzwl %ax, %eax
+	mov %eax, RES(R_N_TR)
+	orb $0x80, GDT_AR(TS_SEL_NP)
+	iret
+	ud2
 
 /* ---- exceptions in 32-bit mode: record, then the way back ---- */
 	.balign 16

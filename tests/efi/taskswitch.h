@@ -12,8 +12,10 @@
 #define TS_SEL_CODE64 0x18
 #define TS_SEL_TSS1 0x20
 #define TS_SEL_TSS2 0x28
-#define TS_GDT_LIMIT (6 * 8 - 1)
+#define TS_SEL_NP 0x30 /* a data segment, not present: #NP until task 2 sets P */
+#define TS_GDT_LIMIT (7 * 8 - 1)
 #define TS_GATE_VEC 0x40
+#define TS_NP_VEC 11 /* #NP: a task gate to TSS2 too (an exception with an error code) */
 #define TS_IDT_ENTRIES (TS_GATE_VEC + 1)
 
 /* the registers task 2 starts with (from TSS2) and task 1 keeps (saved in TSS1) */
@@ -24,7 +26,11 @@
 #define TS_T1_EDI 0x5151a002
 
 /* result slots */
-#define R_STAGE 0 /* 1: in PM, 2: task 2 (CALL), 3: back (IRET), 4: task 2 (JMP), 5: back (JMP), 6: task 2 (gate), 7: back (IRET) */
+/*
+ * R_STAGE: 1 in PM, 2 task 2 (CALL), 3 back (IRET), 4 task 2 (JMP), 5 back (JMP),
+ * 6 task 2 (gate), 7 back (IRET), 8 task 2 (#NP gate), 9 back (IRET, the MOV retried)
+ */
+#define R_STAGE 0
 #define R_EXC_VEC 1 /* an exception in 32-bit mode: vector, then three stack dwords */
 #define R_EXC_W1 2
 #define R_EXC_W2 3
@@ -76,6 +82,18 @@
 #define R_1G_TR 43
 #define R_1G_TSS1_AR 44
 #define R_1G_TSS2_AR 45
-#define R_NSLOTS 48
+/* in task 2 through the #NP task gate */
+#define R_N_ESP 46
+#define R_N_ERR 47
+#define R_N_EFLAGS 48
+#define R_N_LINK 49
+#define R_N_TR 50
+/* in task 1 after the retried MOV to DS */
+#define R_1N_DS 51
+#define R_1N_ESI 52
+#define R_1N_TR 53
+#define R_1N_TSS2_AR 54
+#define R_1N_TSS1_AR 55
+#define R_NSLOTS 56
 
 #endif
