@@ -69,6 +69,7 @@ HOSTILE_OBJS := $(patsubst %,$(BUILD)/efi/tests/efi/%.o,hostile.c hostile-msr.c 
 HOSTILE_OBJS += $(BUILD)/efi/tests/efi/hostile-cpustate.c.o
 # The hostile-root fuzzer (tests/efi/fuzz.c): make fuzz, boot cases qemu-fuzz / bochs-fuzz-skylake
 FUZZ_OBJS := $(BUILD)/efi/tests/efi/fuzz.c.o $(EFI_TESTLIB_OBJS)
+TASKSWITCH_OBJS := $(patsubst %,$(BUILD)/efi/tests/efi/%.o,taskswitch.c taskswitch-asm.S) $(EFI_TESTLIB_OBJS)
 # Further test applications: tests/efi/NAME.c -> build/tests/NAME.efi
 TEST_APPS := bench triple
 TEST_APPS += initself
@@ -154,6 +155,9 @@ $(BUILD)/efi/fuzz.so: $(FUZZ_OBJS)
 $(BUILD)/tests/fuzz.efi: $(BUILD)/efi/fuzz.so
 	@mkdir -p $(dir $@)
 	$(Q)$(OBJCOPY) $(EFI_SECTIONS) --target efi-app-x86_64 $< $@
+all: $(BUILD)/tests/taskswitch.efi
+$(BUILD)/efi/taskswitch.so: $(TASKSWITCH_OBJS)
+	$(Q)$(LD) $(EFI_LDFLAGS) -o $@ $^ $(EFI_LIBS)
 $(ESP)/EFI/BOOT/BOOTX64.EFI: $(BUILD)/efi/loader.so
 	@mkdir -p $(dir $@)
 	@echo "  EFI     $@"
@@ -165,6 +169,9 @@ $(BUILD)/tests/intercepts.efi: $(BUILD)/efi/intercepts.so
 	@mkdir -p $(dir $@)
 	$(Q)$(OBJCOPY) $(EFI_SECTIONS) --target efi-app-x86_64 $< $@
 $(BUILD)/tests/hostile.efi: $(BUILD)/efi/hostile.so
+	@mkdir -p $(dir $@)
+	$(Q)$(OBJCOPY) $(EFI_SECTIONS) --target efi-app-x86_64 $< $@
+$(BUILD)/tests/taskswitch.efi: $(BUILD)/efi/taskswitch.so
 	@mkdir -p $(dir $@)
 	$(Q)$(OBJCOPY) $(EFI_SECTIONS) --target efi-app-x86_64 $< $@
 $(BUILD)/efi/app-%.so: $(BUILD)/efi/tests/efi/%.c.o

@@ -407,15 +407,41 @@ case_bochs_generic() {
   verdict
 }
 
+case_qemu_taskswitch() {
+  # tests/efi/taskswitch*.c as the root OS on AMD-V: 32-bit task switches the CPU does in guest mode
+  # (not intercepted), which shows the test itself right
+  mk_esp qemu-taskswitch 'root = \EFI\raum\test\taskswitch.efi'
+  cp build/tests/taskswitch.efi "$CASE_DIR/esp/EFI/raum/test/"
+  boot qemu EPYC 'RAUM-CHECK DONE|RAUM PANIC'
+  expect 'Raum is running: this firmware' 'RAUM-CHECK START task-switch suite .* on AuthenticAMD' \
+    'RAUM-CHECK DONE [0-9]+ passed, 0 failed'
+  forbid 'RAUM-CHECK FAIL' "${NO_CRASH[@]}" 'this CPU halts'
+  verdict
+}
+
+case_bochs_taskswitch_skylake() {
+  # tests/efi/taskswitch*.c on VT-x: every task switch exits (reason 9) and Raum emulates it
+  mk_esp bochs-taskswitch-skylake 'root = \EFI\raum\test\taskswitch.efi'
+  cp build/tests/taskswitch.efi "$CASE_DIR/esp/EFI/raum/test/"
+  boot bochs corei7_skylake_x 'RAUM-CHECK DONE|RAUM PANIC|this CPU halts'
+  expect '^\[cpu0\] I vmx: late launch on cpu0: the firmware resumes as root VP0' \
+    'Raum is running: this firmware' 'RAUM-CHECK START task-switch suite .* on GenuineIntel' \
+    'RAUM-CHECK PASS ts-exits-counted' 'RAUM-CHECK DONE [0-9]+ passed, 0 failed'
+  forbid 'RAUM-CHECK FAIL' "${NO_CRASH[@]}" 'this CPU halts'
+  verdict
+}
+
 QEMU_CASES=(qemu_epyc qemu_intercepts qemu_hostile
             qemu_fuzz
             qemu_linux_root qemu_linux_smp qemu_twice qemu_no_svm qemu_no_nx qemu_intel qemu_bad_config qemu_no_image qemu_triple_fault qemu_entry_failure qemu_bad_root
-            qemu_panic_page qemu_panic_ud qemu_panic_gp qemu_panic_stack)
+            qemu_panic_page qemu_panic_ud qemu_panic_gp qemu_panic_stack
+            qemu_taskswitch)
 BOCHS_CASES=(bochs_skylake bochs_tigerlake bochs_intercepts_skylake bochs_intercepts_tigerlake bochs_hostile_skylake
              bochs_fuzz_skylake
              bochs_lynnfield
              bochs_generic bochs_entry_failure bochs_triple_fault bochs_linux_root
-             bochs_init_self)
+             bochs_init_self
+             bochs_taskswitch_skylake)
 
 run_boot_cases() {
   local c filter=${RAUM_TEST_FILTER:-.}
