@@ -70,13 +70,6 @@ __asm__(".data\n"
 	"	popfq\n"
 	"	ret\n");
 
-static inline UINT64 read_dr6(void)
-{
-	UINT64 v;
-	__asm__ volatile("mov %%dr6, %0" : "=r"(v));
-	return v;
-}
-
 static inline void write_dr6(UINT64 v) { __asm__ volatile("mov %0, %%dr6" ::"r"(v)); }
 
 static UINT8 *suite_idt;
