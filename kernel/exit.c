@@ -264,6 +264,56 @@ enum exit_action exit_slat_violation(struct vp *vp, u64 gpa, bool write, bool fe
 	return EXIT_SKIPPED;
 }
 
+/* Whether gpa lies in the n bytes at linear address lin (at most two pages), through the root's paging. */
+static bool gpa_in_linear(struct vp *vp, const struct vp_ctrl *c, u64 lin, u64 n, u64 gpa)
+{
+	while (n) {
+		u64 g, chunk = MIN(n, PAGE_SIZE - (lin & (PAGE_SIZE - 1)));
+		if (walk(vp, c, lin, &g) == 0 && gpa >= g && gpa < g + chunk)
+			return true;
+		lin += chunk;
+		n -= chunk;
+	}
+	return false;
+}
+
+/*
+ * The SLAT refused an access of an event's delivery (include/raum/evdeliver.h).
+ * Which access: the event's IDT gate (16 bytes in long mode, 8 in protected
+ * mode, 4 in real mode; SDM vol. 3A 6.10, 6.14.1) when gpa lies in it, else
+ * some other (a descriptor, the TSS, the stack, a page-table walk). The
+ * outcome is injected (the vendor code has dropped the event), or the CPU
+ * shut down: the triple fault's machine reset.
+ */
+enum exit_action exit_delivery_fault(struct vp *vp, enum ev_type type, u8 vector, u64 gpa, bool walk_fault,
+				     u64 idt_base)
+{
+	struct vp_ctrl c;
+	enum ev_access access = EV_ACCESS_OTHER;
+
+	if (gpa >= vp->part->hv_base && gpa < vp->part->hv_base + vp->part->hv_size)
+		vp_count(vp, RAUM_EXIT_HV_MEMORY);
+	vp_get_ctrl(vp, &c);
+	if (!walk_fault) {
+		u64 size = (c.efer & EFER_LMA) ? 16 : (c.cr0 & CR0_PE) ? 8 : 4;
+		u64 lin = idt_base + vector * size;
+		if (!(c.efer & EFER_LMA))
+			lin &= 0xffffffffULL;
+		if (gpa_in_linear(vp, &c, lin, size, gpa))
+			access = EV_ACCESS_GATE;
+	}
+	struct ev_outcome o = ev_delivery_fault(type, vector, access);
+	pr_debug("vp%u: delivering event %u (type %u) touched unmapped GPA %#llx (%s): %s", vp->index, vector,
+		 (unsigned)type, (unsigned long long)gpa, access == EV_ACCESS_GATE ? "its IDT gate" : "not the gate",
+		 o.shutdown ? "triple fault" : o.vector == 8 ? "#DF" : "#GP");
+	if (o.shutdown) {
+		vp_count(vp, RAUM_EXIT_SHUTDOWN);
+		vp_shutdown(vp);
+	}
+	vp_inject_exception(vp, o.vector, true, o.error);
+	return EXIT_RESUME;
+}
+
 enum exit_action exit_hypercall(struct vp *vp, bool allowed)
 {
 	vp_count(vp, RAUM_EXIT_HYPERCALL);

@@ -525,6 +525,20 @@ static __attribute__((noinline)) u8 svm_insn_len(struct svm_vp *s, u32 code)
 	}
 }
 
+/*
+ * Raum completed an instruction for the root with RFLAGS.TF set: the
+ * single-step trap hardware raises after it (SDM vol. 3B 17.3.1.4, APM
+ * vol. 2 13.1.3.2; KVM: kvm_vcpu_do_singlestep): #DB with DR6.BS set and
+ * B0-B3 cleared, RIP past the instruction. VMRUN loads DR6 from the VMCB.
+ * A MOV SS / STI shadow the instruction sat in is over (the trap MOV SS
+ * held back fires here too, once).
+ */
+static __attribute__((noinline)) void single_step_trap(struct svm_vp *s)
+{
+	s->vmcb->save.dr6 = (s->vmcb->save.dr6 & ~DR6_TRAP_BITS) | DR6_ACTIVE_LOW | DR6_BS;
+	svm_inject_exception(&s->vp, 1, false, 0);
+}
+
 /* TLFS: hypercalls only from CPL 0; this build takes 64-bit callers (EFER.LMA and CS.L). */
 static bool hypercall_allowed(const struct vmcb_save *g)
 {
@@ -592,6 +606,16 @@ void svm_handle_exit(struct svm_vp *s)
 		break;
 	case SVM_EXIT_NPF:
 		vp_count(vp, RAUM_EXIT_NPF);
+		if (v->control.exitintinfo & SVM_EVT_VALID) {
+			/* the access was the event's delivery, not the instruction's: the delivery faults */
+			u64 ev = v->control.exitintinfo;
+			u8 vec = ev & SVM_EVT_VECTOR_MASK;
+			v->control.eventinj = 0;
+			a = exit_delivery_fault(vp, ev_type_svm((ev >> SVM_EVT_TYPE_SHIFT) & 7, vec), vec,
+						v->control.exitinfo2, v->control.exitinfo1 & SVM_NPF_WALK,
+						v->save.idtr.base);
+			break;
+		}
 		a = exit_slat_violation(vp, v->control.exitinfo2, v->control.exitinfo1 & SVM_NPF_WRITE,
 					v->control.exitinfo1 & SVM_NPF_FETCH,
 					v->control.exitinfo1 & SVM_NPF_WALK);
@@ -628,6 +652,8 @@ void svm_handle_exit(struct svm_vp *s)
 	} else if (a == EXIT_SKIPPED) {
 		v->control.interrupt_shadow = 0;
 	}
+	if ((a == EXIT_ADVANCE || a == EXIT_SKIPPED) && (v->save.rflags & RFLAGS_TF))
+		single_step_trap(s);
 	v->save.rax = vp->gpr[GPR_RAX];
 	v->save.rsp = vp->gpr[GPR_RSP];
 	v->save.rip = vp->rip;

@@ -849,6 +849,26 @@ static __attribute__((noinline)) enum exit_action task_switch_exit(struct vmx_vp
 	return EXIT_RESUME;
 }
 
+/*
+ * Raum completed an instruction for the root with RFLAGS.TF set: the
+ * single-step trap hardware raises after it (SDM vol. 3B 17.3.1.4; KVM:
+ * kvm_vcpu_do_singlestep): #DB with DR6.BS set and B0-B3 cleared, RIP past
+ * the instruction. DR6 is not part of the VMCS: the root's value is live in
+ * the register while Raum runs (Raum uses no debug registers), and an
+ * injected #DB does not touch it (SDM vol. 3C 27.6.1.2), so Raum sets it.
+ * The STI / MOV SS blocking is cleared already (the trap MOV SS held back
+ * fires here too, once), so the injection passes the entry checks.
+ */
+static __attribute__((noinline)) void single_step_trap(struct vp *vp)
+{
+	u64 dr6;
+
+	__asm__ volatile("mov %%dr6, %0" : "=r"(dr6));
+	dr6 = (dr6 & ~DR6_TRAP_BITS) | DR6_ACTIVE_LOW | DR6_BS;
+	__asm__ volatile("mov %0, %%dr6" ::"r"(dr6));
+	vmx_inject_exception(vp, 1, false, 0);
+}
+
 /* TLFS: hypercalls only from CPL 0 (SS.DPL); this build takes 64-bit callers (EFER.LMA and CS.L). */
 static bool hypercall_allowed(void)
 {
@@ -952,6 +972,14 @@ void vmx_handle_exit(struct vmx_vp *x)
 	case EXIT_EPT_VIOLATION: {
 		u64 gpa = vmcs_read64(VMCS_GUEST_PHYS_ADDR);
 		vp_count(vp, RAUM_EXIT_NPF);
+		if (idt & INTR_INFO_VALID) {
+			/* the access was the event's delivery, not the instruction's: the delivery faults */
+			vmcs_write32(VMCS_ENTRY_INTR_INFO, 0);
+			a = exit_delivery_fault(vp, ev_type_vmx((idt >> INTR_INFO_TYPE_SHIFT) & 7),
+						idt & INTR_INFO_VECTOR_MASK, gpa, (qual & BIT(7)) && !(qual & BIT(8)),
+						vmcs_readl(VMCS_GUEST_IDTR_BASE));
+			break;
+		}
 		/* bit 12: the access unblocked NMIs through an IRET; re-block before re-entry (SDM 28.2.3) */
 		if ((qual & BIT(12)) && !(idt & INTR_INFO_VALID))
 			vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY,
@@ -981,6 +1009,8 @@ void vmx_handle_exit(struct vmx_vp *x)
 		u32 intr = vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY);
 		if (intr & (INTR_BLOCK_STI | INTR_BLOCK_MOV_SS))
 			vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY, intr & ~(INTR_BLOCK_STI | INTR_BLOCK_MOV_SS));
+		if (vmcs_readl(VMCS_GUEST_RFLAGS) & RFLAGS_TF)
+			single_step_trap(vp);
 	}
 	deliver_nmis(x, basic == EXIT_NMI_WINDOW);
 	vmcs_writel(VMCS_GUEST_RSP, vp->gpr[GPR_RSP]);

@@ -12,6 +12,7 @@
 #include <hv/abi/hvcall.h>
 #include <raum/cpuid.h>
 #include <raum/decode.h>
+#include <raum/evdeliver.h>
 #include <raum/mtrr.h>
 #include <raum/pt.h>
 #include <raum/ramrange.h>
@@ -63,6 +64,16 @@ enum exit_action exit_cpuid(struct vp *vp);
 void partition_cpuid_setup(struct partition *p, u32 vendor, u32 ctls);
 enum exit_action exit_slat_violation(struct vp *vp, u64 gpa, bool write, bool fetch, bool walk);
 enum exit_action exit_msr_forward(struct vp *vp, bool write);
+/*
+ * The SLAT refused gpa while the CPU delivered the event (type, vector)
+ * (include/raum/evdeliver.h): the delivery faults (#GP, #DF, or a triple
+ * fault: the machine resets); the instruction at RIP is left alone. The
+ * vendor code has already dropped the event from its injection field.
+ * 'walk': the access was a guest page-table walk; idt_base: the root's IDTR
+ * base (its limit was checked by the CPU before the gate was read).
+ */
+enum exit_action exit_delivery_fault(struct vp *vp, enum ev_type type, u8 vector, u64 gpa, bool walk,
+				     u64 idt_base);
 
 /* kernel/msr.c: an intercepted RDMSR / WRMSR (ECX, EDX:EAX in vp->gpr) under the MSR policy. */
 enum exit_action exit_msr(struct vp *vp, bool write);

@@ -23,6 +23,11 @@
 #define MSR_FS_BASE 0xc0000100
 #define MSR_GS_BASE 0xc0000101
 #define RFLAGS_IF BIT(9)
+#define RFLAGS_TF BIT(8)
+/* DR6 (SDM vol. 3B 17.2.3): B0-B3, BS; the bits that read as 1 when no event set them (RTM, BLD included) */
+#define DR6_TRAP_BITS 0xfULL
+#define DR6_BS BIT(14)
+#define DR6_ACTIVE_LOW 0xffff0ff0ULL
 
 struct cpuid_regs {
 	u32 eax, ebx, ecx, edx;

@@ -18,7 +18,9 @@
  *   hostile-cpustate.c CR0 / CR4 / EFER values the CPU refuses get #GP
  *                      (Raum's rules, kernel/crrules.c), Raum keeps running;
  *   hostile-buffers.c  hypercall blocks on MMIO, holes, beyond RAM, beyond
- *                      the GPA limit and on Raum's canary are refused.
+ *                      the GPA limit and on Raum's canary are refused;
+ *   hostile-evdeliver.c an IDT gate on Raum's memory: the event's delivery
+ *                      faults (#GP with the IDT error code, #DF), nothing else.
  *
  * Output and exit as intercepts.c (RAUM-CHECK lines, then the emulator ends).
  */
@@ -133,6 +135,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	hostile_xsetbv();
 	hostile_cpustate();
 	hostile_buffers_far();
+	hostile_evdeliver();
 	hostile_log();
 
 done:

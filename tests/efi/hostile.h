@@ -34,6 +34,8 @@ void hostile_cpustate(void);
 /* hostile-buffers.c: blocks below 4 GiB, then (last: they crash an unhardened Raum) the far ones */
 void hostile_buffers(void);
 void hostile_buffers_far(void);
+/* hostile-evdeliver.c: an IDT gate on Raum's memory: the delivery faults (#GP, #DF), Raum alive */
+void hostile_evdeliver(void);
 /* hostile.c: Raum's log holds no fault, panic or exception line */
 void hostile_log(void);
 

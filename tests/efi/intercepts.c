@@ -41,6 +41,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	check_cpuid();
 	check_msrs();
 	check_prefixed_insns();
+	check_single_step();
 	if (vendor == VENDOR_AMD) {
 		check_svm_insns();
 	} else {

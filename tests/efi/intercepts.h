@@ -36,6 +36,8 @@ _Static_assert(__builtin_offsetof(struct r3ctx, fw_idtr) == 96, "R3_FW_IDTR");
 void check_cpuid(void);
 /* intercepts-prefix.c */
 void check_prefixed_insns(void);
+/* intercepts-singlestep.c: TF over CPUID / RDMSR that Raum completes: #DB after them */
+void check_single_step(void);
 /* intercepts-msr.c */
 void check_msrs(void);
 /* intercepts-svm.c (AMD) */

@@ -16,6 +16,7 @@
 	.hidden trap_try, trap_stub6, trap_stub13, trap_stub14
 	.hidden trap_saved_rsp, trap_recover_rip, trap_vector, trap_error, trap_rip, trap_cs, trap_cr2
 	.hidden trap_rax, trap_count
+	.hidden trap_stub1, trap_stub8
 
 	.globl trap_try
 trap_try:
@@ -55,6 +56,15 @@ trap_stub13:
 	jmp trap_common
 trap_stub14:
 	pushq $14
+	jmp trap_common
+
+	.globl trap_stub1, trap_stub8
+trap_stub1:
+	pushq $0			/* #DB has no error code */
+	pushq $1
+	jmp trap_common
+trap_stub8:
+	pushq $8			/* #DF pushes an error code of 0 */
 	jmp trap_common
 
 trap_common:

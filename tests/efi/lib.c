@@ -28,6 +28,8 @@ const char *vec_name(long v)
 {
 	switch (v) {
 	case NO_TRAP: return "no exception";
+	case 1: return "#DB";
+	case 8: return "#DF";
 	case 6: return "#UD";
 	case 13: return "#GP";
 	case 14: return "#PF";
@@ -79,7 +81,7 @@ UINT64 alloc_pages(UINTN n)
 static UINT8 *idt_page;
 static struct dtr fw_idtr, my_idtr;
 
-static void set_gate(UINT8 *idt, unsigned vec, const void *handler, UINT16 sel)
+void set_gate(UINT8 *idt, unsigned vec, const void *handler, UINT16 sel)
 {
 	UINT64 off = (UINT64)handler;
 	UINT64 lo = (off & 0xffff) | ((UINT64)sel << 16) | (0x8eULL << 40) | (((off >> 16) & 0xffff) << 48);
@@ -100,7 +102,9 @@ void build_idt(UINT8 *idt, UINT16 sel, struct dtr *out)
 		n = PAGE;
 	ZeroMem(idt, PAGE);
 	CopyMem(idt, (void *)fw.base, n);
+	set_gate(idt, 1, trap_stub1, sel);
 	set_gate(idt, 6, trap_stub6, sel);
+	set_gate(idt, 8, trap_stub8, sel);
 	set_gate(idt, 13, trap_stub13, sel);
 	set_gate(idt, 14, trap_stub14, sel);
 	out->limit = PAGE - 1;

@@ -52,6 +52,7 @@
 /* lib-asm.S */
 extern long trap_try(void (*fn)(void *), void *arg) HIDDEN;
 extern char trap_stub6[] HIDDEN, trap_stub13[] HIDDEN, trap_stub14[] HIDDEN;
+extern char trap_stub1[] HIDDEN, trap_stub8[] HIDDEN; /* #DB, #DF: not in build_idt's IDT */
 extern volatile UINT64 trap_vector HIDDEN, trap_error HIDDEN, trap_rip HIDDEN, trap_cs HIDDEN,
 	trap_cr2 HIDDEN, trap_count HIDDEN;
 
@@ -66,7 +67,7 @@ extern unsigned n_pass, n_fail;
 
 void pass(const char *name);
 void fail(const char *name, const CHAR16 *fmt, ...);
-/* "no exception", "#UD", "#GP", "#PF" or "?" */
+/* "no exception", "#DB", "#UD", "#DF", "#GP", "#PF" or "?" */
 const char *vec_name(long v);
 /* Prints RAUM-CHECK DONE, then ends the emulator (QEMU and Bochs); returns only elsewhere. */
 EFI_STATUS suite_finish(void);
@@ -152,8 +153,10 @@ UINT64 alloc_pages(UINTN n);
 
 /* ---- the ring-0 exception trap ---------------------------------------------- */
 
-/* A copy of the firmware's IDT at idt with #UD, #GP and #PF sent to the trap stubs. */
+/* A copy of the firmware's IDT at idt with #DB, #UD, #DF, #GP and #PF sent to the trap stubs. */
 void build_idt(UINT8 *idt, UINT16 sel, struct dtr *out);
+/* A 64-bit interrupt gate (type 0xe, DPL 0, no IST) for vector vec of the IDT at idt. */
+void set_gate(UINT8 *idt, unsigned vec, const void *handler, UINT16 sel);
 /* Detects the vendor, builds the test IDT; FALSE (with a "setup" failure) when that fails. */
 BOOLEAN suite_setup(char vname[13]);
 /* Runs fn(arg) with interrupts off and the test IDT loaded; returns the vector or NO_TRAP. */

@@ -48,3 +48,5 @@ $(BUILD)/unit/test_%: tests/unit/test_%.c $$(unit-$$*) $(wildcard include/raum/*
 	@mkdir -p $(dir $@)
 	@echo "  CC(unit) $@"
 	$(Q)$(UNIT_CC) $(UNIT_CFLAGS) -o $@ $< $(unit-$*) $(UNIT_LIBS)
+unit-evdeliver := kernel/evdeliver.c
+UNIT_TESTS += evdeliver
