@@ -41,12 +41,13 @@ unit-cpuid := kernel/cpuid.c vmx/caps.c kernel/fmt.c
 UNIT_TESTS += cpuid
 unit-vmxnmi := vmx/nmi.c
 UNIT_TESTS += vmxnmi
-UNIT_BINS := $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
+unit-evdeliver := kernel/evdeliver.c
+UNIT_TESTS += evdeliver
+# deferred (=): entries added after this line still count
+UNIT_BINS = $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
 
 .SECONDEXPANSION:
 $(BUILD)/unit/test_%: tests/unit/test_%.c $$(unit-$$*) $(wildcard include/raum/*.h include/hv/abi/*.h) tests/unit/unit.h tests/unit/arena.h
 	@mkdir -p $(dir $@)
 	@echo "  CC(unit) $@"
 	$(Q)$(UNIT_CC) $(UNIT_CFLAGS) -o $@ $< $(unit-$*) $(UNIT_LIBS)
-unit-evdeliver := kernel/evdeliver.c
-UNIT_TESTS += evdeliver
