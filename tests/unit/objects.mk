@@ -22,7 +22,7 @@ unit-slat := mm/slat.c mm/pt.c mm/memmap.c mm/mtrr.c mm/memcrypt.c kernel/fmt.c
 unit-vmxcaps := vmx/caps.c kernel/fmt.c kernel/cpuid.c
 unit-mtrr := mm/mtrr.c
 unit-svmcheck := svm/check.c
-unit-msrpolicy := kernel/msrpolicy.c
+unit-msrpolicy := kernel/msrpolicy.c svm/perfctl.c
 unit-xcr0 := kernel/xcr0.c
 unit-memcrypt := mm/memcrypt.c kernel/fmt.c
 unit-initredir := svm/initredir.c
@@ -41,6 +41,10 @@ unit-cpuid := kernel/cpuid.c vmx/caps.c kernel/fmt.c
 UNIT_TESTS += cpuid
 unit-vmxnmi := vmx/nmi.c
 UNIT_TESTS += vmxnmi
+unit-perfctl := svm/perfctl.c
+UNIT_TESTS += perfctl
+unit-specctrl := kernel/specctrl.c
+UNIT_TESTS += specctrl
 UNIT_BINS := $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
 
 .SECONDEXPANSION:
