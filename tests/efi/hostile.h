@@ -34,6 +34,8 @@ void hostile_cpustate(void);
 /* hostile-buffers.c: blocks below 4 GiB, then (last: they crash an unhardened Raum) the far ones */
 void hostile_buffers(void);
 void hostile_buffers_far(void);
+/* hostile-dbgpmu.c: DEBUGCTL kept for the root across exits; AMD PerfEvtSel read back as written */
+void hostile_dbgpmu(void);
 /* hostile.c: Raum's log holds no fault, panic or exception line */
 void hostile_log(void);
 
