@@ -48,4 +48,10 @@ void asm_offsets(void)
 	DEFINE(VXP_GPR, offsetof(struct vmx_vp, vp.gpr));
 	DEFINE(VXP_LAUNCHED, offsetof(struct vmx_vp, launched));
 	DEFINE(VXP_HOST_NMI, offsetof(struct vmx_vp, host_nmi_pending));
+	DEFINE(SVP_SC, offsetof(struct svm_vp, vp.spec_ctrl));
+	DEFINE(VXP_SC, offsetof(struct vmx_vp, vp.spec_ctrl));
+	DEFINE(SC_ON, offsetof(struct vp_spec_ctrl, on));
+	DEFINE(SC_ROOT, offsetof(struct vp_spec_ctrl, root));
+	DEFINE(SC_RAUM, offsetof(struct vp_spec_ctrl, raum));
+	DEFINE(SVP_DBGCTL, offsetof(struct svm_vp, dbgctl));
 }

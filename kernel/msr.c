@@ -129,4 +129,5 @@ void vp_msr_init(struct vp *vp)
 	vp->mtrr_present = cpuid(1, 0).edx & BIT(12);
 	mtrr_read_hw(&vp->mtrr);
 	vp->mtrr.phys_bits = vp->part->phys_bits; /* the reduced width under SME / TME-MK (mm/memcrypt.c) */
+	vp_spec_ctrl_init(&vp->spec_ctrl);
 }

@@ -11,3 +11,5 @@ hv-y += kernel/crrules.c
 hv-y += kernel/crcpuid.c
 hv-y += kernel/cpuid.c
 hv-y += kernel/evdeliver.c
+hv-y += kernel/specctrl.c
+hv-y += kernel/speccpu.c

@@ -26,6 +26,7 @@
 #include <raum/x86.h>
 
 #include "check.h"
+#include "dbgpmu.h"
 #include "initredir.h"
 #include "svm.h"
 
@@ -111,6 +112,13 @@ static int svm_cpu_enable(struct cpu *c)
 	has_flush_by_asid = r.edx & BIT(6);
 	asid_cpu_init(&s->asid, c->id, r.ebx, has_flush_by_asid);
 	s->efer_before = efer;
+	/*
+	 * Automatic IBRS (CPUID 8000_0021 EAX[8], APM vol. 2 3.1.7): in Raum's own
+	 * EFER, which VMRUN saves and #VMEXIT restores apart from the root's:
+	 * predictions the root trains do not steer Raum's indirect branches.
+	 */
+	if (cpuid(0x80000000, 0).eax >= 0x80000021 && (cpuid(0x80000021, 0).eax & BIT(8)))
+		efer |= X86_EFER_AIBRSE;
 	wrmsr(MSR_EFER, efer | EFER_SVME);
 	wrmsr(MSR_VM_HSAVE_PA, s->hsave_phys);
 	enable_init_redirection(s, c->id);
@@ -128,7 +136,7 @@ static void svm_cpu_disable(struct cpu *c)
 	if (s->r_init_set)
 		msr_write_safe(MSR_VM_CR, s->vm_cr_before);
 	wrmsr(MSR_VM_HSAVE_PA, 0);
-	wrmsr(MSR_EFER, rdmsr(MSR_EFER) & ~EFER_SVME);
+	wrmsr(MSR_EFER, (rdmsr(MSR_EFER) & ~(EFER_SVME | X86_EFER_AIBRSE)) | (s->efer_before & X86_EFER_AIBRSE));
 	palloc_free(&hv_pool, s->hsave_phys, 1);
 	palloc_free(&hv_pool, s->host_vmcb_phys, 1);
 	c->vendor = NULL;
@@ -365,6 +373,9 @@ static int svm_launch_root(struct cpu *c, struct partition *root, const struct f
 	ctl->np_enable = 1;
 	ctl->n_cr3 = root->slat.root;
 	load_guest_from_fw(s, fw, rax);
+	svm_dbgpmu_launch(s);
+	if (s->vp.spec_ctrl.mode == SPEC_CTRL_VMCB)
+		s->vmcb->save.spec_ctrl = s->vp.spec_ctrl.root; /* V_SPEC_CTRL (include/raum/specctrl.h) */
 	prepare_entry(s);
 	if (debug_bad_entry())
 		s->vmcb->save.efer &= ~EFER_SVME; /* VMRUN must refuse this (APM 15.5.1) */
@@ -418,6 +429,8 @@ static enum exit_action msr_exit(struct svm_vp *s, bool write)
 	u64 val = (vp->gpr[GPR_RDX] << 32) | (u32)vp->gpr[GPR_RAX];
 
 	vp_count(vp, write ? RAUM_EXIT_MSR_WRITE : RAUM_EXIT_MSR_READ);
+	if (svm_dbgpmu_owns(msr))
+		return svm_dbgpmu_msr(s, msr, write, val); /* DEBUGCTL, PerfEvtSel (svm/dbgpmu.c) */
 	switch (msr) {
 	case MSR_EFER:
 		if (!write) {

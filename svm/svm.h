@@ -25,6 +25,14 @@ struct svm_vp {
 	struct svm_cpu *cpu;
 	struct asid_vp asid;
 	u64 hsave_shadow;    /* what the root wrote to VM_HSAVE_PA (ignored) */
+	/*
+	 * The root's DEBUGCTL without LBR virtualization: svm_run clears the
+	 * register after each exit and writes this back before VMRUN, each only
+	 * when it is not 0 (svm/dbgpmu.c). Always 0 with LbrVirt (then the VMCB's).
+	 */
+	u64 dbgctl;
+	bool lbrv;           /* LBR virtualization on: DEBUGCTL lives in the VMCB */
+	u64 perf_ctl[6];     /* PerfEvtSel0-5 as the root wrote them (svm/perfctl.h) */
 };
 
 static inline struct svm_vp *to_svm(struct vp *vp) { return container_of(vp, struct svm_vp, vp); }

@@ -30,6 +30,11 @@
 #define SVM_INTERCEPT_SKINIT BIT(6)
 #define SVM_INTERCEPT_WBINVD BIT(9)
 
+/* LBR_VIRTUALIZATION_ENABLE (offset 0x0b8), APM table B-1 */
+#define SVM_LBR_VIRT_ENABLE BIT(0)
+/* CPUID 8000_000A EDX: LBR virtualization (APM vol. 3, CPUID) */
+#define CPUID_8000000A_EDX_LBRV BIT(1)
+
 /* Exit codes (APM table C-1). */
 #define SVM_EXIT_EXCP_BASE 0x040
 #define SVM_EXIT_INTR 0x060
@@ -149,8 +154,12 @@ struct __packed vmcb_save {
 	u64 cr2;                                /* 0x640 */
 	u8 reserved_648[0x668 - 0x648];
 	u64 g_pat;                              /* 0x668 */
-	u64 dbgctl;                             /* 0x670 */
-	u8 reserved_678[0x1000 - 0x678];
+	u64 dbgctl;                             /* 0x670: with LBR virtualization (APM 15.23) */
+	u64 br_from, br_to;                     /* 0x678, 0x680 */
+	u64 last_excp_from, last_excp_to;       /* 0x688, 0x690 */
+	u8 reserved_698[0x6e0 - 0x698];
+	u64 spec_ctrl;                          /* 0x6e0: the guest's SPEC_CTRL with V_SPEC_CTRL */
+	u8 reserved_6e8[0x1000 - 0x6e8];
 };
 
 struct vmcb {
@@ -197,6 +206,11 @@ VMCB_CHECK(save.kernel_gs_base, 0x620);
 VMCB_CHECK(save.sysenter_cs, 0x628);
 VMCB_CHECK(save.cr2, 0x640);
 VMCB_CHECK(save.g_pat, 0x668);
+VMCB_CHECK(save.dbgctl, 0x670);
+VMCB_CHECK(save.br_from, 0x678);
+VMCB_CHECK(save.last_excp_to, 0x690);
+VMCB_CHECK(save.spec_ctrl, 0x6e0);
+VMCB_CHECK(control.lbr_virt_enable, 0x0b8);
 _Static_assert(sizeof(struct vmcb) == 4096, "VMCB size");
 
 /* MSR permission map (APM 15.11): 2 bits per MSR, read then write. */

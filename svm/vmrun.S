@@ -6,8 +6,14 @@
  * sides, so they are loaded before and stored after; FS, GS, TR, LDTR and
  * the syscall MSRs move with VMLOAD / VMSAVE (guest's VMCB before and after
  * VMRUN, the host's area after the exit). The VP pointer rides on the stack.
+ * SPEC_CTRL (include/raum/specctrl.h) and, without LBR virtualization,
+ * DEBUGCTL (svm/dbgpmu.c) are switched here: Raum's values right after the
+ * exit, before any RET, the root's right before VMRUN.
  */
 #include "asm-offsets.h"
+#include <raum/specctrl.h>
+
+#define MSR_DEBUGCTL 0x1d9
 
 #define GPR(n) (SVP_GPR + 8 * (n))
 
@@ -15,7 +21,16 @@
 .globl svm_run
 svm_run:
 	pushq %rdi                      /* [rsp] = struct svm_vp *; rsp is 16-byte aligned */
-1:	movq (%rsp), %rax
+1:	movq (%rsp), %rdi
+	SPEC_CTRL_TO_ROOT %rdi, SVP_SC  /* include/raum/specctrl.h */
+	movq SVP_DBGCTL(%rdi), %rax     /* the root's DEBUGCTL, when it is not 0 (svm/dbgpmu.c) */
+	testq %rax, %rax
+	jz 2f
+	movl $MSR_DEBUGCTL, %ecx
+	movq %rax, %rdx
+	shrq $32, %rdx
+	wrmsr
+2:	movq (%rsp), %rax
 	movq GPR(1)(%rax), %rcx
 	movq GPR(2)(%rax), %rdx
 	movq GPR(3)(%rax), %rbx
@@ -53,5 +68,13 @@ svm_run:
 	movq %r15, GPR(15)(%rdi)
 	movq SVP_HOST_VMCB_PA(%rdi), %rax
 	vmload %rax
-	call svm_handle_exit
+	/* Raum's SPEC_CTRL and DEBUGCTL before the first RET (GIF = 0: no NMI in between) */
+	SPEC_CTRL_TO_RAUM %rdi, SVP_SC
+	cmpq $0, SVP_DBGCTL(%rdi)
+	je 3f
+	movl $MSR_DEBUGCTL, %ecx
+	xorl %eax, %eax
+	xorl %edx, %edx
+	wrmsr
+3:	call svm_handle_exit
 	jmp 1b

@@ -5,9 +5,12 @@
  * fifteen guest GPRs are loaded before VMLAUNCH / VMRESUME and stored
  * after the exit; guest RSP and RIP live in the VMCS. HOST_RSP points at
  * the slot holding the VP pointer. A VMLAUNCH / VMRESUME that fails falls
- * through (VMfailValid / VMfailInvalid) to vmx_entry_failed.
+ * through (VMfailValid / VMfailInvalid) to vmx_entry_failed. SPEC_CTRL is
+ * switched here (include/raum/specctrl.h): Raum's value right after the
+ * exit, before any RET, the root's right before the entry.
  */
 #include "asm-offsets.h"
+#include <raum/specctrl.h>
 
 #define GPR(n) (VXP_GPR + 8 * (n))
 #define VMCS_HOST_RSP 0x6c14
@@ -28,6 +31,7 @@ vmx_run:
 	movq VXP_HOST_NMI(%rdi), %rax
 	cmpl $0, (%rax)
 	jne 4f                          /* NMIs reached Raum since the exit: hand them on */
+	SPEC_CTRL_TO_ROOT %rdi, VXP_SC  /* include/raum/specctrl.h; done again after a restart */
 	cmpb $0, VXP_LAUNCHED(%rdi)     /* ZF survives the movs below */
 	movq GPR(0)(%rdi), %rax
 	movq GPR(1)(%rdi), %rcx
@@ -54,7 +58,8 @@ vmx_run:
 	movq (%rsp), %rdi
 	call vmx_entry_failed           /* noreturn */
 	ud2
-4:	call vmx_late_nmis              /* rdi = the VP; the stack is as vmx_handle_exit has it */
+4:	SPEC_CTRL_BACK %rdi, VXP_SC     /* a restart may follow the root's WRMSR above */
+	call vmx_late_nmis              /* rdi = the VP; the stack is as vmx_handle_exit has it */
 	jmp 1b
 
 .section .rodata
@@ -85,5 +90,6 @@ vmx_exit_entry:
 	movq %r14, GPR(14)(%rdi)
 	movq %r15, GPR(15)(%rdi)
 	movb $1, VXP_LAUNCHED(%rdi)
+	SPEC_CTRL_TO_RAUM %rdi, VXP_SC  /* before the first RET after the exit (KVM's vmenter.S rule) */
 	call vmx_handle_exit
 	jmp 1b

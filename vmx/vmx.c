@@ -809,8 +809,17 @@ static __attribute__((noinline)) enum exit_action task_switch_exit(struct vmx_vp
 					    (u32)__vmread(VMCS_GUEST_ES_AR + 2 * i) };
 	int rc = task_switch(&s, &vmx_ts_ops, &t, (u16)qual, reason, &f);
 	if (rc < 0) {
-		vp_dump(vp, "task switch to a 16-bit TSS or a virtual-8086 task: not emulated");
-		return EXIT_FATAL;
+		/*
+		 * A 16-bit TSS or a virtual-8086 task: the CPU would switch, Raum does not
+		 * emulate it. Nothing has changed yet (task_switch refuses before its first
+		 * write): the root gets #GP(selector) instead of a halted CPU (a deviation,
+		 * docs/security.md "When Raum stops a CPU"); an event that came through the
+		 * gate is lost with it.
+		 */
+		pr_info("vp%u: task switch to TSS %#x: a 16-bit TSS or virtual-8086 task, not emulated: #GP", vp->index,
+			(unsigned)(qual & 0xffff));
+		vmx_inject_exception(vp, 13, true, (u32)(qual & 0xfffc));
+		return EXIT_RESUME;
 	}
 	/* the state the switch reached: the old task's before its commit point, the new one's after */
 	for (int i = 0; i < 8; i++)
@@ -869,6 +878,37 @@ static __attribute__((noinline)) void single_step_trap(struct vp *vp)
 	vmx_inject_exception(vp, 1, false, 0);
 }
 
+/*
+ * An exception exit (reason 0, not an NMI). Raum's exception bitmap is
+ * empty, so none should come (SDM 26.2: an exception exits only through
+ * the bitmap; #PF also through the PFEC mask / match, which Raum leaves
+ * matching nothing): should one come anyway, the root gets the exception
+ * the hardware would have delivered to it, not a halted CPU. The exit's
+ * interruption information has the format VM entry takes (SDM 25.9.2,
+ * 25.8.3); bit 12 (NMI unblocking by IRET) means the IRET's unblocking must
+ * be undone before entry (SDM 28.2.3), as for an EPT violation. An event
+ * whose delivery this exception interrupted (IDT-vectoring information) is
+ * replaced by it rather than combined into #DF (SDM 6.15, table 6-5).
+ */
+static __attribute__((noinline)) enum exit_action exception_exit(struct vmx_vp *x, u32 info)
+{
+	struct vp *vp = &x->vp;
+	u32 type = (info >> INTR_INFO_TYPE_SHIFT) & 7;
+
+	vp_count(vp, RAUM_EXIT_OTHER);
+	pr_debug("vp%u: exception exit (vector %u, type %u) with an empty bitmap: delivered to the root", vp->index,
+		 info & INTR_INFO_VECTOR_MASK, type);
+	if ((info & INTR_INFO_NMI_UNBLOCK) && (info & INTR_INFO_VECTOR_MASK) != 8)
+		vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY, vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY) | INTR_BLOCK_NMI);
+	vmcs_write32(VMCS_ENTRY_INTR_INFO, info & ~(INTR_INFO_NMI_UNBLOCK | 0x7fffe000U));
+	if (info & INTR_INFO_ERROR_VALID)
+		vmcs_write32(VMCS_ENTRY_EXC_ERROR, vmcs_read32(VMCS_EXIT_INTR_ERROR));
+	/* INT3 / INTO (6) and INT1 (5) resume past the instruction: the entry needs its length (SDM 27.6.1.1) */
+	if (type == INTR_TYPE_SW_EXC || type == INTR_TYPE_PRIV_SW_EXC)
+		vmcs_write32(VMCS_ENTRY_INSN_LEN, vmcs_read32(VMCS_EXIT_INSN_LEN));
+	return EXIT_RESUME;
+}
+
 /* TLFS: hypercalls only from CPL 0 (SS.DPL); this build takes 64-bit callers (EFER.LMA and CS.L). */
 static bool hypercall_allowed(void)
 {
@@ -919,8 +959,7 @@ void vmx_handle_exit(struct vmx_vp *x)
 			a = EXIT_RESUME;
 			break;
 		}
-		vp_dump(vp, "exception exit, but the exception bitmap is empty");
-		a = EXIT_FATAL;
+		a = exception_exit(x, info); /* the bitmap is empty: not expected, delivered as hardware would */
 		break;
 	}
 	case EXIT_NMI_WINDOW:

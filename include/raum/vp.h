@@ -16,6 +16,7 @@
 #include <raum/mtrr.h>
 #include <raum/pt.h>
 #include <raum/ramrange.h>
+#include <raum/specctrl.h>
 
 struct partition {
 	u32 id;          /* 0: the root partition */
@@ -48,6 +49,7 @@ struct vp {
 	u64 exits[RAUM_EXIT_REASONS]; /* the total is their sum: vp_exits_total() */
 	bool mtrr_present;    /* CPUID.1:EDX.MTRR: the shadow below exists */
 	struct mtrr_state mtrr; /* the VP's MTRRs as it wrote them (kernel/msr.c) */
+	struct vp_spec_ctrl spec_ctrl; /* IA32_SPEC_CTRL, switched by the run loop (include/raum/specctrl.h) */
 };
 
 /* Outcome of a common handler. */

@@ -134,6 +134,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	hostile_buffers();
 	hostile_xsetbv();
 	hostile_cpustate();
+	hostile_dbgpmu();
 	hostile_buffers_far();
 	hostile_evdeliver();
 	hostile_log();

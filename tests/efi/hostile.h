@@ -36,6 +36,8 @@ void hostile_buffers(void);
 void hostile_buffers_far(void);
 /* hostile-evdeliver.c: an IDT gate on Raum's memory: the delivery faults (#GP, #DF), Raum alive */
 void hostile_evdeliver(void);
+/* hostile-dbgpmu.c: DEBUGCTL kept for the root across exits; AMD PerfEvtSel read back as written */
+void hostile_dbgpmu(void);
 /* hostile.c: Raum's log holds no fault, panic or exception line */
 void hostile_log(void);
 

@@ -11,6 +11,8 @@
 #include <raum/bootinfo.h>
 #include <raum/msrpolicy.h>
 
+#include "../../svm/perfctl.h"
+
 #define AMD RAUM_VENDOR_AMD
 #define INTEL RAUM_VENDOR_INTEL
 
@@ -159,6 +161,26 @@ static void emulated_and_vendor_msrs(void **state)
 	assert_int_equal(msr_policy(INTEL, 0x3a, false), MSR_VENDOR);
 	assert_int_equal(msr_policy(AMD, 0x3a, false), MSR_DENY); /* no FEATURE_CONTROL on AMD */
 	assert_int_equal(msr_policy(INTEL, 0xc0010114, false), MSR_DENY);
+	/* AMD DEBUGCTL: switched by the backend (svm/dbgpmu.c); Intel's is VMCS guest state */
+	assert_int_equal(msr_policy(AMD, 0x1d9, false), MSR_VENDOR);
+	assert_int_equal(msr_policy(AMD, 0x1d9, true), MSR_VENDOR);
+}
+
+/* AMD: exactly the PerfEvtSel registers svm/dbgpmu.c emulates are MSR_VENDOR; the counters pass. */
+static void amd_perf_ctl_to_the_backend(void **state)
+{
+	(void)state;
+	int ctl = 0;
+	for (u32 m = 0xc0010000; m <= 0xc001020b; m++) {
+		if (m == 0xc0010008)
+			m = 0xc0010200; /* the two PMU ranges only */
+		bool is_ctl = perf_ctl_index(m) >= 0;
+		ctl += is_ctl;
+		for (int w = 0; w < 2; w++)
+			assert_int_equal(msr_policy(AMD, m, w), is_ctl ? MSR_VENDOR : MSR_PASS);
+	}
+	assert_int_equal(ctl, 4 + 6);
+	assert_int_equal(msr_policy(INTEL, 0xc0010000, true), MSR_DENY);
 }
 
 static void apic_base_never_over_raum(void **state)
@@ -243,6 +265,7 @@ int main(void)
 		cmocka_unit_test(misc_enable_only_harmless_bits),
 		cmocka_unit_test(nb_cfg_only_ext_config),
 		cmocka_unit_test(docs_list_every_rule),
+		cmocka_unit_test(amd_perf_ctl_to_the_backend),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
