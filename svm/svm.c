@@ -500,15 +500,23 @@ static u8 insn_len_at_rip(struct vp *vp, const u8 *op, size_t oplen, const u8 *a
 
 	vp_get_ctrl(vp, &c);
 	u64 lin = c.mode == 64 ? vp->rip : (vp->rip + c.cs_base) & 0xffffffffULL;
-	/* at most 15 bytes, but not into the next page unless the first read fails there */
-	if (vp_read_virt(vp, &c, lin, b, n) != 0) {
-		n = MIN(n, PAGE_SIZE - (lin & (PAGE_SIZE - 1)));
-		if (vp_read_virt(vp, &c, lin, b, n) != 0)
-			return (u8)oplen;
-	}
+	/*
+	 * First the bytes up to the end of RIP's page: one guest walk, which is
+	 * what the exit costs here. Only an instruction cut by the page's end
+	 * takes a second walk for the next page.
+	 */
+	n = MIN(n, PAGE_SIZE - (lin & (PAGE_SIZE - 1)));
+	if (vp_read_virt(vp, &c, lin, b, n) != 0)
+		return (u8)oplen;
 	len = x86_insn_len_of(b, n, c.mode, op, oplen);
 	if (len < 0 && alt_op)
 		len = x86_insn_len_of(b, n, c.mode, alt_op, oplen);
+	if (len < 0 && n < sizeof(b) && vp_read_virt(vp, &c, lin, b, sizeof(b)) == 0) {
+		n = sizeof(b);
+		len = x86_insn_len_of(b, n, c.mode, op, oplen);
+		if (len < 0 && alt_op)
+			len = x86_insn_len_of(b, n, c.mode, alt_op, oplen);
+	}
 	if (len < 0) {
 		pr_debug("vp%u: no %#x %#x instruction at rip %#llx: stepping %u bytes", vp->index, op[0], op[1],
 			 (unsigned long long)vp->rip, (unsigned)oplen);
