@@ -179,7 +179,6 @@ int task_switch(struct ts_state *s, const struct ts_ops *ops, void *priv, u16 se
 	struct ts_seg *tr = &s->seg[TS_TR];
 	struct tss32 n;
 	u64 d, naddr, oaddr;
-	u8 cpl = AR_DPL(s->seg[TS_SS].ar);
 
 	/* the new TSS descriptor: in the GDT only */
 	if ((sel & 4) || (u32)(sel | 7) > s->gdt_limit)
@@ -196,8 +195,13 @@ int task_switch(struct ts_state *s, const struct ts_ops *ops, void *priv, u16 se
 	/* IRET returns to a busy task; CALL, JMP and gates need an available one (SDM 8.3 step 3) */
 	if (reason == TS_IRET ? type != 11 : type != 9)
 		return fault(&c, reason == TS_IRET ? VEC_TS : VEC_GP, sel & 0xfffc);
-	if ((reason == TS_CALL || reason == TS_JMP) && (AR_DPL(g.ar) < cpl || AR_DPL(g.ar) < (sel & 3)))
-		return fault(&c, VEC_GP, sel & 0xfffc);
+	/*
+	 * No privilege check for CALL / JMP: the CPU made it before the exit, on
+	 * the TSS descriptor or, through a task gate, on the gate alone (whose
+	 * TSS's DPL does not count, SDM vol. 3A 8.3 step 2); the exit does not say
+	 * which (SDM vol. 3C 25.4.2; KVM dropped its check for this reason, Linux
+	 * 2c2ca2d12f5c). Re-checking the TSS's DPL would refuse a legal switch.
+	 */
 	if (!(g.ar & AR_P))
 		return fault(&c, VEC_NP, sel & 0xfffc);
 	if (g.limit < sizeof(struct tss32) - 1)
