@@ -6,6 +6,7 @@
  * what Raum cannot make sense of stops the VP.
  */
 #include <raum/errno.h>
+#include <raum/gwalk.h>
 #include <raum/health.h>
 #include <raum/hwcheck.h>
 #include <raum/log.h>
@@ -133,37 +134,27 @@ bool partition_gpa_backed(const struct partition *p, u64 gpa, u64 len)
 /* The root's guest-physical addresses are host-physical (identity SLAT). */
 void *partition_gpa_ptr(const struct partition *p __unused, u64 gpa) { return phys_to_virt(gpa); }
 
+/* An entry of the root's page tables, only from its RAM (gwalk's read_pte). */
+static int read_pte(void *ctx, u64 gpa, u64 *pte)
+{
+	const struct partition *p = ctx;
+
+	if (!partition_gpa_backed(p, gpa, 8))
+		return -RAUM_EINVAL;
+	*pte = *(volatile u64 *)partition_gpa_ptr(p, gpa);
+	return 0;
+}
+
 /*
- * Walks the guest's 4-level page tables, or 5-level ones with CR4.LA57 (SDM
- * vol. 3A 4.5: the PML5 index is va[56:48], pt_index(va, 5); PS is defined
- * only in PDPTEs and PDEs, so levels 5 and 4 always point to a table), for
- * va; paging off means identity. A table outside RAM (MMIO, a hole, Raum's
- * memory) is refused, never read.
+ * The guest's page-table walk (mm/gwalk.c: 4 or 5 levels, SDM vol. 3A 4.5)
+ * for va; paging off means identity. A table outside RAM (MMIO, a hole,
+ * Raum's memory) is refused, never read.
  */
 static int walk(struct vp *vp, const struct vp_ctrl *c, u64 va, u64 *gpa)
 {
-	if (!(c->cr0 & CR0_PG)) {
-		*gpa = va & 0xffffffffULL;
-		return 0;
-	}
-	if (!(c->efer & EFER_LMA))
-		return -RAUM_ENOTSUP; /* 32-bit paging: the root is in long mode from the firmware on */
-	u64 table = c->cr3 & PTE_ADDR_MASK;
-	for (int level = (c->cr4 & CR4_LA57) ? 5 : 4; level >= 1; level--) {
-		u64 eaddr = table + 8 * pt_index(va, level);
-		if (!partition_gpa_backed(vp->part, eaddr, 8))
-			return -RAUM_EINVAL;
-		u64 e = *(volatile u64 *)partition_gpa_ptr(vp->part, eaddr);
-		if (!(e & PTE_P))
-			return -RAUM_ENOENT;
-		if (level == 1 || ((e & PTE_PS) && level <= 3)) {
-			u64 size = 1ULL << (12 + 9 * (level - 1));
-			*gpa = (e & PTE_ADDR_MASK & ~(size - 1)) + (va & (size - 1));
-			return 0;
-		}
-		table = e & PTE_ADDR_MASK;
-	}
-	return -RAUM_ENOENT;
+	struct gwalk w = { c->cr0, c->cr3, c->cr4, c->efer, read_pte, vp->part };
+
+	return gwalk(&w, va, gpa);
 }
 
 int vp_read_virt(struct vp *vp, const struct vp_ctrl *c, u64 va, void *buf, size_t n)

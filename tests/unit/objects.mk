@@ -47,6 +47,8 @@ unit-perfctl := svm/perfctl.c
 UNIT_TESTS += perfctl
 unit-specctrl := kernel/specctrl.c
 UNIT_TESTS += specctrl
+unit-gwalk := mm/gwalk.c
+UNIT_TESTS += gwalk
 # deferred (=): entries added after this line still count
 UNIT_BINS = $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
 
