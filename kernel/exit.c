@@ -146,7 +146,7 @@ static int read_pte(void *ctx, u64 gpa, u64 *pte)
 }
 
 /*
- * The guest's page-table walk (mm/gwalk.c: 4 or 5 levels, SDM vol. 3A 4.5)
+ * The guest's page-table walk (include/raum/gwalk.h: 4 or 5 levels, SDM vol. 3A 4.5)
  * for va; paging off means identity. A table outside RAM (MMIO, a hole,
  * Raum's memory) is refused, never read.
  */

@@ -47,13 +47,13 @@ unit-perfctl := svm/perfctl.c
 UNIT_TESTS += perfctl
 unit-specctrl := kernel/specctrl.c
 UNIT_TESTS += specctrl
-unit-gwalk := mm/gwalk.c
+unit-gwalk :=
 UNIT_TESTS += gwalk
 # deferred (=): entries added after this line still count
 UNIT_BINS = $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
 
 .SECONDEXPANSION:
-$(BUILD)/unit/test_%: tests/unit/test_%.c $$(unit-$$*) $(wildcard include/raum/*.h include/hv/abi/*.h) tests/unit/unit.h tests/unit/arena.h
+$(BUILD)/unit/test_%: tests/unit/test_%.c $$(unit-$$*) $(wildcard include/raum/*.h include/hv/abi/*.h) tests/unit/unit.h tests/unit/arena.h tests/unit/bochs_caps.h
 	@mkdir -p $(dir $@)
 	@echo "  CC(unit) $@"
 	$(Q)$(UNIT_CC) $(UNIT_CFLAGS) -o $@ $< $(unit-$*) $(UNIT_LIBS)

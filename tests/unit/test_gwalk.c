@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * mm/gwalk.c: the root's page-table walk over a fake guest memory: 4-level
+ * include/raum/gwalk.h: the root's page-table walk over a fake guest memory: 4-level
  * and 5-level paging (CR4.LA57; neither emulator offers LA57, so this is
  * its only test), 1 GiB and 2 MiB leaves, non-present entries, tables that
  * are not RAM, paging off, and legacy paging refused.
