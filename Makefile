@@ -97,10 +97,12 @@ all: $(ESP)/EFI/BOOT/BOOTX64.EFI $(ESP)/EFI/raum/raum.bin $(ESP)/EFI/raum/raum.c
 setup:
 	bash tools/setup.sh
 
-# asm-offsets: compile to assembly, pick the "->SYM value" markers
+# asm-offsets: compile to assembly, pick the "->SYM value" markers. Its dependency file names every
+# header it reads (svm/svm.h, vmx/vmx.h, vmx/vmcs.h included), so a struct change regenerates it.
 $(BUILD)/gen/asm-offsets.h: kernel/asm-offsets.c $(wildcard include/raum/*.h)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(filter-out -MMD -MP -g,$(HV_CFLAGS)) -S -o $(BUILD)/gen/asm-offsets.s $<
+	$(Q)$(CC) $(filter-out -MMD -MP -g,$(HV_CFLAGS)) -MMD -MP -MT $@ -MF $(BUILD)/gen/asm-offsets.d \
+		-S -o $(BUILD)/gen/asm-offsets.s $<
 	$(Q)sed -n 's/.*->\([A-Z_0-9]*\) \$$\{0,1\}\([-0-9]*\).*/#define \1 \2/p' $(BUILD)/gen/asm-offsets.s > $@.tmp
 	$(Q)(echo '/* generated from kernel/asm-offsets.c: do not edit */'; cat $@.tmp) > $@ && rm $@.tmp
 

@@ -9,6 +9,7 @@
 #include <raum/trap.h>
 
 #include "../svm/svm.h"
+#include "../vmx/vmcs.h"
 #include "../vmx/vmx.h"
 
 #define DEFINE(sym, val) __asm__ volatile("\n.ascii \"->" #sym " %0\"" ::"i"(val))
@@ -54,4 +55,5 @@ void asm_offsets(void)
 	DEFINE(SC_ROOT, offsetof(struct vp_spec_ctrl, root));
 	DEFINE(SC_RAUM, offsetof(struct vp_spec_ctrl, raum));
 	DEFINE(SVP_DBGCTL, offsetof(struct svm_vp, dbgctl));
+	DEFINE(VMCS_HOST_RSP, VMCS_HOST_RSP); /* the field encoding vmrun.S writes: from vmx/vmcs.h, once */
 }

@@ -13,7 +13,6 @@
 #include <raum/specctrl.h>
 
 #define GPR(n) (VXP_GPR + 8 * (n))
-#define VMCS_HOST_RSP 0x6c14
 
 .text
 .globl vmx_run

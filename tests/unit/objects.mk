@@ -53,7 +53,7 @@ UNIT_TESTS += gwalk
 UNIT_BINS = $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
 
 .SECONDEXPANSION:
-$(BUILD)/unit/test_%: tests/unit/test_%.c $$(unit-$$*) $(wildcard include/raum/*.h include/hv/abi/*.h) tests/unit/unit.h tests/unit/arena.h tests/unit/bochs_caps.h
+$(BUILD)/unit/test_%: tests/unit/test_%.c $$(unit-$$*) $(wildcard include/raum/*.h include/hv/abi/*.h svm/*.h vmx/*.h) tests/unit/unit.h tests/unit/arena.h tests/unit/bochs_caps.h
 	@mkdir -p $(dir $@)
 	@echo "  CC(unit) $@"
 	$(Q)$(UNIT_CC) $(UNIT_CFLAGS) -o $@ $< $(unit-$*) $(UNIT_LIBS)
