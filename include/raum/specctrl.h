@@ -96,6 +96,13 @@ void vp_spec_ctrl_init(struct vp_spec_ctrl *s);
 
 #else /* __ASSEMBLER__: the switching sequences; \vp holds the VP, \sc the offset of its vp_spec_ctrl */
 
+/* WRMSR of RAX to the MSR in ECX (EDX:EAX from RAX). */
+.macro WRMSR_RAX
+	movq %rax, %rdx
+	shrq $32, %rdx
+	wrmsr
+.endm
+
 /* After an exit: clobbers RAX, RCX, RDX and flags. */
 .macro SPEC_CTRL_TO_RAUM vp, sc
 	cmpb $0, \sc + SC_ON(\vp)
@@ -108,9 +115,7 @@ void vp_spec_ctrl_init(struct vp_spec_ctrl *s);
 	cmpq \sc + SC_RAUM(\vp), %rax
 	je .Lsc_raum_done\@
 	movq \sc + SC_RAUM(\vp), %rax
-	movq %rax, %rdx
-	shrq $32, %rdx
-	wrmsr
+	WRMSR_RAX
 .Lsc_raum_done\@:
 	lfence /* no later instruction runs ahead of the decision (the branch over WRMSR) */
 .Lsc_raum_none\@:
@@ -124,9 +129,7 @@ void vp_spec_ctrl_init(struct vp_spec_ctrl *s);
 	cmpq \sc + SC_RAUM(\vp), %rax
 	je .Lsc_root_done\@
 	movl $MSR_IA32_SPEC_CTRL, %ecx
-	movq %rax, %rdx
-	shrq $32, %rdx
-	wrmsr
+	WRMSR_RAX
 .Lsc_root_done\@:
 .endm
 
@@ -138,9 +141,7 @@ void vp_spec_ctrl_init(struct vp_spec_ctrl *s);
 	cmpq \sc + SC_ROOT(\vp), %rax
 	je .Lsc_back_done\@
 	movl $MSR_IA32_SPEC_CTRL, %ecx
-	movq %rax, %rdx
-	shrq $32, %rdx
-	wrmsr
+	WRMSR_RAX
 .Lsc_back_done\@:
 	lfence
 .Lsc_back_none\@:
