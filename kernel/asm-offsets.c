@@ -49,6 +49,8 @@ void asm_offsets(void)
 	DEFINE(VXP_GPR, offsetof(struct vmx_vp, vp.gpr));
 	DEFINE(VXP_LAUNCHED, offsetof(struct vmx_vp, launched));
 	DEFINE(VXP_HOST_NMI, offsetof(struct vmx_vp, host_nmi_pending));
+	DEFINE(VXP_HOST_RSP, offsetof(struct vmx_vp, host_rsp));
+	DEFINE(VXP_FAIL_RFLAGS, offsetof(struct vmx_vp, fail_rflags));
 	DEFINE(SVP_SC, offsetof(struct svm_vp, vp.spec_ctrl));
 	DEFINE(VXP_SC, offsetof(struct vmx_vp, vp.spec_ctrl));
 	DEFINE(SC_ON, offsetof(struct vp_spec_ctrl, on));

@@ -48,9 +48,9 @@ static u16 call_exit_stats(struct vp *vp __unused, const void *in, void *out, u6
 
 	if (q->reserved)
 		return HV_STATUS_INVALID_PARAMETER;
-	if (q->vp_index >= RAUM_MAX_CPUS || !root_vps[q->vp_index])
+	if (!root_vp(q->vp_index))
 		return HV_STATUS_INVALID_VP_INDEX;
-	const struct vp *t = root_vps[q->vp_index];
+	const struct vp *t = root_vp(q->vp_index);
 	s->vp_index = q->vp_index;
 	s->nr_reasons = RAUM_EXIT_REASONS;
 	s->total = vp_exits_total(t);

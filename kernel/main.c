@@ -136,7 +136,7 @@ static s64 hv_main_late(u64 arg __unused)
 	if (debug_bad_entry())
 		pr_warn("debug_fault=entry is set in raum.cfg: the root's first entry gets a broken guest state");
 	/* Returns only when the launch did not happen. */
-	rc = vendor_current()->launch_root(c, &root_partition, &fw_ctx, RAUM_ENTRY_LAUNCHED);
+	rc = root_vp_launch(c, &fw_ctx, RAUM_ENTRY_LAUNCHED);
 	vendor_cpu_disable(c);
 	pr_err("late launch failed (error %d): returning to the firmware unvirtualized", rc);
 	return rc;

@@ -7,14 +7,19 @@
  */
 #include <raum/cpu.h>
 #include <raum/errno.h>
+#include <raum/fwctx.h>
 #include <raum/log.h>
 #include <raum/slat.h>
 #include <raum/vendor.h>
 #include <raum/vm.h>
 #include <raum/vp.h>
 
-struct partition root_partition;
-struct vp *root_vps[RAUM_MAX_CPUS];
+struct partition *root_partition;
+
+struct vp *root_vp(u32 n)
+{
+	return root_partition && n < PARTITION_MAX_VPS ? root_partition->vps[n] : NULL;
+}
 
 static u64 ram_bytes(const struct ram_range *r, size_t n)
 {
@@ -28,7 +33,7 @@ static u64 ram_bytes(const struct ram_range *r, size_t n)
 int root_partition_create(const struct raum_mem_range *map, size_t n, u64 hv_base, u64 hv_size,
 			  bool slat_1g, unsigned phys_bits)
 {
-	struct partition *p = &root_partition;
+	struct partition *p;
 	struct slat_range r[2];
 	struct ram_range *ram;
 	u64 limit, ram_phys;
@@ -37,6 +42,11 @@ int root_partition_create(const struct raum_mem_range *map, size_t n, u64 hv_bas
 	k = slat_root_ranges(map, n, hv_base, hv_size, phys_bits, slat_1g, r, &limit);
 	if (k < 0)
 		return k;
+	rc = vendor_current()->partition_alloc(&p);
+	if (rc) {
+		pr_err("root partition: no memory for it (error %d)", rc);
+		return rc;
+	}
 	p->phys_bits = phys_bits; /* the MTRR masks' width too (EPT types, shadow MTRRs) */
 	rc = vendor_current()->slat_build_root(p, r, k, slat_1g);
 	if (rc) {
@@ -44,7 +54,6 @@ int root_partition_create(const struct raum_mem_range *map, size_t n, u64 hv_bas
 		return rc;
 	}
 	p->id = 0;
-	p->is_root = true;
 	p->gpa_limit = limit;
 	p->hv_base = hv_base;
 	p->hv_size = hv_size;
@@ -63,10 +72,52 @@ int root_partition_create(const struct raum_mem_range *map, size_t n, u64 hv_bas
 	}
 	p->ram = ram;
 	p->nr_ram = (size_t)k;
+	rc = vendor_current()->partition_finalize(p);
+	if (rc) {
+		pr_err("root partition: the %s backend cannot set it up (error %d)", vendor_name(), rc);
+		return rc;
+	}
+	root_partition = p;
 	pr_info_addr("root partition: SLAT identity map of %llu GiB, Raum's %llu MiB at %#llx left out",
 		(unsigned long long)(limit >> 30), (unsigned long long)(hv_size >> 20),
 		(unsigned long long)hv_base);
 	pr_info("root partition: %llu MiB of RAM in %zu ranges for hypercall blocks and page walks",
 		(unsigned long long)(ram_bytes(ram, p->nr_ram) >> 20), p->nr_ram);
 	return 0;
+}
+
+/*
+ * The late launch on this CPU: the root's VP for it is created, loaded,
+ * given the firmware's state and run. Returns only when that failed before
+ * the first entry (a negative error; the CPU is still in host mode) or the
+ * entry itself failed (the failure policy halts the CPU then).
+ */
+int root_vp_launch(struct cpu *c, const struct fw_ctx *fw, u64 rax)
+{
+	struct vp_regs r;
+	struct vp *vp;
+	int rc;
+
+	rc = vp_create(root_partition, c->id, &vp);
+	if (rc) {
+		pr_err("root VP%u: cannot create it (error %d)", c->id, rc);
+		return rc;
+	}
+	rc = vp_load(vp);
+	if (rc == 0) {
+		vp_regs_from_fw(&r, fw, rax);
+		rc = vp_set_regs(vp, &r);
+	}
+	if (rc) {
+		pr_err("root VP%u: cannot load its first state (error %d)", c->id, rc);
+		if (vp->life.state == VP_STATE_LOADED)
+			vp_put(vp);
+		vp_destroy(vp);
+		return rc;
+	}
+	pr_info("%s: late launch on cpu%u: the firmware resumes as root VP%u at rip %#llx", vendor_name(), c->id,
+		vp->index, (unsigned long long)r.rip);
+	log_console_handover();
+	vp_run_loop(vp);
+	return -RAUM_EIO; /* the root's loop returns only if the run was refused */
 }

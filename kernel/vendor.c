@@ -3,7 +3,7 @@
 #include <raum/errno.h>
 #include <raum/vendor.h>
 
-static const struct vendor_ops *ops;
+const struct vendor_ops *vendor_ops_current;
 
 int vendor_select(u32 vendor)
 {
@@ -14,13 +14,14 @@ int vendor_select(u32 vendor)
 		if (o->vendor != vendor)
 			continue;
 		/* every op is required: a missing one is a build mistake, refused here */
-		if (!o->name || !o->cpu_enable || !o->cpu_disable || !o->launch_root ||
-		    !o->get_ctrl || !o->inject_exception || !o->slat_build_root || !o->prepare)
+		if (!o->name || !o->cpu_enable || !o->cpu_disable || !o->get_ctrl || !o->inject_exception ||
+		    !o->slat_build_root || !o->prepare || !o->partition_alloc || !o->partition_finalize ||
+		    !o->vp_create || !o->vp_destroy || !o->vp_load || !o->vp_put || !o->vp_set_regs ||
+		    !o->vp_get_regs || !o->vp_run || !o->complete_insn || !o->vendor_exit || !o->msr_vendor)
 			return -RAUM_EINVAL;
-		ops = o;
+		vendor_ops_current = o;
 		return 0;
 	}
 	return -RAUM_ENODEV;
 }
 
-const struct vendor_ops *vendor_current(void) { return ops; }

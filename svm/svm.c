@@ -1,13 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
- * AMD-V backend (AMD APM vol. 2, chapter 15).
+ * AMD-V backend (AMD APM vol. 2, chapter 15): enabling SVM, the partition's
+ * AMD-V part and the VP lifecycle (include/raum/vendor.h). Exits are
+ * decoded in svm/exit.c and handled by kernel/dispatch.c.
  *
  * Enabling SVM on a CPU (APM 15.4): EFER.SVME = 1, which VM_CR.SVMDIS
  * forbids (the loader checked it), and VM_HSAVE_PA pointing at a 4 KiB page
- * where VMRUN saves host state. The late launch turns the firmware's state,
- * saved by kernel/entry.S, into VP 0 of the root partition and enters it;
- * from then on this CPU runs svm_run's loop: VMRUN, decode the exit here,
- * handle it in common code (kernel/exit.c, kernel/hypercall.c), repeat.
+ * where VMRUN saves host state.
  *
  * Host interrupts: GIF is 0 after every #VMEXIT and Raum never executes
  * STGI, so the host runs with interrupts and NMIs held; they are taken by
@@ -15,22 +14,18 @@
  */
 #include <raum/crrules.h>
 #include <raum/errno.h>
-#include <raum/fmt.h>
 #include <raum/health.h>
 #include <raum/hwcheck.h>
-#include <raum/insnlen.h>
 #include <raum/log.h>
 #include <raum/trap.h>
 #include <raum/vendor.h>
 #include <raum/vm.h>
 #include <raum/x86.h>
 
-#include "check.h"
 #include "dbgpmu.h"
 #include "initredir.h"
 #include "svm.h"
 
-#define MSR_VM_HSAVE_PA 0xc0010117
 #define MSR_KERNEL_GS_BASE 0xc0000102
 #define MSR_STAR 0xc0000081
 #define MSR_LSTAR 0xc0000082
@@ -41,17 +36,8 @@
 #define MSR_SYSENTER_EIP 0x176
 #define MSR_PAT 0x277
 
-/* Instruction lengths: TCG has no NRIPS (PLATFORM.md), so Raum knows them. */
-#define LEN_CPUID 2
-#define LEN_MSR 2
-#define LEN_VMMCALL 3
-#define LEN_INVD 2 /* 0F 08, and WBINVD 0F 09 */
-
 static struct svm_cpu svm_cpus[RAUM_MAX_CPUS];
-static u64 msrpm_phys, iopm_phys;
-static bool has_nrips, has_flush_by_asid;
-/* The EFER bits the root may write on this CPU (efer_root_rules_init); SVME never. */
-static u64 efer_root_writable;
+struct svm_caps svm_caps;
 
 static inline void vmsave(u64 pa) { __asm__ volatile("vmsave %%rax" ::"a"(pa) : "memory"); }
 
@@ -108,9 +94,7 @@ static int svm_cpu_enable(struct cpu *c)
 	if (rc)
 		return rc;
 	struct cpuid_regs r = cpuid(0x8000000a, 0);
-	has_nrips = r.edx & CPUID_8000000A_EDX_NRIPS;
-	has_flush_by_asid = r.edx & BIT(6);
-	asid_cpu_init(&s->asid, c->id, r.ebx, has_flush_by_asid);
+	asid_cpu_init(&s->asid, c->id, r.ebx, r.edx & BIT(6));
 	s->efer_before = efer;
 	/*
 	 * Automatic IBRS (CPUID 8000_0021 EAX[8], APM vol. 2 3.1.7): in Raum's own
@@ -167,25 +151,6 @@ static void msrpm_set(void *ctx, u32 msr, bool rd, bool wr)
 		pm[base + (bit + 1) / 8] |= 1 << ((bit + 1) % 8);
 }
 
-static int svm_global_init(void)
-{
-	int rc;
-
-	if (msrpm_phys)
-		return 0;
-	rc = page_alloc_zeroed(SVM_MSRPM_SIZE / PAGE_SIZE, &msrpm_phys);
-	if (rc == 0)
-		rc = page_alloc_zeroed(SVM_IOPM_SIZE / PAGE_SIZE, &iopm_phys);
-	if (rc)
-		return rc;
-	/* The root's MSR policy (docs/security.md): only what it passes goes unintercepted. */
-	u8 *pm = phys_to_virt(msrpm_phys);
-	msr_policy_bitmap(0, 0x2000, msrpm_set, pm);
-	msr_policy_bitmap(0xc0000000, 0x2000, msrpm_set, pm);
-	msr_policy_bitmap(0xc0010000, 0x2000, msrpm_set, pm);
-	return 0;
-}
-
 /* ---- nested paging ------------------------------------------------------ */
 
 /*
@@ -213,7 +178,7 @@ static void efer_root_rules_init(void)
 			w &= ~bit;
 		wrmsr(MSR_EFER, host);
 	}
-	efer_root_writable = w;
+	svm_caps.efer_root_writable = w;
 	pr_info("svm: the root may write EFER bits %#llx (CPUID allows %#llx)", (unsigned long long)w,
 		(unsigned long long)efer_writable(&c));
 }
@@ -221,6 +186,10 @@ static void efer_root_rules_init(void)
 /* NPT uses the host's page sizes: 1 GiB leaves where the host has them. */
 static int svm_prepare(bool *slat_1g)
 {
+	struct cpuid_regs r = cpuid(0x8000000a, 0);
+
+	svm_caps.nrips = r.edx & CPUID_8000000A_EDX_NRIPS;
+	svm_caps.flush_by_asid = r.edx & BIT(6);
 	efer_root_rules_init();
 	*slat_1g = cpuid(0x80000001, 0).edx & CPUID_80000001_EDX_PAGE1GB;
 	return 0;
@@ -236,123 +205,65 @@ static int svm_slat_build_root(struct partition *p, const struct slat_range *r, 
 	return rc;
 }
 
-/* ---- guest state from the firmware's ------------------------------------ */
+/* ---- the partition -------------------------------------------------- */
 
-/* A VMCB segment from a descriptor in the firmware's GDT (APM 15.5.1 attribute packing). */
-static struct vmcb_seg seg_from_gdt(u64 gdt_base, u16 limit, u16 sel)
+static int svm_partition_alloc(struct partition **out)
 {
-	struct vmcb_seg s = { .selector = sel };
+	u64 pa;
+	int rc = page_alloc_zeroed(ALIGN_UP(sizeof(struct svm_partition), PAGE_SIZE) / PAGE_SIZE, &pa);
 
-	if ((sel & ~7) == 0 || (sel | 7) > limit || (sel & 4))
-		return s; /* null (or an LDT selector the firmware does not use): unusable */
-	u64 d = *(u64 *)phys_to_virt(gdt_base + (sel & ~7));
-	s.attrib = ((d >> 40) & 0xff) | (((d >> 52) & 0xf) << 8);
-	s.limit = (u32)((d & 0xffff) | ((d >> 32) & 0xf0000));
-	if (d & BIT(55)) /* G: limit in 4 KiB units */
-		s.limit = (s.limit << 12) | 0xfff;
-	s.base = ((d >> 16) & 0xffffff) | (((d >> 56) & 0xff) << 24);
-	if (!(d & BIT(44))) /* system descriptor (TSS, LDT): 16 bytes in long mode */
-		s.base |= *(u64 *)phys_to_virt(gdt_base + (sel & ~7) + 8) << 32;
-	return s;
-}
-
-static void load_guest_from_fw(struct svm_vp *s, const struct fw_ctx *fw, u64 rax)
-{
-	struct vmcb_save *g = &s->vmcb->save;
-	u64 gdt_base, idt_base;
-	u16 gdt_limit, idt_limit;
-
-	__builtin_memcpy(&gdt_limit, fw->gdtr, 2);
-	__builtin_memcpy(&gdt_base, fw->gdtr + 2, 8);
-	__builtin_memcpy(&idt_limit, fw->idtr, 2);
-	__builtin_memcpy(&idt_base, fw->idtr + 2, 8);
-
-	g->cs = seg_from_gdt(gdt_base, gdt_limit, fw->cs);
-	g->ss = seg_from_gdt(gdt_base, gdt_limit, fw->ss);
-	g->ds = seg_from_gdt(gdt_base, gdt_limit, fw->ds);
-	g->es = seg_from_gdt(gdt_base, gdt_limit, fw->es);
-	g->fs = seg_from_gdt(gdt_base, gdt_limit, fw->fs);
-	g->gs = seg_from_gdt(gdt_base, gdt_limit, fw->gs);
-	g->fs.base = rdmsr(MSR_FS_BASE);
-	g->gs.base = rdmsr(MSR_GS_BASE);
-	g->ldtr = seg_from_gdt(gdt_base, gdt_limit, fw->ldtr);
-	g->tr = seg_from_gdt(gdt_base, gdt_limit, fw->tr);
-	if (!fw->tr) {
-		/* OVMF runs with TR = 0: give the guest an empty busy 64-bit TSS, as after reset. */
-		g->tr.attrib = 0x8b;
-		g->tr.limit = 0xffff;
-	}
-	g->gdtr = (struct vmcb_seg){ .limit = gdt_limit, .base = gdt_base };
-	g->idtr = (struct vmcb_seg){ .limit = idt_limit, .base = idt_base };
-	g->cpl = 0;
-	g->efer = fw->efer | EFER_SVME; /* VMRUN requires guest EFER.SVME (APM 15.5.1); hidden by the MSR intercept */
-	g->cr0 = fw->cr0;
-	g->cr3 = fw->cr3;
-	g->cr4 = fw->cr4;
-	g->cr2 = read_cr2();
-	g->dr6 = 0xffff0ff0;
-	g->dr7 = 0x400;
-	g->rflags = fw->rflags;
-	/* Resume where the loader's call of the entry point returns, with its result. */
-	g->rip = *(u64 *)phys_to_virt(fw->rsp);
-	g->rsp = fw->rsp + 8;
-	g->rax = rax;
-	g->g_pat = rdmsr(MSR_PAT);
-	g->star = rdmsr(MSR_STAR);
-	g->lstar = rdmsr(MSR_LSTAR);
-	g->cstar = rdmsr(MSR_CSTAR);
-	g->sfmask = rdmsr(MSR_SFMASK);
-	g->kernel_gs_base = rdmsr(MSR_KERNEL_GS_BASE);
-	g->sysenter_cs = rdmsr(MSR_SYSENTER_CS);
-	g->sysenter_esp = rdmsr(MSR_SYSENTER_ESP);
-	g->sysenter_eip = rdmsr(MSR_SYSENTER_EIP);
-
-	struct vp *vp = &s->vp;
-	vp->gpr[GPR_RBX] = fw->rbx;
-	vp->gpr[GPR_RBP] = fw->rbp;
-	vp->gpr[GPR_R12] = fw->r12;
-	vp->gpr[GPR_R13] = fw->r13;
-	vp->gpr[GPR_R14] = fw->r14;
-	vp->gpr[GPR_R15] = fw->r15;
-	vp->rip = g->rip;
-}
-
-static void prepare_entry(struct svm_vp *s)
-{
-	struct vmcb_control *ctl = &s->vmcb->control;
-	ctl->tlb_control = asid_prepare(&s->cpu->asid, &s->asid, s->vp.part->slat_generation);
-	ctl->guest_asid = s->asid.asid;
-}
-
-static int svm_launch_root(struct cpu *c, struct partition *root, const struct fw_ctx *fw, u64 rax)
-{
-	struct svm_cpu *sc = c->vendor;
-	struct svm_vp *s;
-	u64 sp, vmcb;
-	int rc;
-
-	rc = svm_global_init();
-	if (rc == 0)
-		rc = page_alloc_zeroed(ALIGN_UP(sizeof(*s), PAGE_SIZE) / PAGE_SIZE, &sp);
-	if (rc == 0)
-		rc = page_alloc_zeroed(1, &vmcb);
 	if (rc)
 		return rc;
-	s = phys_to_virt(sp);
+	*out = &((struct svm_partition *)phys_to_virt(pa))->p;
+	return 0;
+}
+
+/* The permission maps from the partition's policy, and what CPUID shows it. */
+static int svm_partition_finalize(struct partition *p)
+{
+	struct svm_partition *sp = to_svm_part(p);
+	int rc = page_alloc_zeroed(SVM_MSRPM_SIZE / PAGE_SIZE, &sp->msrpm_phys);
+
+	if (rc == 0)
+		rc = page_alloc_zeroed(SVM_IOPM_SIZE / PAGE_SIZE, &sp->iopm_phys);
+	if (rc)
+		return rc;
+	/* The root's MSR policy (docs/security.md): only what it passes goes unintercepted. */
+	u8 *pm = phys_to_virt(sp->msrpm_phys);
+	msr_policy_bitmap(0, 0x2000, msrpm_set, pm);
+	msr_policy_bitmap(0xc0000000, 0x2000, msrpm_set, pm);
+	msr_policy_bitmap(0xc0010000, 0x2000, msrpm_set, pm);
+	/* AMD has no enable controls in the CPUID table: ctls 0 (kernel/cpuid.c) */
+	partition_cpuid_setup(p, RAUM_VENDOR_AMD, 0);
+	return 0;
+}
+
+/* ---- the VP lifecycle --------------------------------------------------- */
+
+static int svm_vp_create(struct partition *p, u32 index __unused, struct vp **out)
+{
+	struct svm_partition *sp = to_svm_part(p);
+	struct svm_vp *s;
+	u64 pa, vmcb;
+	int rc = page_alloc_zeroed(ALIGN_UP(sizeof(*s), PAGE_SIZE) / PAGE_SIZE, &pa);
+
+	if (rc)
+		return rc;
+	rc = page_alloc_zeroed(1, &vmcb);
+	if (rc) {
+		palloc_free(&hv_pool, pa, ALIGN_UP(sizeof(*s), PAGE_SIZE) / PAGE_SIZE);
+		return rc;
+	}
+	s = phys_to_virt(pa);
+	s->self_phys = pa;
 	s->vmcb_phys = vmcb;
 	s->vmcb = phys_to_virt(vmcb);
-	s->host_vmcb_phys = sc->host_vmcb_phys;
-	s->cpu = sc;
-	s->vp.part = root;
-	partition_cpuid_setup(root, RAUM_VENDOR_AMD, 0);
-	s->vp.index = c->id;
-	s->vp.cpu = c->id;
-	vp_msr_init(&s->vp);
+	s->vp.part = p;
 
 	struct vmcb_control *ctl = &s->vmcb->control;
 	/*
 	 * INVD: the root would drop Raum's dirty cache lines too (done as WBINVD
-	 * in svm_handle_exit). WBINVD is intercepted as well because QEMU 7.2's
+	 * by kernel/dispatch.c). WBINVD is intercepted as well because QEMU 7.2's
 	 * TCG checks the WBINVD intercept for INVD and reports exit 0x89 (fixed
 	 * upstream in 2023, "target/i386: fix INVD vmexit"); hardware reports
 	 * 0x76 (APM vol. 2 15.9, appendix C). WBINVD is rare: the cost is nil.
@@ -363,35 +274,143 @@ static int svm_launch_root(struct cpu *c, struct partition *root, const struct f
 	ctl->intercept_misc2 = SVM_INTERCEPT_VMRUN | SVM_INTERCEPT_VMMCALL | SVM_INTERCEPT_VMLOAD |
 			       SVM_INTERCEPT_VMSAVE | SVM_INTERCEPT_STGI | SVM_INTERCEPT_CLGI |
 			       SVM_INTERCEPT_SKINIT | SVM_INTERCEPT_WBINVD;
-	ctl->iopm_base_pa = iopm_phys;
-	ctl->msrpm_base_pa = msrpm_phys;
+	ctl->iopm_base_pa = sp->iopm_phys;
+	ctl->msrpm_base_pa = sp->msrpm_phys;
 	/*
 	 * Bit 0 only: INVLPGB/TLBSYNC enable (bit 7, APM vol. 2 table B-1)
 	 * stays clear, so both raise #UD, and CPUID hides them (kernel/cpuid.c,
-	 * whose table gives AMD no enable control: ctls 0 below).
+	 * whose table gives AMD no enable control).
 	 */
 	ctl->np_enable = 1;
-	ctl->n_cr3 = root->slat.root;
-	load_guest_from_fw(s, fw, rax);
+	ctl->n_cr3 = p->slat.root;
+	vp_msr_init(&s->vp);
+	/* The root's DEBUGCTL and PerfEvtSel as the firmware left them (svm/dbgpmu.c). */
 	svm_dbgpmu_launch(s);
 	if (s->vp.spec_ctrl.mode == SPEC_CTRL_VMCB)
 		s->vmcb->save.spec_ctrl = s->vp.spec_ctrl.root; /* V_SPEC_CTRL (include/raum/specctrl.h) */
-	prepare_entry(s);
-	if (debug_bad_entry())
-		s->vmcb->save.efer &= ~EFER_SVME; /* VMRUN must refuse this (APM 15.5.1) */
-
-	/* The host's FS, GS, TR, LDTR and syscall MSRs, restored by VMLOAD after each exit. */
-	vmsave(sc->host_vmcb_phys);
-	root_vps[c->id] = &s->vp;
-	pr_info("svm: late launch on cpu%u: the firmware resumes as root VP%u at rip %#llx", c->id,
-		s->vp.index, (unsigned long long)s->vmcb->save.rip);
-	log_console_handover();
-	svm_run(s);
+	*out = &s->vp;
+	return 0;
 }
 
-/* ---- exits -------------------------------------------------------------- */
+static void svm_vp_destroy(struct vp *vp)
+{
+	struct svm_vp *s = to_svm(vp);
 
-static void svm_get_ctrl(struct vp *vp, struct vp_ctrl *c)
+	palloc_free(&hv_pool, s->vmcb_phys, 1);
+	palloc_free(&hv_pool, s->self_phys, ALIGN_UP(sizeof(*s), PAGE_SIZE) / PAGE_SIZE);
+}
+
+/*
+ * The VMCB needs no loading: the VP takes this CPU's host save area
+ * (VMSAVEd here: the host's FS, GS, TR, LDTR and syscall MSRs, which
+ * svm_enter VMLOADs after each exit) and its ASID comes from this CPU's
+ * generation at the next entry (asid_prepare sees the CPU change).
+ */
+static void svm_vp_load(struct vp *vp, struct cpu *c)
+{
+	struct svm_vp *s = to_svm(vp);
+	struct svm_cpu *sc = c->vendor;
+
+	s->cpu = sc;
+	s->host_vmcb_phys = sc->host_vmcb_phys;
+	vmsave(sc->host_vmcb_phys);
+}
+
+static void svm_vp_put(struct vp *vp) { to_svm(vp)->cpu = NULL; }
+
+static struct vmcb_seg seg_to_vmcb(const struct vp_seg *s)
+{
+	return (struct vmcb_seg){ .selector = s->sel, .attrib = s->attr, .limit = s->limit, .base = s->base };
+}
+
+static struct vp_seg seg_from_vmcb(const struct vmcb_seg *s)
+{
+	return (struct vp_seg){ .sel = s->selector, .attr = s->attrib, .limit = s->limit, .base = s->base };
+}
+
+/*
+ * The VMCB save area (APM vol. 2 15.5.1, appendix B). VMRUN requires guest
+ * EFER.SVME (APM 15.5.1): kept set, and hidden by the EFER intercept. CPL
+ * is SS.DPL. The VMCB always holds the current values of the VMLOAD /
+ * VMSAVE state: svm_enter saves it after every exit.
+ */
+static int svm_vp_set_regs(struct vp *vp, const struct vp_regs *r)
+{
+	struct svm_vp *s = to_svm(vp);
+	struct vmcb_save *g = &s->vmcb->save;
+	struct vmcb_seg *segs[VP_NSEG] = { &g->es, &g->cs, &g->ss, &g->ds, &g->fs, &g->gs, &g->ldtr, &g->tr };
+
+	for (int i = 0; i < VP_NSEG; i++)
+		*segs[i] = seg_to_vmcb(&r->seg[i]);
+	g->gdtr = (struct vmcb_seg){ .limit = r->gdtr_limit, .base = r->gdtr_base };
+	g->idtr = (struct vmcb_seg){ .limit = r->idtr_limit, .base = r->idtr_base };
+	g->cpl = (r->seg[VP_SS].attr >> 5) & 3;
+	g->efer = r->efer | EFER_SVME;
+	g->cr0 = r->cr0;
+	g->cr2 = r->cr2;
+	g->cr3 = r->cr3;
+	g->cr4 = r->cr4;
+	g->dr6 = r->dr6;
+	g->dr7 = r->dr7;
+	g->rflags = r->rflags;
+	g->rip = r->rip;
+	g->rsp = r->gpr[GPR_RSP];
+	g->rax = r->gpr[GPR_RAX];
+	g->g_pat = r->pat;
+	g->star = r->star;
+	g->lstar = r->lstar;
+	g->cstar = r->cstar;
+	g->sfmask = r->sfmask;
+	g->kernel_gs_base = r->kernel_gs_base;
+	g->sysenter_cs = r->sysenter_cs;
+	g->sysenter_esp = r->sysenter_esp;
+	g->sysenter_eip = r->sysenter_eip;
+	for (int i = 0; i < GPR_COUNT; i++)
+		vp->gpr[i] = r->gpr[i];
+	vp->rip = r->rip;
+	if (debug_bad_entry() && vp->part->id == 0)
+		g->efer &= ~EFER_SVME; /* debug_fault=entry: VMRUN must refuse this (APM 15.5.1) */
+	return 0;
+}
+
+static void svm_vp_get_regs(struct vp *vp, struct vp_regs *r)
+{
+	const struct vmcb_save *g = &to_svm(vp)->vmcb->save;
+	const struct vmcb_seg *segs[VP_NSEG] = { &g->es, &g->cs, &g->ss, &g->ds, &g->fs, &g->gs, &g->ldtr, &g->tr };
+
+	for (int i = 0; i < GPR_COUNT; i++)
+		r->gpr[i] = vp->gpr[i];
+	r->gpr[GPR_RAX] = g->rax;
+	r->gpr[GPR_RSP] = g->rsp;
+	r->rip = g->rip;
+	for (int i = 0; i < VP_NSEG; i++)
+		r->seg[i] = seg_from_vmcb(segs[i]);
+	r->gdtr_base = g->gdtr.base;
+	r->gdtr_limit = (u16)g->gdtr.limit;
+	r->idtr_base = g->idtr.base;
+	r->idtr_limit = (u16)g->idtr.limit;
+	r->efer = g->efer & ~EFER_SVME;
+	r->cr0 = g->cr0;
+	r->cr2 = g->cr2;
+	r->cr3 = g->cr3;
+	r->cr4 = g->cr4;
+	r->dr6 = g->dr6;
+	r->dr7 = g->dr7;
+	r->rflags = g->rflags;
+	r->pat = g->g_pat;
+	r->star = g->star;
+	r->lstar = g->lstar;
+	r->cstar = g->cstar;
+	r->sfmask = g->sfmask;
+	r->kernel_gs_base = g->kernel_gs_base;
+	r->sysenter_cs = g->sysenter_cs;
+	r->sysenter_esp = g->sysenter_esp;
+	r->sysenter_eip = g->sysenter_eip;
+}
+
+/* ---- guest control state and injection ----------------------------------- */
+
+void svm_get_ctrl(struct vp *vp, struct vp_ctrl *c)
 {
 	const struct vmcb_save *g = &to_svm(vp)->vmcb->save;
 
@@ -408,7 +427,7 @@ static void svm_get_ctrl(struct vp *vp, struct vp_ctrl *c)
 		c->mode = (g->cs.attrib & BIT(10)) ? 32 : 16;
 }
 
-static void svm_inject_exception(struct vp *vp, u8 vector, bool has_error, u32 error)
+void svm_inject_exception(struct vp *vp, u8 vector, bool has_error, u32 error)
 {
 	struct vmcb_control *ctl = &to_svm(vp)->vmcb->control;
 
@@ -421,266 +440,6 @@ static void svm_inject_exception(struct vp *vp, u8 vector, bool has_error, u32 e
 			(has_error ? SVM_EVT_ERROR_VALID | ((u64)error << 32) : 0);
 }
 
-static enum exit_action msr_exit(struct svm_vp *s, bool write)
-{
-	struct vp *vp = &s->vp;
-	struct vmcb_save *g = &s->vmcb->save;
-	u32 msr = (u32)vp->gpr[GPR_RCX];
-	u64 val = (vp->gpr[GPR_RDX] << 32) | (u32)vp->gpr[GPR_RAX];
-
-	vp_count(vp, write ? RAUM_EXIT_MSR_WRITE : RAUM_EXIT_MSR_READ);
-	if (svm_dbgpmu_owns(msr))
-		return svm_dbgpmu_msr(s, msr, write, val); /* DEBUGCTL, PerfEvtSel (svm/dbgpmu.c) */
-	switch (msr) {
-	case MSR_EFER:
-		if (!write) {
-			val = g->efer & ~EFER_SVME;
-			break;
-		}
-		/* This CPU's reserved bits, SVME included (SVM does not exist for the guest), and no LME
-		 * change under paging: what VMRUN would refuse gets the #GP the CPU gives (crrules.h). */
-		struct cr_state cs = { .cr0 = g->cr0, .cr3 = g->cr3, .cr4 = g->cr4, .efer = g->efer & ~EFER_SVME,
-				       .cs_l = g->cs.attrib & BIT(9) };
-		enum cr_fault f = efer_check(&cs, val, efer_root_writable);
-		if (f != CR_OK) {
-			pr_debug("vp%u: WRMSR EFER %#llx refused: %s", vp->index, (unsigned long long)val,
-				 cr_fault_name(f));
-			vp_inject_exception(vp, 13, true, 0);
-			return EXIT_RESUME;
-		}
-		g->efer = (val & ~EFER_LMA) | (g->efer & EFER_LMA) | EFER_SVME;
-		return EXIT_ADVANCE;
-	case MSR_VM_CR:
-		if (write) {
-			vp_inject_exception(vp, 13, true, 0); /* reads as locked */
-			return EXIT_RESUME;
-		}
-		val = VM_CR_LOCK | VM_CR_SVMDIS;
-		break;
-	case MSR_VM_HSAVE_PA:
-		if (write)
-			s->hsave_shadow = val;
-		val = s->hsave_shadow;
-		break;
-	default:
-		return exit_msr(vp, write); /* the common policy (kernel/msr.c) */
-	}
-	if (!write) {
-		vp->gpr[GPR_RAX] = (u32)val;
-		vp->gpr[GPR_RDX] = val >> 32;
-	}
-	return EXIT_ADVANCE;
-}
-
-/* Whether the instruction at the VP's RIP is INVD (0F 08): see the WBINVD intercept in svm_launch_root. */
-static bool insn_is_invd(struct vp *vp)
-{
-	struct vp_ctrl c;
-	u8 b[2];
-
-	vp_get_ctrl(vp, &c);
-	u64 lin = c.mode == 64 ? vp->rip : (vp->rip + c.cs_base) & 0xffffffffULL;
-	return vp_read_virt(vp, &c, lin, b, sizeof(b)) == 0 && b[0] == 0x0f && b[1] == 0x08;
-}
-
-/*
- * The length of the intercepted instruction at the VP's RIP without NRIPS: its
- * prefixes (legacy, REX) plus the opcode op[0..oplen) (include/raum/insnlen.h);
- * a fixed length would land "2e 0f a2" one byte short, in its own opcode.
- * When the bytes cannot be read or are not that instruction any more (changed
- * since the exit, from another CPU), the plain opcode length: the root only
- * misleads itself.
- */
-static u8 insn_len_at_rip(struct vp *vp, const u8 *op, size_t oplen, const u8 *alt_op)
-{
-	struct vp_ctrl c;
-	u8 b[15];
-	size_t n = sizeof(b);
-	int len;
-
-	vp_get_ctrl(vp, &c);
-	u64 lin = c.mode == 64 ? vp->rip : (vp->rip + c.cs_base) & 0xffffffffULL;
-	/*
-	 * First the bytes up to the end of RIP's page: one guest walk, which is
-	 * what the exit costs here. Only an instruction cut by the page's end
-	 * takes a second walk for the next page.
-	 */
-	n = MIN(n, PAGE_SIZE - (lin & (PAGE_SIZE - 1)));
-	if (vp_read_virt(vp, &c, lin, b, n) != 0)
-		return (u8)oplen;
-	len = x86_insn_len_of(b, n, c.mode, op, oplen);
-	if (len < 0 && alt_op)
-		len = x86_insn_len_of(b, n, c.mode, alt_op, oplen);
-	if (len < 0 && n < sizeof(b) && vp_read_virt(vp, &c, lin, b, sizeof(b)) == 0) {
-		n = sizeof(b);
-		len = x86_insn_len_of(b, n, c.mode, op, oplen);
-		if (len < 0 && alt_op)
-			len = x86_insn_len_of(b, n, c.mode, alt_op, oplen);
-	}
-	if (len < 0) {
-		pr_debug("vp%u: no %#x %#x instruction at rip %#llx: stepping %u bytes", vp->index, op[0], op[1],
-			 (unsigned long long)vp->rip, (unsigned)oplen);
-		return (u8)oplen;
-	}
-	return (u8)len;
-}
-
-/* The exit's instruction and its length when NRIPS is absent (APM 15.7.1: NRIP is then not written). */
-static __attribute__((noinline)) u8 svm_insn_len(struct svm_vp *s, u32 code)
-{
-	static const u8 cpuid[] = { 0x0f, 0xa2 }, rdmsr[] = { 0x0f, 0x32 }, wrmsr[] = { 0x0f, 0x30 },
-			vmmcall[] = { 0x0f, 0x01, 0xd9 }, invd[] = { 0x0f, 0x08 }, wbinvd[] = { 0x0f, 0x09 };
-
-	switch (code) {
-	case SVM_EXIT_CPUID:
-		return insn_len_at_rip(&s->vp, cpuid, LEN_CPUID, NULL);
-	case SVM_EXIT_MSR:
-		return insn_len_at_rip(&s->vp, (s->vmcb->control.exitinfo1 & 1) ? wrmsr : rdmsr, LEN_MSR, NULL);
-	case SVM_EXIT_VMMCALL:
-		return insn_len_at_rip(&s->vp, vmmcall, LEN_VMMCALL, NULL);
-	case SVM_EXIT_INVD:
-	case SVM_EXIT_WBINVD: /* QEMU 7.2 reports INVD as WBINVD: either */
-		return insn_len_at_rip(&s->vp, invd, LEN_INVD, wbinvd);
-	default:
-		return 0;
-	}
-}
-
-/*
- * Raum completed an instruction for the root with RFLAGS.TF set: the
- * single-step trap hardware raises after it (SDM vol. 3B 17.3.1.4, APM
- * vol. 2 13.1.3.2; KVM: kvm_vcpu_do_singlestep): #DB with DR6.BS set and
- * B0-B3 cleared, RIP past the instruction. VMRUN loads DR6 from the VMCB.
- * A MOV SS / STI shadow the instruction sat in is over (the trap MOV SS
- * held back fires here too, once).
- */
-static __attribute__((noinline)) void single_step_trap(struct svm_vp *s)
-{
-	s->vmcb->save.dr6 = (s->vmcb->save.dr6 & ~DR6_TRAP_BITS) | DR6_ACTIVE_LOW | DR6_BS;
-	svm_inject_exception(&s->vp, 1, false, 0);
-}
-
-/* TLFS: hypercalls only from CPL 0; this build takes 64-bit callers (EFER.LMA and CS.L). */
-static bool hypercall_allowed(const struct vmcb_save *g)
-{
-	return g->cpl == 0 && (g->efer & EFER_LMA) && (g->cs.attrib & BIT(9));
-}
-
-void svm_handle_exit(struct svm_vp *s)
-{
-	struct vmcb *v = s->vmcb;
-	struct vp *vp = &s->vp;
-	u32 code = (u32)v->control.exitcode;
-	enum exit_action a = EXIT_FATAL;
-	u8 len = 0;
-
-	vp->gpr[GPR_RAX] = v->save.rax;
-	vp->gpr[GPR_RSP] = v->save.rsp;
-	vp->rip = v->save.rip;
-	/* An event whose delivery the exit cut off is delivered again (APM 15.7.2). */
-	v->control.eventinj = (v->control.exitintinfo & SVM_EVT_VALID) ? v->control.exitintinfo : 0;
-
-	switch (code) {
-	case SVM_EXIT_CPUID:
-		a = exit_cpuid(vp);
-		len = LEN_CPUID;
-		break;
-	case SVM_EXIT_MSR:
-		a = msr_exit(s, v->control.exitinfo1 & 1);
-		len = LEN_MSR;
-		break;
-	case SVM_EXIT_VMMCALL:
-		a = exit_hypercall(vp, hypercall_allowed(&v->save));
-		len = LEN_VMMCALL;
-		break;
-	case SVM_EXIT_INVD:
-		/*
-		 * INVD would drop dirty lines of Raum's memory too (with HWCR.INVD_WBINVD
-		 * clear it does not write back, APM vol. 3 INVD): write them back instead.
-		 * CPL is checked before the intercept (APM vol. 2 15.9), so this is CPL 0.
-		 */
-		vp_count(vp, RAUM_EXIT_OTHER);
-		health_add(&health.invd, 1);
-		__asm__ volatile("wbinvd" ::: "memory");
-		a = EXIT_ADVANCE;
-		len = LEN_INVD;
-		break;
-	case SVM_EXIT_WBINVD:
-		/* WBINVD (0F 09), or an INVD (0F 08) reported as WBINVD by QEMU 7.2: both done as WBINVD */
-		vp_count(vp, RAUM_EXIT_OTHER);
-		if (insn_is_invd(vp))
-			health_add(&health.invd, 1);
-		__asm__ volatile("wbinvd" ::: "memory");
-		a = EXIT_ADVANCE;
-		len = LEN_INVD;
-		break;
-	case SVM_EXIT_VMRUN:
-	case SVM_EXIT_VMLOAD:
-	case SVM_EXIT_VMSAVE:
-	case SVM_EXIT_STGI:
-	case SVM_EXIT_CLGI:
-	case SVM_EXIT_SKINIT:
-	case SVM_EXIT_INVLPGA:
-		/* The root sees no SVM: these raise #UD as on a CPU without it. */
-		vp_count(vp, RAUM_EXIT_SVM_INSN);
-		a = exit_undefined(vp);
-		break;
-	case SVM_EXIT_NPF:
-		vp_count(vp, RAUM_EXIT_NPF);
-		if (v->control.exitintinfo & SVM_EVT_VALID) {
-			/* the access was the event's delivery, not the instruction's: the delivery faults */
-			u64 ev = v->control.exitintinfo;
-			u8 vec = ev & SVM_EVT_VECTOR_MASK;
-			v->control.eventinj = 0;
-			a = exit_delivery_fault(vp, ev_type_svm((ev >> SVM_EVT_TYPE_SHIFT) & 7, vec), vec,
-						v->control.exitinfo2, v->control.exitinfo1 & SVM_NPF_WALK,
-						v->save.idtr.base);
-			break;
-		}
-		a = exit_slat_violation(vp, v->control.exitinfo2, v->control.exitinfo1 & SVM_NPF_WRITE,
-					v->control.exitinfo1 & SVM_NPF_FETCH,
-					v->control.exitinfo1 & SVM_NPF_WALK);
-		break;
-	case SVM_EXIT_SHUTDOWN:
-		vp_count(vp, RAUM_EXIT_SHUTDOWN);
-		vp_shutdown(vp);
-	case SVM_EXIT_INIT:
-		vp_init_signal(vp);
-	case SVM_EXIT_INVALID: {
-		const char *rule = svm_check_vmcb(v);
-		char why[160];
-		raum_snprintf(why, sizeof(why), "VMRUN refused the VMCB (VMEXIT_INVALID): %s",
-			      rule ? rule : "no rule Raum checks is broken (APM 15.5.1)");
-		vp_stop(vp, why);
-	}
-	default: {
-		char why[64];
-		raum_snprintf(why, sizeof(why), "unhandled exit code %#x (info1 %#llx)", code,
-			      (unsigned long long)v->control.exitinfo1);
-		vp_count(vp, RAUM_EXIT_OTHER);
-		vp_stop(vp, why);
-	}
-	}
-
-	if (a == EXIT_FATAL)
-		vp_stop(vp, "a handler could not go on");
-	if (a == EXIT_ADVANCE) {
-		if (has_nrips && v->control.nrip)
-			vp->rip = v->control.nrip;
-		else
-			vp->rip += svm_insn_len(s, code) ?: len;
-		v->control.interrupt_shadow = 0; /* a skipped instruction ends any STI / MOV SS shadow */
-	} else if (a == EXIT_SKIPPED) {
-		v->control.interrupt_shadow = 0;
-	}
-	if ((a == EXIT_ADVANCE || a == EXIT_SKIPPED) && (v->save.rflags & RFLAGS_TF))
-		single_step_trap(s);
-	v->save.rax = vp->gpr[GPR_RAX];
-	v->save.rsp = vp->gpr[GPR_RSP];
-	v->save.rip = vp->rip;
-	prepare_entry(s);
-}
-
 const struct vendor_ops svm_ops = {
 	.name = "svm",
 	.vendor = RAUM_VENDOR_AMD,
@@ -688,7 +447,18 @@ const struct vendor_ops svm_ops = {
 	.cpu_disable = svm_cpu_disable,
 	.prepare = svm_prepare,
 	.slat_build_root = svm_slat_build_root,
-	.launch_root = svm_launch_root,
+	.partition_alloc = svm_partition_alloc,
+	.partition_finalize = svm_partition_finalize,
+	.vp_create = svm_vp_create,
+	.vp_destroy = svm_vp_destroy,
+	.vp_load = svm_vp_load,
+	.vp_put = svm_vp_put,
+	.vp_set_regs = svm_vp_set_regs,
+	.vp_get_regs = svm_vp_get_regs,
+	.vp_run = svm_vp_run,
+	.complete_insn = svm_complete_insn,
+	.vendor_exit = svm_vendor_exit,
+	.msr_vendor = svm_msr_vendor,
 	.get_ctrl = svm_get_ctrl,
 	.inject_exception = svm_inject_exception,
 };

@@ -5,6 +5,8 @@
 
 #include <raum/vp.h>
 
+#define MSR_VM_HSAVE_PA 0xc0010117
+
 #include "asid.h"
 #include "vmcb.h"
 
@@ -17,12 +19,30 @@ struct svm_cpu {
 	struct asid_cpu asid;
 };
 
+/* The partition with its AMD-V part (as KVM's kvm_svm embeds struct kvm). */
+struct svm_partition {
+	struct partition p;  /* first */
+	u64 msrpm_phys;      /* MSR permission map (APM 15.11) from the partition's MSR policy */
+	u64 iopm_phys;       /* I/O permission map (APM 15.10.1): nothing intercepted */
+};
+
+static inline struct svm_partition *to_svm_part(struct partition *p) { return container_of(p, struct svm_partition, p); }
+
+/* What the boot CPU's CPUID says, decided once by svm_prepare (every CPU must match it). */
+struct svm_caps {
+	bool nrips;          /* NRIP_SAVE: the VMCB's next RIP after instruction intercepts (APM 15.7.1) */
+	bool flush_by_asid;  /* TLB_CONTROL 3 (APM 15.16.1) */
+	u64 efer_root_writable; /* the EFER bits the root may write; SVME never */
+};
+extern struct svm_caps svm_caps;
+
 struct svm_vp {
 	struct vp vp;        /* first: generic code sees only this */
+	u64 self_phys;       /* where this object lives (svm_vp_destroy) */
 	u64 vmcb_phys;
-	u64 host_vmcb_phys;
+	u64 host_vmcb_phys;  /* the loading CPU's host save area (vp_load) */
 	struct vmcb *vmcb;
-	struct svm_cpu *cpu;
+	struct svm_cpu *cpu; /* the CPU it is loaded on (vp_load), else NULL */
 	struct asid_vp asid;
 	u64 hsave_shadow;    /* what the root wrote to VM_HSAVE_PA (ignored) */
 	/*
@@ -37,9 +57,20 @@ struct svm_vp {
 
 static inline struct svm_vp *to_svm(struct vp *vp) { return container_of(vp, struct svm_vp, vp); }
 
-/* svm/vmrun.S: enters the guest and loops over exits; never returns. */
-__noreturn void svm_run(struct svm_vp *s);
-/* Called by svm_run after every #VMEXIT, with the guest's GPRs in s->vp.gpr. */
-void svm_handle_exit(struct svm_vp *s);
+/*
+ * svm/vmrun.S: enters the guest once (VMLOAD, VMRUN, VMSAVE, the host's
+ * VMLOAD) and returns after the #VMEXIT with the guest's GPRs in s->vp.gpr
+ * (RAX and RSP are in the VMCB).
+ */
+void svm_enter(struct svm_vp *s);
+
+/* svm/exit.c */
+void svm_vp_run(struct vp *vp, struct vp_exit *e);
+void svm_complete_insn(struct vp *vp, const struct vp_exit *e, bool advance);
+enum exit_action svm_vendor_exit(struct vp *vp, struct vp_exit *e);
+enum exit_action svm_msr_vendor(struct vp *vp, u32 msr, bool write);
+/* svm/svm.c */
+void svm_inject_exception(struct vp *vp, u8 vector, bool has_error, u32 error);
+void svm_get_ctrl(struct vp *vp, struct vp_ctrl *c);
 
 #endif

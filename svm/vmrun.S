@@ -1,14 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The SVM run loop (AMD APM vol. 2 15.5, 15.6). VMRUN saves and restores
- * only part of the host (RAX, RSP, RIP, RFLAGS, CR*, EFER, GDTR, IDTR, the
- * segment registers ES CS SS DS): the other GPRs are the guest's on both
- * sides, so they are loaded before and stored after; FS, GS, TR, LDTR and
- * the syscall MSRs move with VMLOAD / VMSAVE (guest's VMCB before and after
- * VMRUN, the host's area after the exit). The VP pointer rides on the stack.
+ * One entry into an SVM guest (AMD APM vol. 2 15.5, 15.6): svm_enter(s)
+ * runs the guest until the next #VMEXIT and returns to C, as KVM's
+ * __svm_vcpu_run does. VMRUN saves and restores only part of the host
+ * (RAX, RSP, RIP, RFLAGS, CR*, EFER, GDTR, IDTR, the segment registers ES
+ * CS SS DS): the other GPRs are the guest's on both sides, so Raum's
+ * callee-saved ones are pushed here, the guest's loaded before VMRUN and
+ * stored after; FS, GS, TR, LDTR and the syscall MSRs move with VMLOAD /
+ * VMSAVE (the guest's VMCB before and after VMRUN, the loading CPU's host
+ * area after the exit: Raum's IST stacks need its TR). The VP pointer
+ * rides on the stack.
  * SPEC_CTRL (include/raum/specctrl.h) and, without LBR virtualization,
  * DEBUGCTL (svm/dbgpmu.c) are switched here: Raum's values right after the
- * exit, before any RET, the root's right before VMRUN.
+ * exit, before any RET, the guest's right before VMRUN.
  */
 #include "asm-offsets.h"
 #include <raum/specctrl.h>
@@ -18,12 +22,17 @@
 #define GPR(n) (SVP_GPR + 8 * (n))
 
 .text
-.globl svm_run
-svm_run:
-	pushq %rdi                      /* [rsp] = struct svm_vp *; rsp is 16-byte aligned */
-1:	movq (%rsp), %rdi
+.globl svm_enter
+svm_enter:
+	pushq %rbp
+	pushq %rbx
+	pushq %r12
+	pushq %r13
+	pushq %r14
+	pushq %r15
+	pushq %rdi                      /* [rsp] = struct svm_vp * */
 	SPEC_CTRL_TO_ROOT %rdi, SVP_SC  /* include/raum/specctrl.h */
-	movq SVP_DBGCTL(%rdi), %rax     /* the root's DEBUGCTL, when it is not 0 (svm/dbgpmu.c) */
+	movq SVP_DBGCTL(%rdi), %rax     /* the guest's DEBUGCTL, when it is not 0 (svm/dbgpmu.c) */
 	testq %rax, %rax
 	jz 2f
 	movl $MSR_DEBUGCTL, %ecx
@@ -76,5 +85,11 @@ svm_run:
 	xorl %eax, %eax
 	xorl %edx, %edx
 	wrmsr
-3:	call svm_handle_exit
-	jmp 1b
+3:	addq $8, %rsp
+	popq %r15
+	popq %r14
+	popq %r13
+	popq %r12
+	popq %rbx
+	popq %rbp
+	ret

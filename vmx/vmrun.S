@@ -1,13 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The VMX run loop (Intel SDM vol. 3C 26, 28). A VM exit restores only
- * host RSP and RIP among the GPRs (from the VMCS host-state area), so all
- * fifteen guest GPRs are loaded before VMLAUNCH / VMRESUME and stored
- * after the exit; guest RSP and RIP live in the VMCS. HOST_RSP points at
- * the slot holding the VP pointer. A VMLAUNCH / VMRESUME that fails falls
- * through (VMfailValid / VMfailInvalid) to vmx_entry_failed. SPEC_CTRL is
- * switched here (include/raum/specctrl.h): Raum's value right after the
- * exit, before any RET, the root's right before the entry.
+ * One entry into a VMX guest (Intel SDM vol. 3C 26, 28): vmx_enter(x)
+ * runs the guest until the next VM exit and returns to C, as KVM's
+ * __vmx_vcpu_run does. A VM exit restores only host RSP and RIP among the
+ * GPRs (from the VMCS host-state area), so Raum's callee-saved registers
+ * are pushed here, all fifteen guest GPRs loaded before VMLAUNCH /
+ * VMRESUME and stored after the exit; guest RSP and RIP live in the VMCS.
+ * HOST_RSP points at the slot holding the VP pointer; it is written only
+ * when this stack slot moved since the last entry (x->host_rsp). A
+ * VMLAUNCH / VMRESUME that fails falls through (VMfailValid /
+ * VMfailInvalid) and returns VMX_ENTER_FAILED with RFLAGS in
+ * x->fail_rflags. SPEC_CTRL is switched here (include/raum/specctrl.h):
+ * Raum's value right after the exit, before any RET, the guest's right
+ * before the entry.
  */
 #include "asm-offsets.h"
 #include <raum/specctrl.h>
@@ -15,21 +20,31 @@
 #define GPR(n) (VXP_GPR + 8 * (n))
 
 .text
-.globl vmx_run
-vmx_run:
-	pushq %rdi                      /* [rsp] = struct vmx_vp *; 16-byte aligned */
+.globl vmx_enter
+vmx_enter:
+	pushq %rbp
+	pushq %rbx
+	pushq %r12
+	pushq %r13
+	pushq %r14
+	pushq %r15
+	pushq %rdi                      /* [rsp] = struct vmx_vp *; HOST_RSP points here */
+	cmpq %rsp, VXP_HOST_RSP(%rdi)
+	je .Lnmi_window
+	movq %rsp, VXP_HOST_RSP(%rdi)
 	movq $VMCS_HOST_RSP, %rax
 	vmwrite %rsp, %rax
 	/*
-	 * From 1: to the VM entry instruction, an NMI that hits Raum's IDT
-	 * restarts at 1: (nmi_restart_table below, kernel/trap.c), so the
-	 * check of this CPU's nmi_pending is always the last thing before the
-	 * entry: no NMI waits there for a later exit (vmx_late_nmis in vmx.c).
+	 * From here to the VM entry instruction, an NMI that hits Raum's IDT
+	 * restarts here (nmi_restart_table below, kernel/trap.c), so the check
+	 * of this CPU's nmi_pending is always the last thing before the entry:
+	 * no NMI waits there for a later exit (vmx_late_nmis in vmx/exit.c).
 	 */
-1:	movq (%rsp), %rdi
+.Lnmi_window:
+	movq (%rsp), %rdi
 	movq VXP_HOST_NMI(%rdi), %rax
 	cmpl $0, (%rax)
-	jne 4f                          /* NMIs reached Raum since the exit: hand them on */
+	jne .Lnmi_pending               /* NMIs reached Raum since the exit: hand them on first */
 	SPEC_CTRL_TO_ROOT %rdi, VXP_SC  /* include/raum/specctrl.h; done again after a restart */
 	cmpb $0, VXP_LAUNCHED(%rdi)     /* ZF survives the movs below */
 	movq GPR(0)(%rdi), %rax
@@ -49,28 +64,31 @@ vmx_run:
 	movq GPR(7)(%rdi), %rdi
 	jne 2f
 	vmlaunch
-	jmp 3f
+	jmp .Lentry_failed
 2:	vmresume
-3:	/* only reached when the entry failed: RFLAGS says how */
-	pushfq
-	popq %rsi
+.Lentry_failed:
+	/* only reached when the entry failed: RFLAGS says how (nothing above changed it) */
 	movq (%rsp), %rdi
-	call vmx_entry_failed           /* noreturn */
-	ud2
-4:	SPEC_CTRL_BACK %rdi, VXP_SC     /* a restart may follow the root's WRMSR above */
-	call vmx_late_nmis              /* rdi = the VP; the stack is as vmx_handle_exit has it */
-	jmp 1b
+	pushfq
+	popq VXP_FAIL_RFLAGS(%rdi)
+	SPEC_CTRL_TO_RAUM %rdi, VXP_SC
+	movl $2, %eax                   /* VMX_ENTER_FAILED */
+	jmp .Lout
+.Lnmi_pending:
+	SPEC_CTRL_BACK %rdi, VXP_SC     /* a restart may follow the guest's WRMSR above */
+	movl $1, %eax                   /* VMX_ENTER_NMI */
+	jmp .Lout
 
 .section .rodata
 .balign 8
 .globl nmi_restart_table, nmi_restart_table_end
 nmi_restart_table:                      /* (start, end): an NMI at start <= RIP < end resumes at start */
-	.quad 1b, 3b
+	.quad .Lnmi_window, .Lentry_failed
 nmi_restart_table_end:
 .text
 
 .globl vmx_exit_entry
-vmx_exit_entry:
+vmx_exit_entry:                         /* HOST_RIP: RSP is HOST_RSP, [rsp] the VP */
 	pushq %rdi
 	movq 8(%rsp), %rdi
 	movq %rax, GPR(0)(%rdi)
@@ -90,5 +108,13 @@ vmx_exit_entry:
 	movq %r15, GPR(15)(%rdi)
 	movb $1, VXP_LAUNCHED(%rdi)
 	SPEC_CTRL_TO_RAUM %rdi, VXP_SC  /* before the first RET after the exit (KVM's vmenter.S rule) */
-	call vmx_handle_exit
-	jmp 1b
+	xorl %eax, %eax                 /* VMX_ENTER_EXITED */
+.Lout:
+	addq $8, %rsp
+	popq %r15
+	popq %r14
+	popq %r13
+	popq %r12
+	popq %rbx
+	popq %rbp
+	ret

@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* Intel VT-x backend: private state shared by vmx.c and vmrun.S (via asm-offsets). */
+/*
+ * Intel VT-x backend: private state shared by vmx.c (enabling, partitions,
+ * the VP lifecycle), vmcs.c (building and reading the VMCS), exit.c (exits)
+ * and vmrun.S (via asm-offsets).
+ */
 #ifndef RAUM_VMX_VMX_H
 #define RAUM_VMX_VMX_H
 
@@ -12,24 +16,72 @@ struct vmx_cpu {
 	u64 cr0_before, cr4_before;
 };
 
+/* The partition with its VT-x part (as KVM's kvm_vmx embeds struct kvm). */
+struct vmx_partition {
+	struct partition p;  /* first */
+	u64 eptp;            /* EPT pointer (SDM 25.6.11) of p.slat */
+	u64 msr_bitmap_phys; /* from the partition's MSR policy (SDM 25.6.9) */
+	struct vmx_controls ctls; /* the VM-execution, exit and entry controls its VMCSs get */
+};
+
+static inline struct vmx_partition *to_vmx_part(struct partition *p) { return container_of(p, struct vmx_partition, p); }
+
 struct vmx_vp {
 	struct vp vp;       /* first: generic code sees only this */
+	u64 self_phys;      /* where this object lives (vmx_vp_destroy) */
 	u64 vmcs_phys;
-	u8 launched;        /* VMLAUNCH done: VMRESUME from now on */
+	u64 host_rsp;       /* HOST_RSP as last written (vmrun.S writes it only when the stack moved) */
+	u8 launched;        /* VMLAUNCH done: VMRESUME from now on (VMCLEAR resets it) */
+	bool vmcs_ready;    /* controls and host state written (its first vp_load) */
+	bool rsp_read;      /* vp.gpr[RSP] was read from the VMCS at this exit: written back before the entry */
+	bool window_exit;   /* the last exit was an NMI-window exit */
 	u16 vpid;
 	u32 nmi_pending;    /* NMIs for the guest not yet injected: at most 2 (vmx_nmi_limit) */
 	bool nmi_window;    /* NMI-window exiting is on */
-	u32 *host_nmi_pending; /* this CPU's struct cpu nmi_pending: NMIs that hit Raum's IDT */
+	u32 *host_nmi_pending; /* the loading CPU's struct cpu nmi_pending: NMIs that hit Raum's IDT */
 	u32 entry_ctls;     /* the VM-entry controls now programmed (IA-32e mode follows the guest) */
+	u64 fail_rflags;    /* RFLAGS after a failed VMLAUNCH / VMRESUME (vmrun.S) */
 };
 
 static inline struct vmx_vp *to_vmx(struct vp *vp) { return container_of(vp, struct vmx_vp, vp); }
 
-__noreturn void vmx_run(struct vmx_vp *x);
+/* The capability MSRs (read once, by vmx_prepare) and what follows from them. */
+extern struct vmx_caps_msrs vmx_caps;
+extern u64 vmx_cr4_root_reserved; /* CR4 bits reserved on this CPU: MOV to CR4 with one raises #GP */
+
+/* vmx/vmrun.S: enters the guest once. */
+#define VMX_ENTER_EXITED 0      /* a VM exit: the guest's GPRs are in x->vp.gpr */
+#define VMX_ENTER_NMI 1         /* not entered: NMIs reached Raum since the last check (vmx_late_nmis) */
+#define VMX_ENTER_FAILED 2      /* VMLAUNCH / VMRESUME failed: x->fail_rflags says how (SDM 31.2) */
+int vmx_enter(struct vmx_vp *x);
 void vmx_exit_entry(void);
-void vmx_handle_exit(struct vmx_vp *x);
-/* Called by vmx_run when NMIs reached Raum after vmx_handle_exit took them. */
-void vmx_late_nmis(struct vmx_vp *x);
-__noreturn void vmx_entry_failed(struct vmx_vp *x, u64 rflags);
+
+/* vmx/vmcs.c */
+u64 vmx_cr0_guest_mask(void);
+u64 vmx_cr0_real(u64 guest);
+u64 vmx_cr4_guest_mask(void);
+u64 vmx_cr4_real(u64 guest);
+void vmx_msr_bitmap_set(void *ctx, u32 msr, bool rd, bool wr);
+/* The controls and host state of a new VMCS (current on this CPU). */
+int vmx_vmcs_init(struct vmx_vp *x, struct cpu *c);
+/* The host state that depends on the CPU (TR, GDTR base): written by vp_load. */
+int vmx_vmcs_host_cpu(struct cpu *c);
+int vmx_vp_set_regs(struct vp *vp, const struct vp_regs *r);
+void vmx_vp_get_regs(struct vp *vp, struct vp_regs *r);
+void vmx_get_ctrl(struct vp *vp, struct vp_ctrl *c);
+void vmx_inject_exception(struct vp *vp, u8 vector, bool has_error, u32 error);
+/* The segment register i (VP_ES .. VP_TR) in the VMCS's access-rights form. */
+void vmx_write_seg(int i, const struct vp_seg *s);
+struct vp_seg vmx_read_seg(int i);
+/* Names the rule a failed entry broke into why (the CPU says only which class of state was wrong). */
+void vmx_explain_entry_failure(struct vmx_vp *x, const char *what, char *why, size_t n);
+
+/* vmx/exit.c */
+void vmx_vp_run(struct vp *vp, struct vp_exit *e);
+void vmx_complete_insn(struct vp *vp, const struct vp_exit *e, bool advance);
+enum exit_action vmx_vendor_exit(struct vp *vp, struct vp_exit *e);
+enum exit_action vmx_msr_vendor(struct vp *vp, u32 msr, bool write);
+/* Drops the guest's cached linear translations after Raum changed CR0 / CR4 / CR3 for it. */
+void vmx_flush_guest_tlb(struct vmx_vp *x);
 
 #endif

@@ -11,6 +11,8 @@
 
 #include <raum/types.h>
 
+struct vp;
+
 #define RAUM_MAX_CPUS 64
 #define STACK_SIZE (16 * 1024)
 #define IST_STACK_SIZE (8 * 1024)
@@ -62,6 +64,7 @@ struct cpu {
 	u32 nmi_pending; /* NMIs taken while Raum ran (VT-x), at most 2: the exit path passes them to the root */
 	u64 area_phys; /* physical address of this area */
 	void *vendor;  /* the vendor backend's per-CPU state */
+	struct vp *loaded_vp; /* the VP loaded on this CPU (kernel/vp.c), or NULL */
 } __aligned(PAGE_SIZE);
 _Static_assert(sizeof(struct cpu) % PAGE_SIZE == 0, "per-CPU area must be whole pages");
 

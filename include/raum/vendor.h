@@ -37,11 +37,44 @@ struct vendor_ops {
 	 */
 	int (*slat_build_root)(struct partition *p, const struct slat_range *r, int k, bool slat_1g);
 	/*
-	 * Late launch: resumes the firmware state 'fw' as VP 0 of the root
-	 * partition on this CPU, returning 'rax' to the loader's call. Returns
-	 * only on failure (a negative error, the CPU still in host mode).
+	 * Allocates a zeroed partition embedded in the vendor's own object
+	 * (struct svm_partition, struct vmx_partition); partition_finalize then
+	 * builds what the vendor derives from it (MSR / I/O bitmaps, EPTP,
+	 * controls) once its SLAT exists.
 	 */
-	int (*launch_root)(struct cpu *c, struct partition *root, const struct fw_ctx *fw, u64 rax);
+	int (*partition_alloc)(struct partition **out);
+	int (*partition_finalize)(struct partition *p);
+	/*
+	 * The VP lifecycle, in KVM's shape (kernel/vp.c checks each call with
+	 * vp_life_step first). vp_create allocates a VP of p with its VMCB or
+	 * VMCS, the controls from p; vp_destroy frees it (never loaded).
+	 * vp_load makes it current on this CPU (VMPTRLD; the VMCB, its ASID and
+	 * the host save area on AMD), vp_put the opposite (VMCLEAR: the VP may
+	 * then load on another CPU). Registers are set and read only while the
+	 * VP is loaded on the calling CPU.
+	 */
+	int (*vp_create)(struct partition *p, u32 index, struct vp **out);
+	void (*vp_destroy)(struct vp *vp);
+	void (*vp_load)(struct vp *vp, struct cpu *c);
+	void (*vp_put)(struct vp *vp);
+	int (*vp_set_regs)(struct vp *vp, const struct vp_regs *r);
+	void (*vp_get_regs)(struct vp *vp, struct vp_regs *r);
+	/*
+	 * Enters the guest once and returns after the exit with *e filled
+	 * (include/raum/vp.h); vp->gpr, vp->rip hold the guest's registers.
+	 */
+	void (*vp_run)(struct vp *vp, struct vp_exit *e);
+	/*
+	 * Completes an instruction the dispatcher handled: 'advance' moves RIP
+	 * past it (its length from the exit, or decoded where the CPU does not
+	 * say); any STI / MOV SS shadow ends; a single-step trap follows when
+	 * RFLAGS.TF is set.
+	 */
+	void (*complete_insn)(struct vp *vp, const struct vp_exit *e, bool advance);
+	/* The exits only this vendor has (VPX_VENDOR). */
+	enum exit_action (*vendor_exit)(struct vp *vp, struct vp_exit *e);
+	/* An MSR the policy gives the vendor (MSR_VENDOR: EFER, VM_CR, FEATURE_CONTROL, DEBUGCTL, ...). */
+	enum exit_action (*msr_vendor)(struct vp *vp, u32 msr, bool write);
 	/* Guest control state for the common handlers. */
 	void (*get_ctrl)(struct vp *vp, struct vp_ctrl *out);
 	/* Queues an exception for the next entry (SDM 6.15 / APM 8.2 vectors). */
@@ -56,12 +89,15 @@ extern const struct vendor_ops vmx_ops;
  * Returns 0, or -RAUM_ENODEV for a vendor without a backend.
  */
 int vendor_select(u32 vendor);
-const struct vendor_ops *vendor_current(void);
+/* The backend vendor_select chose: set once at boot, read on every exit. */
+extern const struct vendor_ops *vendor_ops_current;
+static inline const struct vendor_ops *vendor_current(void) { return vendor_ops_current; }
 
 static inline int vendor_cpu_enable(struct cpu *c) { return vendor_current()->cpu_enable(c); }
 static inline void vendor_cpu_disable(struct cpu *c) { vendor_current()->cpu_disable(c); }
 static inline const char *vendor_name(void) { return vendor_current()->name; }
 static inline void vp_get_ctrl(struct vp *vp, struct vp_ctrl *c) { vendor_current()->get_ctrl(vp, c); }
+static inline void vendor_vp_run(struct vp *vp, struct vp_exit *e) { vendor_current()->vp_run(vp, e); }
 static inline void vp_inject_exception(struct vp *vp, u8 vector, bool has_error, u32 error)
 {
 	vendor_current()->inject_exception(vp, vector, has_error, error);

@@ -10,6 +10,7 @@
 #define RAUM_VP_H
 
 #include <hv/abi/hvcall.h>
+#include <raum/cpu.h>
 #include <raum/cpuid.h>
 #include <raum/decode.h>
 #include <raum/evdeliver.h>
@@ -18,18 +19,33 @@
 #include <raum/ramrange.h>
 #include <raum/specctrl.h>
 
+#define PARTITION_MAX_VPS RAUM_MAX_CPUS
+
+/*
+ * A partition: its guest-physical space and its VPs. The vendor backend
+ * allocates it embedded in its own object (struct svm_partition, struct
+ * vmx_partition: the MSR / I/O bitmaps, the EPTP, the controls), as KVM's
+ * kvm_svm embeds struct kvm, and recovers that with container_of.
+ */
 struct partition {
 	u32 id;          /* 0: the root partition */
-	bool is_root;
-	struct pt_ctx slat;   /* NPT (AMD) today; EPT joins with the VT-x work */
+	struct pt_ctx slat;   /* its second-level translation: NPT (AMD) or EPT (Intel), slat.ept says which */
 	u64 gpa_limit;   /* guest-physical addresses at or above this are unbacked */
 	unsigned phys_bits; /* root: the effective physical-address width (memcrypt_check) */
 	u64 hv_base, hv_size; /* Raum's memory: never mapped into a partition */
 	/* The RAM below gpa_limit, Raum's memory left out: all Raum ever reads or writes for the partition */
 	const struct ram_range *ram;
 	size_t nr_ram;
-	u64 slat_generation; /* bumped when mappings are removed: VPs flush their TLB */
-	struct cpuid_policy cpuid; /* what CPUID shows it (kernel/cpuid.c), set by the vendor's launch */
+	/*
+	 * Bumped (partition_slat_changed) after mappings were removed or
+	 * weakened: every VP compares it with the generation it last flushed
+	 * for before its next entry and flushes this partition's translations
+	 * first (SVM: TLB_CONTROL by ASID; VT-x: INVEPT single-context).
+	 */
+	u64 slat_generation;
+	struct cpuid_policy cpuid; /* what CPUID shows it (kernel/cpuid.c), set when the partition is created */
+	struct vp *vps[PARTITION_MAX_VPS]; /* by VP index; NULL where none */
+	u32 nr_vps;
 };
 
 /* Guest control state a common handler may need, filled by the vendor code. */
@@ -40,16 +56,113 @@ struct vp_ctrl {
 	u8 mode; /* code size of CS: 16, 32 or 64 */
 };
 
+/*
+ * A segment register in vendor-neutral form. attr is the descriptor's
+ * attribute bits packed as the VMCB holds them (APM vol. 2 15.5.1): bits
+ * 7:0 type, S, DPL, P (descriptor bits 47:40), bits 11:8 AVL, L, D/B, G
+ * (descriptor bits 55:52). A segment with P clear is unusable (VT-x: the
+ * access-rights "unusable" bit, SDM vol. 3C 25.4.1).
+ */
+struct vp_seg {
+	u16 sel;
+	u16 attr;
+	u32 limit;
+	u64 base;
+};
+#define VP_SEG_ATTR_P BIT(7)
+
+enum vp_seg_index { VP_ES, VP_CS, VP_SS, VP_DS, VP_FS, VP_GS, VP_LDTR, VP_TR, VP_NSEG };
+
+/* The architectural state vp_set_regs loads and vp_get_regs returns. */
+struct vp_regs {
+	u64 gpr[GPR_COUNT];
+	u64 rip, rflags;
+	struct vp_seg seg[VP_NSEG];
+	u64 gdtr_base, idtr_base;
+	u16 gdtr_limit, idtr_limit;
+	u64 cr0, cr2, cr3, cr4, efer;
+	u64 dr6, dr7;
+	u64 pat;
+	u64 sysenter_cs, sysenter_esp, sysenter_eip;
+	u64 star, lstar, cstar, sfmask, kernel_gs_base;
+};
+
+/* The lifecycle of a VP (kernel/vpstate.c): which operation is allowed in which state. */
+enum vp_state {
+	VP_STATE_CREATED,   /* exists, loaded on no CPU */
+	VP_STATE_LOADED,    /* current on life.cpu (VMPTRLD / VMCB and ASID): registers may be read and set there */
+	VP_STATE_RUNNING,   /* inside vp_run on life.cpu */
+	VP_STATE_DESTROYED,
+};
+enum vp_op { VP_OP_LOAD, VP_OP_PUT, VP_OP_RUN, VP_OP_RUN_DONE, VP_OP_REGS, VP_OP_DESTROY, VP_OPS };
+struct vp_life {
+	u8 state;        /* enum vp_state */
+	u32 cpu;         /* where it is loaded (LOADED, RUNNING) */
+};
+/*
+ * Checks op on a VP in state *l from CPU 'cpu', where 'busy' says another
+ * VP is loaded on that CPU, and applies it: 0, or a negative error with *l
+ * unchanged (-RAUM_EBUSY: loaded elsewhere, running, or the CPU is taken;
+ * -RAUM_EINVAL: not allowed in this state). Pure code (tests/unit/test_vpstate.c).
+ */
+int vp_life_step(struct vp_life *l, enum vp_op op, u32 cpu, bool busy);
+const char *vp_state_name(u8 state);
+
 struct vp {
 	struct partition *part;
 	u32 index;
-	u32 cpu;         /* the physical CPU it runs on */
+	struct vp_life life;
 	u64 gpr[GPR_COUNT]; /* RAX and RSP are copies the vendor code syncs around handlers */
 	u64 rip;
 	u64 exits[RAUM_EXIT_REASONS]; /* the total is their sum: vp_exits_total() */
 	bool mtrr_present;    /* CPUID.1:EDX.MTRR: the shadow below exists */
 	struct mtrr_state mtrr; /* the VP's MTRRs as it wrote them (kernel/msr.c) */
 	struct vp_spec_ctrl spec_ctrl; /* IA32_SPEC_CTRL, switched by the run loop (include/raum/specctrl.h) */
+	u64 slat_generation;  /* the partition's SLAT generation this VP last flushed for */
+	const char *stop_reason; /* why the failure policy stopped it (kernel/dispatch.c) */
+};
+
+/*
+ * What a VM exit was, in vendor-neutral form: the vendor's run op fills it
+ * after each exit (svm/exit.c, vmx/exit.c), kernel/dispatch.c dispatches
+ * it through one bounds-checked table. Kinds that only one vendor has and
+ * that only its code can handle (VT-x NMIs, CR access, task switches,
+ * exceptions) are VPX_VENDOR: the table sends them back to the vendor's
+ * vendor_exit op.
+ */
+enum vp_exit_kind {
+	VPX_CPUID,
+	VPX_MSR_READ,
+	VPX_MSR_WRITE,
+	VPX_HYPERCALL,      /* flags: VPX_F_ALLOWED when CPL 0 in 64-bit mode */
+	VPX_SLAT,           /* gpa, flags: VPX_F_WRITE / FETCH / WALK */
+	VPX_DELIVERY_FAULT, /* the SLAT refused an event's delivery: gpa, ev_type, ev_vector, idt_base, VPX_F_WALK */
+	VPX_INVD,           /* INVD, or WBINVD: done as WBINVD (flags: VPX_F_INVD when the bytes are INVD) */
+	VPX_XSETBV,
+	VPX_UNDEFINED,      /* an instruction the partition must see as absent (VMX / SVM / SMX): #UD */
+	VPX_SHUTDOWN,       /* triple fault */
+	VPX_INIT,           /* INIT reached the CPU */
+	VPX_VENDOR,         /* the vendor's own (vendor_exit op) */
+	VPX_FAILED,         /* the entry failed or the exit is one Raum cannot handle: why says it */
+	VPX_KINDS
+};
+
+#define VPX_F_WRITE BIT(0)
+#define VPX_F_FETCH BIT(1)
+#define VPX_F_WALK BIT(2)
+#define VPX_F_ALLOWED BIT(3)
+#define VPX_F_INVD BIT(4)
+
+struct vp_exit {
+	u32 kind;        /* enum vp_exit_kind */
+	u32 reason;      /* the RAUM_EXIT_* counter it counts under, once (kernel/dispatch.c) */
+	u32 flags;       /* VPX_F_* */
+	u32 code;        /* the vendor's exit code (messages, vendor_exit) */
+	u64 qual;        /* the vendor's qualification / EXITINFO1 */
+	u64 gpa;
+	u64 idt_base;
+	u8 ev_type, ev_vector;
+	char why[160];   /* VPX_FAILED: the message */
 };
 
 /* Outcome of a common handler. */
@@ -57,8 +170,41 @@ enum exit_action {
 	EXIT_RESUME,      /* go back into the guest at vp->rip */
 	EXIT_ADVANCE,     /* skip the intercepted instruction, then resume */
 	EXIT_SKIPPED,     /* the handler moved vp->rip past an emulated instruction: end any STI / MOV SS shadow */
-	EXIT_FATAL,       /* the VP cannot go on: dump and stop it */
+	EXIT_FATAL,       /* the VP cannot go on (vp->stop_reason, else the exit's why): the failure policy */
+	EXIT_SHUTDOWN,    /* the VP shut down (triple fault): the failure policy */
+	EXIT_INIT,        /* INIT reached the VP: the failure policy */
 };
+
+/*
+ * The failure policy (kernel/dispatch.c): what a failed VP does to the
+ * machine is decided here alone. Only the root may halt a CPU or reset the
+ * machine; any other partition's VP stops alone and its dispatch returns.
+ */
+enum vp_fail_action { VP_FAIL_HALT_CPU, VP_FAIL_RESET_MACHINE, VP_FAIL_STOP_VP };
+enum vp_fail_action vp_fail_decide(bool root, enum exit_action a);
+
+/* kernel/dispatch.c: handles one exit; returns true when the VP may be entered again. */
+bool vp_dispatch(struct vp *vp, struct vp_exit *e);
+/* The dispatch table's handler for each kind (for the unit test: every kind has one). */
+bool vp_dispatch_table_complete(void);
+/* Runs the VP (loaded on this CPU) until the failure policy stops it; the root's never return. */
+void vp_run_loop(struct vp *vp);
+
+/* kernel/vp.c: the lifecycle through the vendor ops, checked by vp_life_step. */
+int vp_create(struct partition *p, u32 index, struct vp **out);
+int vp_load(struct vp *vp);
+int vp_put(struct vp *vp);
+int vp_set_regs(struct vp *vp, const struct vp_regs *r);
+int vp_get_regs(struct vp *vp, struct vp_regs *r);
+int vp_destroy(struct vp *vp);
+/* The architectural state the firmware handed over (kernel/entry.S): the root's first state. */
+struct fw_ctx;
+void vp_regs_from_fw(struct vp_regs *r, const struct fw_ctx *fw, u64 rax);
+/* Marks the partition's translations stale: every VP flushes before its next entry. */
+static inline void partition_slat_changed(struct partition *p)
+{
+	__atomic_add_fetch(&p->slat_generation, 1, __ATOMIC_SEQ_CST);
+}
 
 /* kernel/exit.c */
 enum exit_action exit_cpuid(struct vp *vp);
@@ -101,18 +247,8 @@ int vp_read_virt(struct vp *vp, const struct vp_ctrl *c, u64 va, void *buf, size
 /* Writes guest-virtual memory with the same walk and RAM-only checks as vp_read_virt. */
 int vp_write_virt(struct vp *vp, const struct vp_ctrl *c, u64 va, const void *buf, size_t n);
 void vp_dump(struct vp *vp, const char *why);
-/* Dumps the VP and halts this CPU: the VP cannot go on. */
-__noreturn void vp_stop(struct vp *vp, const char *why);
-/* The VP shut down (triple fault): dump, then reset the machine. */
-__noreturn void vp_shutdown(struct vp *vp);
-/* INIT reached the VP's CPU: dump, count, then reset the machine. */
-__noreturn void vp_init_signal(struct vp *vp);
-/* Dumps the VP with why, then resets the machine (0xcf9, then the keyboard controller). */
+/* Dumps the VP with why, then resets the machine (0xcf9, then the keyboard controller): the root's policy. */
 __noreturn void vp_reset_machine(struct vp *vp, const char *why);
-static inline void vp_count(struct vp *vp, enum raum_exit_reason r)
-{
-	vp->exits[r]++;
-}
 
 /* Every exit counts under exactly one reason except HV_MEMORY, which also counts as NPF. */
 static inline u64 vp_exits_total(const struct vp *vp)
@@ -130,6 +266,8 @@ static inline u64 vp_exits_total(const struct vp *vp)
  * Counts the exit, runs the call, leaves the result in RAX.
  */
 enum exit_action exit_hypercall(struct vp *vp, bool allowed);
+/* XSETBV under the XCR0 rules (include/raum/xcr0.h). */
+enum exit_action exit_xsetbv(struct vp *vp);
 /* An instruction the root must see as absent (VMX / SVM are hidden): #UD, as on a CPU without it. */
 enum exit_action exit_undefined(struct vp *vp);
 
@@ -139,8 +277,12 @@ u64 hypercall_dispatch(struct vp *vp, u64 control, u64 in_gpa, u64 out_gpa);
 bool hypercall_selftest(void);
 
 /* kernel/partition.c */
-extern struct partition root_partition;
-extern struct vp *root_vps[];
+extern struct partition *root_partition;
+/* VP n of the root partition, or NULL. */
+struct vp *root_vp(u32 n);
+struct cpu;
+/* Creates, loads and runs this CPU's root VP from the firmware's state (kernel/partition.c). */
+int root_vp_launch(struct cpu *c, const struct fw_ctx *fw, u64 rax);
 int root_partition_create(const struct raum_mem_range *map, size_t n, u64 hv_base, u64 hv_size,
 			  bool slat_1g, unsigned phys_bits);
 

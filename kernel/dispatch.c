@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The one exit dispatcher (include/raum/vp.h). The vendor's run op enters
+ * the guest once and fills a vendor-neutral exit record; here every exit
+ * is counted once, under the reason the record names, handled through one
+ * bounds-checked table, completed through the vendor's complete_insn op,
+ * and, when a handler says the VP cannot go on, judged by one failure
+ * policy: only the root may halt a CPU or reset the machine; any other
+ * partition's VP stops alone and its run loop returns.
+ */
+#include <raum/fmt.h>
+#include <raum/health.h>
+#include <raum/log.h>
+#include <raum/vendor.h>
+#include <raum/x86.h>
+
+static enum exit_action h_cpuid(struct vp *vp, struct vp_exit *e __unused) { return exit_cpuid(vp); }
+static enum exit_action h_msr_read(struct vp *vp, struct vp_exit *e __unused) { return exit_msr(vp, false); }
+static enum exit_action h_msr_write(struct vp *vp, struct vp_exit *e __unused) { return exit_msr(vp, true); }
+
+static enum exit_action h_hypercall(struct vp *vp, struct vp_exit *e)
+{
+	return exit_hypercall(vp, e->flags & VPX_F_ALLOWED);
+}
+
+static enum exit_action h_slat(struct vp *vp, struct vp_exit *e)
+{
+	return exit_slat_violation(vp, e->gpa, e->flags & VPX_F_WRITE, e->flags & VPX_F_FETCH, e->flags & VPX_F_WALK);
+}
+
+static enum exit_action h_delivery_fault(struct vp *vp, struct vp_exit *e)
+{
+	return exit_delivery_fault(vp, (enum ev_type)e->ev_type, e->ev_vector, e->gpa, e->flags & VPX_F_WALK,
+				   e->idt_base);
+}
+
+/*
+ * INVD would drop dirty lines of Raum's memory too (it does not write
+ * back: SDM vol. 2A INVD, APM vol. 3 INVD with HWCR.INVD_WBINVD clear):
+ * done as WBINVD, as WBINVD itself is. CPL was checked before the exit.
+ */
+static enum exit_action h_invd(struct vp *vp __unused, struct vp_exit *e)
+{
+	if (e->flags & VPX_F_INVD)
+		health_add(&health.invd, 1);
+	__asm__ volatile("wbinvd" ::: "memory");
+	return EXIT_ADVANCE;
+}
+
+static enum exit_action h_xsetbv(struct vp *vp, struct vp_exit *e __unused) { return exit_xsetbv(vp); }
+static enum exit_action h_undefined(struct vp *vp, struct vp_exit *e __unused) { return exit_undefined(vp); }
+static enum exit_action h_shutdown(struct vp *vp __unused, struct vp_exit *e __unused) { return EXIT_SHUTDOWN; }
+static enum exit_action h_init(struct vp *vp __unused, struct vp_exit *e __unused) { return EXIT_INIT; }
+
+static enum exit_action h_vendor(struct vp *vp, struct vp_exit *e)
+{
+	return vendor_current()->vendor_exit(vp, e);
+}
+
+static enum exit_action h_failed(struct vp *vp, struct vp_exit *e)
+{
+	vp->stop_reason = e->why[0] ? e->why : "an exit Raum cannot handle";
+	return EXIT_FATAL;
+}
+
+typedef enum exit_action (*exit_handler)(struct vp *vp, struct vp_exit *e);
+
+static const exit_handler handlers[VPX_KINDS] = {
+	[VPX_CPUID] = h_cpuid,
+	[VPX_MSR_READ] = h_msr_read,
+	[VPX_MSR_WRITE] = h_msr_write,
+	[VPX_HYPERCALL] = h_hypercall,
+	[VPX_SLAT] = h_slat,
+	[VPX_DELIVERY_FAULT] = h_delivery_fault,
+	[VPX_INVD] = h_invd,
+	[VPX_XSETBV] = h_xsetbv,
+	[VPX_UNDEFINED] = h_undefined,
+	[VPX_SHUTDOWN] = h_shutdown,
+	[VPX_INIT] = h_init,
+	[VPX_VENDOR] = h_vendor,
+	[VPX_FAILED] = h_failed,
+};
+
+bool vp_dispatch_table_complete(void)
+{
+	for (unsigned i = 0; i < VPX_KINDS; i++)
+		if (!handlers[i])
+			return false;
+	return true;
+}
+
+enum vp_fail_action vp_fail_decide(bool root, enum exit_action a)
+{
+	if (!root)
+		return VP_FAIL_STOP_VP; /* a child's failure is its own: the root is told, the machine goes on */
+	/*
+	 * The root's triple fault and INIT reset the machine, as they would on
+	 * hardware (Raum cannot hand the firmware a reset CPU: SDM vol. 3A 9.1,
+	 * APM vol. 2 15.19); anything else Raum cannot go on with halts the CPU
+	 * with the root's state on serial (docs/debugging.md).
+	 */
+	return (a == EXIT_SHUTDOWN || a == EXIT_INIT) ? VP_FAIL_RESET_MACHINE : VP_FAIL_HALT_CPU;
+}
+
+/* The failure policy for vp: returns only when the VP stops alone (never for the root's). */
+static void vp_fail(struct vp *vp, struct vp_exit *e, enum exit_action a)
+{
+	const char *why = a == EXIT_SHUTDOWN ? "shutdown (triple fault)"
+			  : a == EXIT_INIT   ? "INIT"
+			  : vp->stop_reason  ? vp->stop_reason
+			  : e->why[0]        ? e->why
+					     : "a handler could not go on";
+
+	switch (vp_fail_decide(vp->part->id == 0, a)) {
+	case VP_FAIL_RESET_MACHINE: {
+		char msg[96];
+		raum_snprintf(msg, sizeof(msg), "%s: resetting the machine", why);
+		vp_reset_machine(vp, msg);
+	}
+	case VP_FAIL_HALT_CPU:
+		vp_dump(vp, why);
+		log_emergency("Raum: root VP%u stopped; this CPU halts\n", vp->index);
+		halt_forever();
+	case VP_FAIL_STOP_VP:
+		vp->stop_reason = why;
+		vp_dump(vp, why);
+		return;
+	}
+}
+
+bool vp_dispatch(struct vp *vp, struct vp_exit *e)
+{
+	u32 k = e->kind < VPX_KINDS ? e->kind : VPX_FAILED;
+	u32 r = e->reason < RAUM_EXIT_REASONS ? e->reason : RAUM_EXIT_OTHER;
+
+	vp->exits[r]++;
+	enum exit_action a = handlers[k](vp, e);
+	if (__builtin_expect(a <= EXIT_SKIPPED, 1)) {
+		if (a != EXIT_RESUME)
+			vendor_current()->complete_insn(vp, e, a == EXIT_ADVANCE);
+		return true;
+	}
+	vp_fail(vp, e, a);
+	return false;
+}
+
+void vp_run_loop(struct vp *vp)
+{
+	struct vp_exit e;
+	void (*run)(struct vp *, struct vp_exit *) = vendor_current()->vp_run;
+
+	if (vp_life_step(&vp->life, VP_OP_RUN, this_cpu()->id, true)) {
+		pr_err("vp%u: run refused in state %s", vp->index, vp_state_name(vp->life.state));
+		return;
+	}
+	do
+		run(vp, &e);
+	while (vp_dispatch(vp, &e));
+	vp_life_step(&vp->life, VP_OP_RUN_DONE, this_cpu()->id, true);
+}

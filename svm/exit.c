@@ -1,0 +1,340 @@
+// SPDX-License-Identifier: MIT
+/*
+ * AMD-V exits (AMD APM vol. 2, 15.6 - 15.9): one VMRUN per call of
+ * svm_vp_run, the #VMEXIT decoded into the vendor-neutral exit record
+ * (include/raum/vp.h) that kernel/dispatch.c handles, and what only AMD-V
+ * code can do for the dispatcher: complete an instruction (NRIPS, or the
+ * length decoded from the bytes where the CPU has no NRIPS: QEMU TCG) and
+ * the MSRs the policy gives the backend.
+ *
+ * Host interrupts: GIF is 0 after every #VMEXIT and Raum never executes
+ * STGI, so the host runs with interrupts and NMIs held; they are taken by
+ * the guest on the next VMRUN (nothing intercepts them: pass-through).
+ */
+#include <raum/crrules.h>
+#include <raum/fmt.h>
+#include <raum/health.h>
+#include <raum/hwcheck.h>
+#include <raum/insnlen.h>
+#include <raum/log.h>
+#include <raum/vendor.h>
+#include <raum/x86.h>
+
+#include "check.h"
+#include "dbgpmu.h"
+#include "svm.h"
+
+/* Instruction lengths without prefixes: TCG has no NRIPS (PLATFORM.md), so Raum knows them. */
+#define LEN_CPUID 2
+#define LEN_MSR 2
+#define LEN_VMMCALL 3
+#define LEN_INVD 2 /* 0F 08, and WBINVD 0F 09 */
+
+/*
+ * The MSRs the policy gives the AMD-V backend (MSR_VENDOR, kernel/msrpolicy.c):
+ * called by the common MSR handler (kernel/msr.c).
+ */
+enum exit_action svm_msr_vendor(struct vp *vp, u32 msr, bool write)
+{
+	struct svm_vp *s = to_svm(vp);
+	struct vmcb_save *g = &s->vmcb->save;
+	u64 val = (vp->gpr[GPR_RDX] << 32) | (u32)vp->gpr[GPR_RAX];
+
+	if (svm_dbgpmu_owns(msr))
+		return svm_dbgpmu_msr(s, msr, write, val); /* DEBUGCTL, PerfEvtSel (svm/dbgpmu.c) */
+	switch (msr) {
+	case MSR_EFER:
+		if (!write) {
+			val = g->efer & ~EFER_SVME;
+			break;
+		}
+		/* This CPU's reserved bits, SVME included (SVM does not exist for the guest), and no LME
+		 * change under paging: what VMRUN would refuse gets the #GP the CPU gives (crrules.h). */
+		struct cr_state cs = { .cr0 = g->cr0, .cr3 = g->cr3, .cr4 = g->cr4, .efer = g->efer & ~EFER_SVME,
+				       .cs_l = g->cs.attrib & BIT(9) };
+		enum cr_fault f = efer_check(&cs, val, svm_caps.efer_root_writable);
+		if (f != CR_OK) {
+			pr_debug("vp%u: WRMSR EFER %#llx refused: %s", vp->index, (unsigned long long)val,
+				 cr_fault_name(f));
+			vp_inject_exception(vp, 13, true, 0);
+			return EXIT_RESUME;
+		}
+		g->efer = (val & ~EFER_LMA) | (g->efer & EFER_LMA) | EFER_SVME;
+		return EXIT_ADVANCE;
+	case MSR_VM_CR:
+		if (write) {
+			vp_inject_exception(vp, 13, true, 0); /* reads as locked */
+			return EXIT_RESUME;
+		}
+		val = VM_CR_LOCK | VM_CR_SVMDIS;
+		break;
+	case MSR_VM_HSAVE_PA:
+		if (write)
+			s->hsave_shadow = val;
+		val = s->hsave_shadow;
+		break;
+	default:
+		/* the policy says MSR_VENDOR but this backend has no emulation: a Raum bug, refused */
+		pr_warn("vp%u: MSR %#x is the backend's by the policy but svm has no emulation: #GP", vp->index, msr);
+		svm_inject_exception(vp, 13, true, 0);
+		return EXIT_RESUME;
+	}
+	if (!write) {
+		vp->gpr[GPR_RAX] = (u32)val;
+		vp->gpr[GPR_RDX] = val >> 32;
+	}
+	return EXIT_ADVANCE;
+}
+
+/* Whether the instruction at the VP's RIP is INVD (0F 08): see the WBINVD intercept in svm_vp_create. */
+static bool insn_is_invd(struct vp *vp)
+{
+	struct vp_ctrl c;
+	u8 b[2];
+
+	vp_get_ctrl(vp, &c);
+	u64 lin = c.mode == 64 ? vp->rip : (vp->rip + c.cs_base) & 0xffffffffULL;
+	return vp_read_virt(vp, &c, lin, b, sizeof(b)) == 0 && b[0] == 0x0f && b[1] == 0x08;
+}
+
+/*
+ * The length of the intercepted instruction at the VP's RIP without NRIPS: its
+ * prefixes (legacy, REX) plus the opcode op[0..oplen) (include/raum/insnlen.h);
+ * a fixed length would land "2e 0f a2" one byte short, in its own opcode.
+ * When the bytes cannot be read or are not that instruction any more (changed
+ * since the exit, from another CPU), the plain opcode length: the root only
+ * misleads itself.
+ */
+static u8 insn_len_at_rip(struct vp *vp, const u8 *op, size_t oplen, const u8 *alt_op)
+{
+	struct vp_ctrl c;
+	u8 b[15];
+	size_t n = sizeof(b);
+	int len;
+
+	vp_get_ctrl(vp, &c);
+	u64 lin = c.mode == 64 ? vp->rip : (vp->rip + c.cs_base) & 0xffffffffULL;
+	/*
+	 * First the bytes up to the end of RIP's page: one guest walk, which is
+	 * what the exit costs here. Only an instruction cut by the page's end
+	 * takes a second walk for the next page.
+	 */
+	n = MIN(n, PAGE_SIZE - (lin & (PAGE_SIZE - 1)));
+	if (vp_read_virt(vp, &c, lin, b, n) != 0)
+		return (u8)oplen;
+	len = x86_insn_len_of(b, n, c.mode, op, oplen);
+	if (len < 0 && alt_op)
+		len = x86_insn_len_of(b, n, c.mode, alt_op, oplen);
+	if (len < 0 && n < sizeof(b) && vp_read_virt(vp, &c, lin, b, sizeof(b)) == 0) {
+		n = sizeof(b);
+		len = x86_insn_len_of(b, n, c.mode, op, oplen);
+		if (len < 0 && alt_op)
+			len = x86_insn_len_of(b, n, c.mode, alt_op, oplen);
+	}
+	if (len < 0) {
+		pr_debug("vp%u: no %#x %#x instruction at rip %#llx: stepping %u bytes", vp->index, op[0], op[1],
+			 (unsigned long long)vp->rip, (unsigned)oplen);
+		return (u8)oplen;
+	}
+	return (u8)len;
+}
+
+/* The exit's instruction and its length when NRIPS is absent (APM 15.7.1: NRIP is then not written). */
+static __attribute__((noinline)) u8 svm_insn_len(struct svm_vp *s, u32 code, u64 info1)
+{
+	static const u8 cpuid[] = { 0x0f, 0xa2 }, rdmsr[] = { 0x0f, 0x32 }, wrmsr[] = { 0x0f, 0x30 },
+			vmmcall[] = { 0x0f, 0x01, 0xd9 }, invd[] = { 0x0f, 0x08 }, wbinvd[] = { 0x0f, 0x09 };
+
+	switch (code) {
+	case SVM_EXIT_CPUID:
+		return insn_len_at_rip(&s->vp, cpuid, LEN_CPUID, NULL);
+	case SVM_EXIT_MSR:
+		return insn_len_at_rip(&s->vp, (info1 & 1) ? wrmsr : rdmsr, LEN_MSR, NULL);
+	case SVM_EXIT_VMMCALL:
+		return insn_len_at_rip(&s->vp, vmmcall, LEN_VMMCALL, NULL);
+	case SVM_EXIT_INVD:
+	case SVM_EXIT_WBINVD: /* QEMU 7.2 reports INVD as WBINVD: either */
+		return insn_len_at_rip(&s->vp, invd, LEN_INVD, wbinvd);
+	default:
+		return 0;
+	}
+}
+
+/*
+ * Raum completed an instruction for the root with RFLAGS.TF set: the
+ * single-step trap hardware raises after it (SDM vol. 3B 17.3.1.4, APM
+ * vol. 2 13.1.3.2; KVM: kvm_vcpu_do_singlestep): #DB with DR6.BS set and
+ * B0-B3 cleared, RIP past the instruction. VMRUN loads DR6 from the VMCB.
+ * A MOV SS / STI shadow the instruction sat in is over (the trap MOV SS
+ * held back fires here too, once).
+ */
+static __attribute__((noinline)) void single_step_trap(struct svm_vp *s)
+{
+	s->vmcb->save.dr6 = (s->vmcb->save.dr6 & ~DR6_TRAP_BITS) | DR6_ACTIVE_LOW | DR6_BS;
+	svm_inject_exception(&s->vp, 1, false, 0);
+}
+
+/* TLFS: hypercalls only from CPL 0; this build takes 64-bit callers (EFER.LMA and CS.L). */
+static bool hypercall_allowed(const struct svm_vp *s)
+{
+	const struct vmcb_save *g = &s->vmcb->save;
+
+	return g->cpl == 0 && (g->efer & EFER_LMA) && (g->cs.attrib & BIT(9));
+}
+
+/* Before VMRUN: the registers the VMCB holds, and the ASID with its TLB decision (svm/asid.h). */
+static inline void prepare_entry(struct svm_vp *s)
+{
+	struct vmcb *v = s->vmcb;
+	struct vp *vp = &s->vp;
+
+	v->save.rax = vp->gpr[GPR_RAX];
+	v->save.rsp = vp->gpr[GPR_RSP];
+	v->save.rip = vp->rip;
+	v->control.tlb_control = asid_prepare(&s->cpu->asid, &s->asid, vp->part->slat_generation);
+	v->control.guest_asid = s->asid.asid;
+}
+
+static void failed(struct vp_exit *e, const char *fmt, u64 a, u64 b)
+{
+	e->kind = VPX_FAILED;
+	e->reason = RAUM_EXIT_OTHER;
+	raum_snprintf(e->why, sizeof(e->why), fmt, a, b);
+}
+
+/*
+ * Decodes a #VMEXIT into the exit record (APM vol. 2 15.6, appendix C).
+ * Rare exits are kept out of line so the common ones (CPUID, MSR,
+ * VMMCALL) stay a short path.
+ */
+static __attribute__((noinline)) void decode_rare(struct svm_vp *s, u32 code, struct vp_exit *e)
+{
+	struct vmcb *v = s->vmcb;
+
+	switch (code) {
+	case SVM_EXIT_INVD:
+		e->kind = VPX_INVD;
+		e->reason = RAUM_EXIT_OTHER;
+		e->flags = VPX_F_INVD;
+		return;
+	case SVM_EXIT_WBINVD:
+		/* WBINVD (0F 09), or an INVD (0F 08) reported as WBINVD by QEMU 7.2: both done as WBINVD */
+		e->kind = VPX_INVD;
+		e->reason = RAUM_EXIT_OTHER;
+		e->flags = insn_is_invd(&s->vp) ? VPX_F_INVD : 0;
+		return;
+	case SVM_EXIT_VMRUN:
+	case SVM_EXIT_VMLOAD:
+	case SVM_EXIT_VMSAVE:
+	case SVM_EXIT_STGI:
+	case SVM_EXIT_CLGI:
+	case SVM_EXIT_SKINIT:
+	case SVM_EXIT_INVLPGA:
+		/* The guest sees no SVM: these raise #UD as on a CPU without it. */
+		e->kind = VPX_UNDEFINED;
+		e->reason = RAUM_EXIT_SVM_INSN;
+		return;
+	case SVM_EXIT_NPF: {
+		u64 info1 = v->control.exitinfo1;
+		e->reason = RAUM_EXIT_NPF;
+		e->gpa = v->control.exitinfo2;
+		e->flags = (info1 & SVM_NPF_WALK) ? VPX_F_WALK : 0;
+		if (v->control.exitintinfo & SVM_EVT_VALID) {
+			/* the access was the event's delivery, not the instruction's: the delivery faults */
+			u64 ev = v->control.exitintinfo;
+			e->kind = VPX_DELIVERY_FAULT;
+			e->ev_vector = ev & SVM_EVT_VECTOR_MASK;
+			e->ev_type = (u8)ev_type_svm((ev >> SVM_EVT_TYPE_SHIFT) & 7, e->ev_vector);
+			e->idt_base = v->save.idtr.base;
+			v->control.eventinj = 0;
+			return;
+		}
+		e->kind = VPX_SLAT;
+		e->flags |= ((info1 & SVM_NPF_WRITE) ? VPX_F_WRITE : 0) | ((info1 & SVM_NPF_FETCH) ? VPX_F_FETCH : 0);
+		return;
+	}
+	case SVM_EXIT_SHUTDOWN:
+		e->kind = VPX_SHUTDOWN;
+		e->reason = RAUM_EXIT_SHUTDOWN;
+		return;
+	case SVM_EXIT_INIT:
+		e->kind = VPX_INIT;
+		e->reason = RAUM_EXIT_INIT_SIPI;
+		return;
+	case SVM_EXIT_INVALID: {
+		const char *rule = svm_check_vmcb(v);
+		e->kind = VPX_FAILED;
+		e->reason = RAUM_EXIT_OTHER;
+		raum_snprintf(e->why, sizeof(e->why), "VMRUN refused the VMCB (VMEXIT_INVALID): %s",
+			      rule ? rule : "no rule Raum checks is broken (APM 15.5.1)");
+		return;
+	}
+	default:
+		failed(e, "unhandled exit code %#llx (info1 %#llx)", code, v->control.exitinfo1);
+		return;
+	}
+}
+
+void svm_vp_run(struct vp *vp, struct vp_exit *e)
+{
+	struct svm_vp *s = to_svm(vp);
+	struct vmcb *v = s->vmcb;
+
+	prepare_entry(s);
+	svm_enter(s);
+	vp->gpr[GPR_RAX] = v->save.rax;
+	vp->gpr[GPR_RSP] = v->save.rsp;
+	vp->rip = v->save.rip;
+	/* An event whose delivery the exit cut off is delivered again (APM 15.7.2). */
+	v->control.eventinj = (v->control.exitintinfo & SVM_EVT_VALID) ? v->control.exitintinfo : 0;
+
+	u32 code = (u32)v->control.exitcode;
+	e->code = code;
+	switch (code) {
+	case SVM_EXIT_CPUID:
+		e->kind = VPX_CPUID;
+		e->reason = RAUM_EXIT_CPUID;
+		return;
+	case SVM_EXIT_MSR:
+		e->kind = (v->control.exitinfo1 & 1) ? VPX_MSR_WRITE : VPX_MSR_READ;
+		e->reason = (v->control.exitinfo1 & 1) ? RAUM_EXIT_MSR_WRITE : RAUM_EXIT_MSR_READ;
+		return;
+	case SVM_EXIT_VMMCALL:
+		e->kind = VPX_HYPERCALL;
+		e->reason = RAUM_EXIT_HYPERCALL;
+		e->flags = hypercall_allowed(s) ? VPX_F_ALLOWED : 0;
+		return;
+	default:
+		decode_rare(s, code, e);
+	}
+}
+
+/* The opcode lengths, when no prefix precedes them and NRIPS says nothing. */
+static u8 opcode_len(u32 code)
+{
+	return code == SVM_EXIT_VMMCALL ? LEN_VMMCALL : LEN_CPUID; /* CPUID, RDMSR / WRMSR, INVD / WBINVD: two */
+}
+
+void svm_complete_insn(struct vp *vp, const struct vp_exit *e, bool advance)
+{
+	struct svm_vp *s = to_svm(vp);
+	struct vmcb *v = s->vmcb;
+
+	if (advance) {
+		if (svm_caps.nrips && v->control.nrip)
+			vp->rip = v->control.nrip;
+		else
+			vp->rip += svm_insn_len(s, e->code, v->control.exitinfo1) ?: opcode_len(e->code);
+	}
+	v->control.interrupt_shadow = 0; /* a skipped instruction ends any STI / MOV SS shadow */
+	if (v->save.rflags & RFLAGS_TF)
+		single_step_trap(s);
+}
+
+/* AMD-V has no exits of its own kind: every one is common (svm_vp_run never makes VPX_VENDOR). */
+enum exit_action svm_vendor_exit(struct vp *vp, struct vp_exit *e)
+{
+	vp->stop_reason = "svm: an exit record of the vendor kind, which AMD-V never makes";
+	(void)e;
+	return EXIT_FATAL;
+}

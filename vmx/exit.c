@@ -1,0 +1,606 @@
+// SPDX-License-Identifier: MIT
+/*
+ * VT-x exits (Intel SDM vol. 3C 26 - 28): one VM entry per call of
+ * vmx_vp_run, the exit decoded into the vendor-neutral record
+ * (include/raum/vp.h) that kernel/dispatch.c handles, and what only VT-x
+ * code can do for the dispatcher: complete an instruction, the exits only
+ * VT-x has (NMIs, control-register access, task switches, exceptions), the
+ * MSRs the policy gives the backend, and NMI delivery to the guest.
+ *
+ * The exit path is the hot path: a CPUID or VMCALL round trip reads the
+ * exit reason, the IDT-vectoring information, RIP, the instruction length,
+ * the interruptibility state and RFLAGS, and writes RIP back: nothing else
+ * (RSP only for the exits whose handlers may use it).
+ */
+#include <raum/crrules.h>
+#include <raum/fmt.h>
+#include <raum/health.h>
+#include <raum/hwcheck.h>
+#include <raum/log.h>
+#include <raum/taskswitch.h>
+#include <raum/vendor.h>
+#include <raum/x86.h>
+
+#include "insn.h"
+#include "nmi.h"
+#include "vmcs.h"
+#include "vmx.h"
+
+/* Basic exit reasons (SDM vol. 3D appendix C). */
+#define EXIT_EXCEPTION_NMI 0
+#define EXIT_EXTERNAL_INTR 1
+#define EXIT_TRIPLE_FAULT 2
+#define EXIT_INIT 3
+#define EXIT_TASK_SWITCH 9
+#define EXIT_NMI_WINDOW 8
+#define EXIT_CPUID 10
+#define EXIT_GETSEC 11
+#define EXIT_INVD 13
+#define EXIT_VMCALL 18
+#define EXIT_VMCLEAR 19
+#define EXIT_VMXON 27
+#define EXIT_CR_ACCESS 28
+#define EXIT_RDMSR 31
+#define EXIT_WRMSR 32
+#define EXIT_INVALID_GUEST 33
+#define EXIT_MSR_LOADING 34
+#define EXIT_MCE_DURING_ENTRY 41
+#define EXIT_EPT_VIOLATION 48
+#define EXIT_EPT_MISCONFIG 49
+#define EXIT_INVEPT 50
+#define EXIT_VMFUNC 59
+#define EXIT_INVVPID 53
+#define EXIT_XSETBV 55
+#define EXIT_REASON_ENTRY_FAILURE BIT(31)
+
+void vmx_flush_guest_tlb(struct vmx_vp *x)
+{
+	const struct vmx_controls *c = &to_vmx_part(x->vp.part)->ctls;
+
+	if (c->vpid && c->invvpid_type)
+		invvpid(c->invvpid_type, x->vpid);
+}
+
+/*
+ * NMIs for the root (vmx/nmi.c decides): injected when the root can take
+ * one, else NMI-window exiting is turned on until it can. Called at the end
+ * of every exit and, from vmx/vmrun.S, right before the entry when an NMI
+ * reached Raum's IDT after that (vmx_late_nmis). 'window_exit': this exit
+ * was an NMI-window exit.
+ */
+static void deliver_nmis(struct vmx_vp *x, bool window_exit)
+{
+	if (!x->nmi_pending && !x->nmi_window && !*x->host_nmi_pending)
+		return; /* the common case: nothing to deliver, no window open */
+	/* NMIs that hit Raum's IDT meanwhile (kernel/trap.c) are the root's too */
+	if (*x->host_nmi_pending)
+		x->nmi_pending += __atomic_exchange_n(x->host_nmi_pending, 0, __ATOMIC_RELAXED);
+
+	u32 intr = vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY);
+	struct vmx_nmi_decision d = vmx_nmi_decide(x->nmi_pending, intr, vmcs_read32(VMCS_ENTRY_INTR_INFO),
+						   window_exit);
+	if (d.action == VMX_NMI_INJECT_UNBLOCK_STI)
+		vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY, intr & ~INTR_BLOCK_STI);
+	if (d.action == VMX_NMI_INJECT || d.action == VMX_NMI_INJECT_UNBLOCK_STI)
+		vmcs_write32(VMCS_ENTRY_INTR_INFO, 2 | (INTR_TYPE_NMI << INTR_INFO_TYPE_SHIFT) | INTR_INFO_VALID);
+	x->nmi_pending = d.pending;
+	if (d.window != x->nmi_window) {
+		u32 proc = vmcs_read32(VMCS_PROC_CTLS);
+		vmcs_write32(VMCS_PROC_CTLS, d.window ? proc | PROC_NMI_WINDOW : proc & ~PROC_NMI_WINDOW);
+		x->nmi_window = d.window;
+	}
+}
+
+/*
+ * Late NMIs, the race vmx_vp_run's loop around vmx_enter closes:
+ * prepare_entry takes the NMIs that reached Raum's
+ * IDT (this CPU's nmi_pending, kernel/trap.c) in deliver_nmis, but an NMI
+ * can still arrive after that, before VMRESUME; NMIs cannot be masked in
+ * VMX root operation. It would wait in nmi_pending until some later exit,
+ * and a root that runs long without exits (HLT, interrupts and most MSRs
+ * do not exit) would not see it for that long. So vmx/vmrun.S checks
+ * nmi_pending once more with nothing left between the check and the
+ * VMLAUNCH / VMRESUME, and an NMI that arrives inside that stretch moves
+ * the interrupted RIP back to the check (nmi_restart_table, kernel/trap.c);
+ * after the entry, an NMI exits (NMI exiting). When the check finds one it
+ * returns VMX_ENTER_NMI and vmx_vp_run delivers them, then enters again.
+ */
+/* The MSRs the policy gives the VT-x backend (MSR_VENDOR): called by the common handler (kernel/msr.c). */
+enum exit_action vmx_msr_vendor(struct vp *vp, u32 msr, bool write)
+{
+	if (msr == MSR_IA32_FEATURE_CONTROL && !write) {
+		/* locked, VMX off: what a CPU without VMX shows */
+		u64 v = rdmsr(MSR_IA32_FEATURE_CONTROL) & ~(FEATCTL_VMX_IN_SMX | FEATCTL_VMX_OUTSIDE_SMX);
+		vp->gpr[GPR_RAX] = (u32)v;
+		vp->gpr[GPR_RDX] = v >> 32;
+		return EXIT_ADVANCE;
+	}
+	if (msr == MSR_IA32_FEATURE_CONTROL) {
+		/* a locked register: #GP */
+		vmx_inject_exception(vp, 13, true, 0);
+		return EXIT_RESUME;
+	}
+	/* the policy says MSR_VENDOR but this backend has no emulation: a Raum bug, refused */
+	pr_warn("vp%u: MSR %#x is the backend's by the policy but vmx has no emulation: #GP", vp->index, msr);
+	vmx_inject_exception(vp, 13, true, 0);
+	return EXIT_RESUME;
+}
+
+/*
+ * MOV to CR0 / CR4 of a bit the guest-host mask owns (SDM 28.1.3, 25.6.6):
+ * Raum performs the write, so Raum applies the rules the CPU applies to MOV
+ * to CR (include/raum/crrules.h). A value the CPU would refuse gets #GP(0),
+ * as on hardware; handed to the VMCS it would fail the next VM entry
+ * (SDM 27.3.1.1: e.g. IA-32e mode guest without CR4.PAE, or CR0.PG = 0 with
+ * the IA-32e mode guest control clear while CS.L = 1).
+ */
+/* Kept out of line, as xsetbv_exit: rare, and inlined it would cost every exit saved registers. */
+static __attribute__((noinline)) enum exit_action cr_exit(struct vmx_vp *x, u64 qual)
+{
+	struct vp *vp = &x->vp;
+	u32 cr = qual & 15, type = (qual >> 4) & 3, reg = (qual >> 8) & 15;
+	struct vp_ctrl c;
+	enum cr_fault f;
+
+	if (type != 0 || (cr != 0 && cr != 4)) {
+		vp->stop_reason = "control-register exit Raum does not program";
+		return EXIT_FATAL;
+	}
+	u64 v = vp->gpr[reg];
+	vmx_get_ctrl(vp, &c); /* the guest's view: read shadows applied */
+	struct cr_state st = { .cr0 = c.cr0, .cr3 = c.cr3, .cr4 = c.cr4, .efer = c.efer,
+			       .cs_l = vmcs_read32(VMCS_GUEST_ES_AR + 2 * VSEG_CS) & BIT(13) };
+	if (cr == 4) {
+		/* VMX does not exist for the guest: CR4.VMXE is as reserved as the bits FIXED1 forbids */
+		f = cr4_check(&st, v, vmx_cr4_root_reserved | CR4_VMXE | ~vmx_caps.cr4_fixed1);
+		if (f != CR_OK)
+			goto refuse;
+		vmcs_writel(VMCS_CR4_SHADOW, v);
+		vmcs_writel(VMCS_GUEST_CR4, vmx_cr4_real(v));
+		vmx_flush_guest_tlb(x);
+		return EXIT_ADVANCE;
+	}
+	f = cr0_check(&st, v);
+	if (f != CR_OK)
+		goto refuse;
+	v = cr0_effective(v);
+	u64 old = vmcs_readl(VMCS_GUEST_CR0);
+	u64 efer = c.efer;
+	/* Paging switched with EFER.LME: the CPU would set or clear EFER.LMA; Raum does it here. */
+	if ((efer & EFER_LME) && !(old & CR0_PG) && (v & CR0_PG)) {
+		vmcs_write64(VMCS_GUEST_EFER, efer | EFER_LMA);
+		x->entry_ctls |= ENTRY_IA32E;
+		vmcs_write32(VMCS_ENTRY_CTLS, x->entry_ctls);
+	} else if ((old & CR0_PG) && !(v & CR0_PG) && (efer & EFER_LMA)) {
+		vmcs_write64(VMCS_GUEST_EFER, efer & ~EFER_LMA);
+		x->entry_ctls &= ~ENTRY_IA32E;
+		vmcs_write32(VMCS_ENTRY_CTLS, x->entry_ctls);
+	}
+	vmcs_writel(VMCS_CR0_SHADOW, v);
+	vmcs_writel(VMCS_GUEST_CR0, vmx_cr0_real(v));
+	vmx_flush_guest_tlb(x);
+	return EXIT_ADVANCE;
+
+refuse:
+	pr_debug("vp%u: MOV to CR%u %#llx refused: %s", vp->index, cr, (unsigned long long)v, cr_fault_name(f));
+	vmx_inject_exception(vp, 13, true, 0);
+	return EXIT_RESUME;
+}
+
+/* ---- task switches (exit reason 9, kernel/taskswitch.c) ---- */
+
+#define TS_CR0_TS BIT(3)
+
+struct ts_vp {
+	struct vp *vp;
+	struct vp_ctrl c;
+};
+
+static int ts_read(void *ctx, u64 lin, void *buf, size_t n)
+{
+	struct ts_vp *t = ctx;
+	return vp_read_virt(t->vp, &t->c, lin & 0xffffffffULL, buf, n);
+}
+
+static int ts_write(void *ctx, u64 lin, const void *buf, size_t n)
+{
+	struct ts_vp *t = ctx;
+	return vp_write_virt(t->vp, &t->c, lin & 0xffffffffULL, buf, n);
+}
+
+static const struct ts_ops vmx_ts_ops = { ts_read, ts_write };
+
+/*
+ * A task switch always exits (SDM vol. 3C 26.1.2) and nothing of it has
+ * happened yet (28.2.1: qualification bits 15:0 the new TSS selector,
+ * 31:30 the source: CALL, IRET, JMP or a task gate in the IDT). The EIP
+ * saved in the old task is past the instruction, except for an exception
+ * or external event through a task gate, which resumes at RIP. An event
+ * delivered through a task gate is not re-injected: the switch delivers it,
+ * and its error code goes onto the new task's stack (SDM 6.13).
+ */
+static __attribute__((noinline)) enum exit_action task_switch_exit(struct vmx_vp *x, u64 qual, u32 idt)
+{
+	struct vp *vp = &x->vp;
+	static const enum ts_reason src[4] = { TS_CALL, TS_IRET, TS_JMP, TS_GATE };
+	enum ts_reason reason = src[(qual >> 30) & 3];
+	struct ts_vp t = { .vp = vp };
+	struct ts_state s;
+	struct ts_fault f;
+	bool gate_event = reason == TS_GATE && (idt & INTR_INFO_VALID);
+	u32 type = (idt >> INTR_INFO_TYPE_SHIFT) & 7;
+
+	if (gate_event)
+		vmcs_write32(VMCS_ENTRY_INTR_INFO, 0); /* delivered by the switch, not re-injected */
+	vp_get_ctrl(vp, &t.c);
+	for (int i = 0; i < 8; i++)
+		s.gpr[i] = (u32)vp->gpr[i];
+	s.eip = (u32)vp->rip;
+	/* past CALL / JMP / IRET and software INT n / INT3 / INTO (types 4-6); at RIP for the rest */
+	if (!gate_event || type >= 4)
+		s.eip += vmcs_read32(VMCS_EXIT_INSN_LEN);
+	s.eflags = (u32)vmcs_readl(VMCS_GUEST_RFLAGS);
+	s.cr0 = t.c.cr0;
+	s.cr3 = t.c.cr3;
+	s.cr3_changed = false;
+	s.gdt_base = vmcs_readl(VMCS_GUEST_GDTR_BASE);
+	s.gdt_limit = vmcs_read32(VMCS_GUEST_GDTR_LIMIT);
+	for (int i = 0; i < TS_NSEG; i++)
+		s.seg[i] = (struct ts_seg){ (u16)__vmread(VMCS_GUEST_ES_SEL + 2 * i),
+					    (u32)__vmread(VMCS_GUEST_ES_BASE + 2 * i),
+					    (u32)__vmread(VMCS_GUEST_ES_LIMIT + 2 * i),
+					    (u32)__vmread(VMCS_GUEST_ES_AR + 2 * i) };
+	int rc = task_switch(&s, &vmx_ts_ops, &t, (u16)qual, reason, &f);
+	if (rc < 0) {
+		/*
+		 * A 16-bit TSS or a virtual-8086 task: the CPU would switch, Raum does not
+		 * emulate it. Nothing has changed yet (task_switch refuses before its first
+		 * write): the root gets #GP(selector) instead of a halted CPU (a deviation,
+		 * docs/security.md "When Raum stops a CPU"); an event that came through the
+		 * gate is lost with it.
+		 */
+		pr_info("vp%u: task switch to TSS %#x: a 16-bit TSS or virtual-8086 task, not emulated: #GP", vp->index,
+			(unsigned)(qual & 0xffff));
+		vmx_inject_exception(vp, 13, true, (u32)(qual & 0xfffc));
+		return EXIT_RESUME;
+	}
+	/* the state the switch reached: the old task's before its commit point, the new one's after */
+	for (int i = 0; i < 8; i++)
+		vp->gpr[i] = s.gpr[i];
+	vp->rip = s.eip;
+	vmcs_writel(VMCS_GUEST_RFLAGS, s.eflags);
+	for (int i = 0; i < TS_NSEG; i++) {
+		/* taskswitch.c works in VMX access rights: written as they are */
+		__vmwrite(VMCS_GUEST_ES_SEL + 2 * i, s.seg[i].sel);
+		__vmwrite(VMCS_GUEST_ES_BASE + 2 * i, s.seg[i].base);
+		__vmwrite(VMCS_GUEST_ES_LIMIT + 2 * i, s.seg[i].limit);
+		__vmwrite(VMCS_GUEST_ES_AR + 2 * i, s.seg[i].ar);
+	}
+	if (s.cr0 != t.c.cr0) { /* CR0.TS: not in the guest-host mask, the shadow follows for the bits Raum owns */
+		vmcs_writel(VMCS_GUEST_CR0, vmcs_readl(VMCS_GUEST_CR0) | TS_CR0_TS);
+		vmcs_writel(VMCS_CR0_SHADOW, vmcs_readl(VMCS_CR0_SHADOW) | TS_CR0_TS);
+	}
+	if (s.cr3_changed) {
+		vmcs_writel(VMCS_GUEST_CR3, s.cr3);
+		vmx_flush_guest_tlb(x);
+	}
+	u32 intr = vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY);
+	if (intr & (INTR_BLOCK_STI | INTR_BLOCK_MOV_SS))
+		vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY, intr & ~(INTR_BLOCK_STI | INTR_BLOCK_MOV_SS));
+	if (rc == 1) {
+		vmx_inject_exception(vp, f.vector, true, f.error);
+		return EXIT_RESUME;
+	}
+	if (gate_event && (idt & INTR_INFO_ERROR_VALID)) {
+		/* the error code of the event goes onto the new task's stack, 32 bits wide */
+		u32 err = vmcs_read32(VMCS_IDT_VECTORING_ERROR);
+		u32 esp = (u32)vp->gpr[GPR_RSP] - 4;
+		if (vp_write_virt(vp, &t.c, (s.seg[TS_SS].base + esp) & 0xffffffffULL, &err, 4)) {
+			vmx_inject_exception(vp, 12, true, 0);
+			return EXIT_RESUME;
+		}
+		vp->gpr[GPR_RSP] = esp;
+	}
+	return EXIT_RESUME;
+}
+
+/*
+ * Raum completed an instruction for the root with RFLAGS.TF set: the
+ * single-step trap hardware raises after it (SDM vol. 3B 17.3.1.4; KVM:
+ * kvm_vcpu_do_singlestep): #DB with DR6.BS set and B0-B3 cleared, RIP past
+ * the instruction. DR6 is not part of the VMCS: the root's value is live in
+ * the register while Raum runs (Raum uses no debug registers), and an
+ * injected #DB does not touch it (SDM vol. 3C 27.6.1.2), so Raum sets it.
+ * The STI / MOV SS blocking is cleared already (the trap MOV SS held back
+ * fires here too, once), so the injection passes the entry checks.
+ */
+static __attribute__((noinline)) void single_step_trap(struct vp *vp)
+{
+	u64 dr6;
+
+	__asm__ volatile("mov %%dr6, %0" : "=r"(dr6));
+	dr6 = (dr6 & ~DR6_TRAP_BITS) | DR6_ACTIVE_LOW | DR6_BS;
+	__asm__ volatile("mov %0, %%dr6" ::"r"(dr6));
+	vmx_inject_exception(vp, 1, false, 0);
+}
+
+/*
+ * An exception exit (reason 0, not an NMI). Raum's exception bitmap is
+ * empty, so none should come (SDM 26.2: an exception exits only through
+ * the bitmap; #PF also through the PFEC mask / match, which Raum leaves
+ * matching nothing): should one come anyway, the root gets the exception
+ * the hardware would have delivered to it, not a halted CPU. The exit's
+ * interruption information has the format VM entry takes (SDM 25.9.2,
+ * 25.8.3); bit 12 (NMI unblocking by IRET) means the IRET's unblocking must
+ * be undone before entry (SDM 28.2.3), as for an EPT violation. An event
+ * whose delivery this exception interrupted (IDT-vectoring information) is
+ * replaced by it rather than combined into #DF (SDM 6.15, table 6-5).
+ */
+static __attribute__((noinline)) enum exit_action exception_exit(struct vmx_vp *x, u32 info)
+{
+	struct vp *vp = &x->vp;
+	u32 type = (info >> INTR_INFO_TYPE_SHIFT) & 7;
+
+	pr_debug("vp%u: exception exit (vector %u, type %u) with an empty bitmap: delivered to the root", vp->index,
+		 info & INTR_INFO_VECTOR_MASK, type);
+	if ((info & INTR_INFO_NMI_UNBLOCK) && (info & INTR_INFO_VECTOR_MASK) != 8)
+		vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY, vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY) | INTR_BLOCK_NMI);
+	vmcs_write32(VMCS_ENTRY_INTR_INFO, info & ~(INTR_INFO_NMI_UNBLOCK | 0x7fffe000U));
+	if (info & INTR_INFO_ERROR_VALID)
+		vmcs_write32(VMCS_ENTRY_EXC_ERROR, vmcs_read32(VMCS_EXIT_INTR_ERROR));
+	/* INT3 / INTO (6) and INT1 (5) resume past the instruction: the entry needs its length (SDM 27.6.1.1) */
+	if (type == INTR_TYPE_SW_EXC || type == INTR_TYPE_PRIV_SW_EXC)
+		vmcs_write32(VMCS_ENTRY_INSN_LEN, vmcs_read32(VMCS_EXIT_INSN_LEN));
+	return EXIT_RESUME;
+}
+
+/* TLFS: hypercalls only from CPL 0 (SS.DPL); this build takes 64-bit callers (EFER.LMA and CS.L). */
+static bool hypercall_allowed(struct vmx_vp *x __unused)
+{
+	u32 ss_ar = (u32)__vmread(VMCS_GUEST_ES_AR + 2 * VP_SS);
+	u32 cs_ar = (u32)__vmread(VMCS_GUEST_ES_AR + 2 * VP_CS);
+	return !(ss_ar & (3 << 5)) && (cs_ar & BIT(13)) && (vmcs_read64(VMCS_GUEST_EFER) & EFER_LMA);
+}
+
+/*
+ * The exits only VT-x has (VPX_VENDOR): e->code is the basic exit reason,
+ * e->qual the qualification, e->gpa the IDT-vectoring information.
+ */
+enum exit_action vmx_vendor_exit(struct vp *vp, struct vp_exit *e)
+{
+	struct vmx_vp *x = to_vmx(vp);
+
+	switch (e->code) {
+	case EXIT_EXCEPTION_NMI: {
+		u32 info = vmcs_read32(VMCS_EXIT_INTR_INFO);
+		if (((info >> INTR_INFO_TYPE_SHIFT) & 7) == INTR_TYPE_NMI) {
+			/* NMI exiting: the NMI was the guest's; hand it on (deliver_nmis caps the count) */
+			x->nmi_pending++;
+			return EXIT_RESUME;
+		}
+		return exception_exit(x, info); /* the bitmap is empty: not expected, delivered as hardware would */
+	}
+	case EXIT_NMI_WINDOW:
+		return EXIT_RESUME; /* deliver_nmis injects it before the entry */
+	case EXIT_TASK_SWITCH:
+		return task_switch_exit(x, e->qual, (u32)e->gpa);
+	case EXIT_CR_ACCESS:
+		return cr_exit(x, e->qual);
+	default:
+		vp->stop_reason = "vmx: a vendor exit record Raum does not make";
+		return EXIT_FATAL;
+	}
+}
+
+static void failed(struct vp_exit *e, const char *fmt, u32 basic, u64 qual)
+{
+	e->kind = VPX_FAILED;
+	e->reason = RAUM_EXIT_OTHER;
+	raum_snprintf(e->why, sizeof(e->why), fmt, basic, vmx_exit_reason_name(basic), (unsigned long long)qual);
+}
+
+/* The exits off the hot path, decoded out of line. idt: the IDT-vectoring information. */
+static __attribute__((noinline)) void decode_rare(struct vmx_vp *x, u32 reason, u32 idt, struct vp_exit *e)
+{
+	u32 basic = reason & 0xffff;
+	u64 qual = vmcs_readl(VMCS_EXIT_QUALIFICATION);
+	struct vp *vp = &x->vp;
+
+	/* the handlers below may use RSP as an operand: synced for them, written back before the entry */
+	vp->gpr[GPR_RSP] = vmcs_readl(VMCS_GUEST_RSP);
+	x->rsp_read = true;
+	e->qual = qual;
+	e->gpa = idt;
+	if (reason & EXIT_REASON_ENTRY_FAILURE) {
+		char what[64];
+		raum_snprintf(what, sizeof(what), basic == EXIT_INVALID_GUEST ? "invalid guest state (exit reason %u)"
+									     : "exit reason %u", basic);
+		if (basic == EXIT_INVALID_GUEST) {
+			vmx_explain_entry_failure(x, what, e->why, sizeof(e->why));
+		} else {
+			raum_snprintf(e->why, sizeof(e->why), "VM entry failed: exit reason %u (%s)", basic,
+				      vmx_exit_reason_name(basic));
+		}
+		e->kind = VPX_FAILED;
+		e->reason = RAUM_EXIT_OTHER;
+		return;
+	}
+	switch (basic) {
+	case EXIT_EXCEPTION_NMI: {
+		u32 info = vmcs_read32(VMCS_EXIT_INTR_INFO);
+		e->kind = VPX_VENDOR;
+		e->reason = ((info >> INTR_INFO_TYPE_SHIFT) & 7) == INTR_TYPE_NMI ? RAUM_EXIT_NMI : RAUM_EXIT_OTHER;
+		return;
+	}
+	case EXIT_NMI_WINDOW:
+		x->window_exit = true;
+		e->kind = VPX_VENDOR;
+		e->reason = RAUM_EXIT_NMI;
+		return;
+	case EXIT_TRIPLE_FAULT:
+		e->kind = VPX_SHUTDOWN;
+		e->reason = RAUM_EXIT_SHUTDOWN;
+		return;
+	case EXIT_INIT:
+		/* INIT always exits from VMX non-root and is blocked in root operation (SDM 26.2, 25.8) */
+		e->kind = VPX_INIT;
+		e->reason = RAUM_EXIT_INIT_SIPI;
+		return;
+	case EXIT_TASK_SWITCH:
+		e->kind = VPX_VENDOR;
+		e->reason = RAUM_EXIT_OTHER;
+		return;
+	case EXIT_CR_ACCESS:
+		e->kind = VPX_VENDOR;
+		e->reason = RAUM_EXIT_CR_ACCESS;
+		return;
+	case EXIT_VMCLEAR ... EXIT_VMXON:
+	case EXIT_INVEPT:
+	case EXIT_INVVPID:
+	case EXIT_VMFUNC:
+	case EXIT_GETSEC:
+		/* The guest sees no VMX (and no SMX): these raise #UD as on a CPU without them. */
+		e->kind = VPX_UNDEFINED;
+		e->reason = RAUM_EXIT_VMX_INSN;
+		return;
+	case EXIT_INVD:
+		e->kind = VPX_INVD;
+		e->reason = RAUM_EXIT_OTHER;
+		e->flags = VPX_F_INVD;
+		return;
+	case EXIT_XSETBV:
+		e->kind = VPX_XSETBV;
+		e->reason = RAUM_EXIT_XSETBV;
+		return;
+	case EXIT_EPT_VIOLATION: {
+		e->gpa = vmcs_read64(VMCS_GUEST_PHYS_ADDR);
+		e->reason = RAUM_EXIT_NPF;
+		/* bit 7: a linear address is valid; bit 8 clear then: the access was a guest paging-structure walk */
+		e->flags = ((qual & BIT(7)) && !(qual & BIT(8))) ? VPX_F_WALK : 0;
+		if (idt & INTR_INFO_VALID) {
+			/* the access was the event's delivery, not the instruction's: the delivery faults */
+			vmcs_write32(VMCS_ENTRY_INTR_INFO, 0);
+			e->kind = VPX_DELIVERY_FAULT;
+			e->ev_type = (u8)ev_type_vmx((idt >> INTR_INFO_TYPE_SHIFT) & 7);
+			e->ev_vector = idt & INTR_INFO_VECTOR_MASK;
+			e->idt_base = vmcs_readl(VMCS_GUEST_IDTR_BASE);
+			return;
+		}
+		/* bit 12: the access unblocked NMIs through an IRET; re-block before re-entry (SDM 28.2.3) */
+		if (qual & BIT(12))
+			vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY,
+				     vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY) | INTR_BLOCK_NMI);
+		e->kind = VPX_SLAT;
+		e->flags |= ((qual & BIT(1)) ? VPX_F_WRITE : 0) | ((qual & BIT(2)) ? VPX_F_FETCH : 0);
+		return;
+	}
+	case EXIT_EPT_MISCONFIG:
+		e->kind = VPX_FAILED;
+		e->reason = RAUM_EXIT_OTHER;
+		raum_snprintf(e->why, sizeof(e->why), "EPT misconfiguration: a bug in Raum's EPT encoder");
+		return;
+	default:
+		failed(e, "unhandled exit reason %u (%s), qualification %#llx", basic, qual);
+		return;
+	}
+}
+
+/* A failed VMLAUNCH / VMRESUME (SDM 31.2, 31.4): the record says which rule broke. */
+static __attribute__((noinline)) void entry_failed(struct vmx_vp *x, struct vp_exit *e)
+{
+	e->kind = VPX_FAILED;
+	e->reason = RAUM_EXIT_OTHER;
+	e->code = ~0U;
+	if (x->fail_rflags & BIT(0)) {
+		raum_snprintf(e->why, sizeof(e->why), "VM entry failed: VMfailInvalid (no current VMCS)");
+		return;
+	}
+	u32 err = vmcs_read32(VMCS_INSN_ERROR);
+	char what[96];
+	raum_snprintf(what, sizeof(what), "VM-instruction error %u (%s)", err, vmx_instruction_error_name(err));
+	vmx_explain_entry_failure(x, what, e->why, sizeof(e->why));
+}
+
+/* Before the entry: NMIs for the guest, the registers the VMCS holds, a flush the SLAT asked for. */
+static inline void prepare_entry(struct vmx_vp *x)
+{
+	struct vp *vp = &x->vp;
+
+	deliver_nmis(x, x->window_exit);
+	x->window_exit = false;
+	if (x->rsp_read) {
+		vmcs_writel(VMCS_GUEST_RSP, vp->gpr[GPR_RSP]);
+		x->rsp_read = false;
+	}
+	vmcs_writel(VMCS_GUEST_RIP, vp->rip);
+	if (__builtin_expect(vp->slat_generation != vp->part->slat_generation, 0)) {
+		/* mappings were removed: the EPT's cached translations go (SDM 29.4.3.1) */
+		const struct vmx_partition *xp = to_vmx_part(vp->part);
+		vp->slat_generation = vp->part->slat_generation;
+		if (xp->ctls.invept_type)
+			invept(xp->ctls.invept_type, xp->eptp);
+	}
+}
+
+void vmx_vp_run(struct vp *vp, struct vp_exit *e)
+{
+	struct vmx_vp *x = to_vmx(vp);
+	int r;
+
+	prepare_entry(x);
+	while ((r = vmx_enter(x)) == VMX_ENTER_NMI)
+		deliver_nmis(x, false); /* NMIs that reached Raum after prepare_entry: see deliver_nmis */
+	if (r != VMX_ENTER_EXITED) {
+		entry_failed(x, e);
+		return;
+	}
+	u32 reason = vmcs_read32(VMCS_EXIT_REASON);
+	vp->rip = vmcs_readl(VMCS_GUEST_RIP);
+	/*
+	 * An event whose delivery the exit cut off is delivered again (SDM
+	 * 28.2.4, 27.6). VM entry clears the valid bit of the entry
+	 * interruption field (SDM 27.2 / 25.8.3), so it needs no clearing here
+	 * unless something was set.
+	 */
+	u32 idt = vmcs_read32(VMCS_IDT_VECTORING_INFO);
+	if (__builtin_expect(idt & INTR_INFO_VALID, 0)) {
+		vmcs_write32(VMCS_ENTRY_INTR_INFO, idt & ~(BIT(12) | 0x7fffe000U));
+		if (idt & INTR_INFO_ERROR_VALID)
+			vmcs_write32(VMCS_ENTRY_EXC_ERROR, vmcs_read32(VMCS_IDT_VECTORING_ERROR));
+		vmcs_write32(VMCS_ENTRY_INSN_LEN, vmcs_read32(VMCS_EXIT_INSN_LEN));
+	}
+	e->code = reason & 0xffff;
+	switch (reason) { /* the entry-failure bit makes any of these another value */
+	case EXIT_CPUID:
+		e->kind = VPX_CPUID;
+		e->reason = RAUM_EXIT_CPUID;
+		return;
+	case EXIT_VMCALL:
+		e->kind = VPX_HYPERCALL;
+		e->reason = RAUM_EXIT_HYPERCALL;
+		e->flags = hypercall_allowed(x) ? VPX_F_ALLOWED : 0;
+		return;
+	case EXIT_RDMSR:
+		e->kind = VPX_MSR_READ;
+		e->reason = RAUM_EXIT_MSR_READ;
+		return;
+	case EXIT_WRMSR:
+		e->kind = VPX_MSR_WRITE;
+		e->reason = RAUM_EXIT_MSR_WRITE;
+		return;
+	default:
+		decode_rare(x, reason, idt, e);
+	}
+}
+
+void vmx_complete_insn(struct vp *vp, const struct vp_exit *e __unused, bool advance)
+{
+	if (advance)
+		vp->rip += vmcs_read32(VMCS_EXIT_INSN_LEN);
+	/* a skipped instruction ends any STI / MOV SS blocking */
+	u32 intr = vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY);
+	if (__builtin_expect(intr & (INTR_BLOCK_STI | INTR_BLOCK_MOV_SS), 0))
+		vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY, intr & ~(INTR_BLOCK_STI | INTR_BLOCK_MOV_SS));
+	if (__builtin_expect(vmcs_readl(VMCS_GUEST_RFLAGS) & RFLAGS_TF, 0))
+		single_step_trap(vp);
+}
