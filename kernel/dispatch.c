@@ -118,9 +118,7 @@ static void vp_fail(struct vp *vp, struct vp_exit *e, enum exit_action a)
 		vp_reset_machine(vp, msg);
 	}
 	case VP_FAIL_HALT_CPU:
-		vp_dump(vp, why);
-		log_emergency("Raum: root VP%u stopped; this CPU halts\n", vp->index);
-		halt_forever();
+		vp_halt_cpu(vp, why);
 	case VP_FAIL_STOP_VP:
 		vp->stop_reason = why;
 		vp_dump(vp, why);
@@ -149,12 +147,12 @@ void vp_run_loop(struct vp *vp)
 	struct vp_exit e;
 	void (*run)(struct vp *, struct vp_exit *) = vendor_current()->vp_run;
 
-	if (vp_life_step(&vp->life, VP_OP_RUN, this_cpu()->id, true)) {
+	if (vp_life_step(&vp->life, VP_OP_RUN, cpu_id(), true)) {
 		pr_err("vp%u: run refused in state %s", vp->index, vp_state_name(vp->life.state));
 		return;
 	}
 	do
 		run(vp, &e);
 	while (vp_dispatch(vp, &e));
-	vp_life_step(&vp->life, VP_OP_RUN_DONE, this_cpu()->id, true);
+	vp_life_step(&vp->life, VP_OP_RUN_DONE, cpu_id(), true);
 }

@@ -346,6 +346,14 @@ enum exit_action exit_undefined(struct vp *vp)
 	return EXIT_RESUME;
 }
 
+/* The root's state goes to serial with why, then this CPU halts (kernel/dispatch.c's policy). */
+__noreturn void vp_halt_cpu(struct vp *vp, const char *why)
+{
+	vp_dump(vp, why);
+	log_emergency("Raum: root VP%u stopped; this CPU halts\n", vp->index);
+	halt_forever();
+}
+
 /*
  * The root's state goes to serial with why, then the machine resets: the
  * PCI reset control register (0xcf9, full reset), then the keyboard

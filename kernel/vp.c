@@ -74,7 +74,7 @@ int vp_put(struct vp *vp)
 int vp_set_regs(struct vp *vp, const struct vp_regs *r)
 {
 	struct vp_life l = vp->life;
-	int rc = vp_life_step(&l, VP_OP_REGS, this_cpu()->id, true);
+	int rc = vp_life_step(&l, VP_OP_REGS, cpu_id(), true);
 
 	return rc ? rc : vendor_current()->vp_set_regs(vp, r);
 }
@@ -82,7 +82,7 @@ int vp_set_regs(struct vp *vp, const struct vp_regs *r)
 int vp_get_regs(struct vp *vp, struct vp_regs *r)
 {
 	struct vp_life l = vp->life;
-	int rc = vp_life_step(&l, VP_OP_REGS, this_cpu()->id, true);
+	int rc = vp_life_step(&l, VP_OP_REGS, cpu_id(), true);
 
 	if (rc == 0)
 		vendor_current()->vp_get_regs(vp, r);
@@ -92,7 +92,7 @@ int vp_get_regs(struct vp *vp, struct vp_regs *r)
 int vp_destroy(struct vp *vp)
 {
 	struct partition *p = vp->part;
-	int rc = vp_life_step(&vp->life, VP_OP_DESTROY, this_cpu()->id, false);
+	int rc = vp_life_step(&vp->life, VP_OP_DESTROY, cpu_id(), false);
 
 	if (rc)
 		return rc;

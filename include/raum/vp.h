@@ -247,6 +247,8 @@ int vp_read_virt(struct vp *vp, const struct vp_ctrl *c, u64 va, void *buf, size
 /* Writes guest-virtual memory with the same walk and RAM-only checks as vp_read_virt. */
 int vp_write_virt(struct vp *vp, const struct vp_ctrl *c, u64 va, const void *buf, size_t n);
 void vp_dump(struct vp *vp, const char *why);
+/* Dumps the VP with why, then halts this CPU: the root's policy for a VP Raum cannot go on with. */
+__noreturn void vp_halt_cpu(struct vp *vp, const char *why);
 /* Dumps the VP with why, then resets the machine (0xcf9, then the keyboard controller): the root's policy. */
 __noreturn void vp_reset_machine(struct vp *vp, const char *why);
 

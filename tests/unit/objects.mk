@@ -49,6 +49,10 @@ unit-specctrl := kernel/specctrl.c
 UNIT_TESTS += specctrl
 unit-gwalk :=
 UNIT_TESTS += gwalk
+unit-vpstate := kernel/vpstate.c
+UNIT_TESTS += vpstate
+unit-dispatch := kernel/dispatch.c kernel/vpstate.c kernel/fmt.c
+UNIT_TESTS += dispatch
 # deferred (=): entries added after this line still count
 UNIT_BINS = $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
 
