@@ -103,7 +103,7 @@ enum vp_fail_action vp_fail_decide(bool root, enum exit_action a)
 }
 
 /* The failure policy for vp: returns only when the VP stops alone (never for the root's). */
-static void vp_fail(struct vp *vp, struct vp_exit *e, enum exit_action a)
+static __attribute__((noinline)) void vp_fail(struct vp *vp, struct vp_exit *e, enum exit_action a)
 {
 	const char *why = a == EXIT_SHUTDOWN ? "shutdown (triple fault)"
 			  : a == EXIT_INIT   ? "INIT"
@@ -126,7 +126,8 @@ static void vp_fail(struct vp *vp, struct vp_exit *e, enum exit_action a)
 	}
 }
 
-bool vp_dispatch(struct vp *vp, struct vp_exit *e)
+/* Inlined into the run loop: the exit round trip pays no call for it. */
+static inline __attribute__((always_inline)) bool dispatch_one(struct vp *vp, struct vp_exit *e)
 {
 	u32 k = e->kind < VPX_KINDS ? e->kind : VPX_FAILED;
 	u32 r = e->reason < RAUM_EXIT_REASONS ? e->reason : RAUM_EXIT_OTHER;
@@ -142,6 +143,8 @@ bool vp_dispatch(struct vp *vp, struct vp_exit *e)
 	return false;
 }
 
+bool vp_dispatch(struct vp *vp, struct vp_exit *e) { return dispatch_one(vp, e); }
+
 void vp_run_loop(struct vp *vp)
 {
 	struct vp_exit e;
@@ -153,6 +156,6 @@ void vp_run_loop(struct vp *vp)
 	}
 	do
 		run(vp, &e);
-	while (vp_dispatch(vp, &e));
+	while (dispatch_one(vp, &e));
 	vp_life_step(&vp->life, VP_OP_RUN_DONE, cpu_id(), true);
 }

@@ -128,6 +128,9 @@ bool partition_gpa_backed(const struct partition *p, u64 gpa, u64 len)
 {
 	if (gpa < p->hv_base + p->hv_size && gpa + len > p->hv_base)
 		return false;
+	/* the largest range first: one of the ranges, so the answer is the same, two compares sooner */
+	if (gpa >= p->ram_main.base && gpa < p->ram_main.end && len <= p->ram_main.end - gpa && len)
+		return true;
 	return ram_ranges_contain(p->ram, p->nr_ram, gpa, len);
 }
 

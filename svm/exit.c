@@ -112,13 +112,21 @@ static u8 insn_len_at_rip(struct vp *vp, const u8 *op, size_t oplen, const u8 *a
 	size_t n = sizeof(b);
 	int len;
 
-	vp_get_ctrl(vp, &c);
+	svm_get_ctrl(vp, &c);
 	u64 lin = c.mode == 64 ? vp->rip : (vp->rip + c.cs_base) & 0xffffffffULL;
 	/*
-	 * First the bytes up to the end of RIP's page: one guest walk, which is
-	 * what the exit costs here. Only an instruction cut by the page's end
-	 * takes a second walk for the next page.
+	 * The common case first: the opcode itself at RIP, no prefix (one guest
+	 * walk and oplen bytes). Only then the bytes up to the end of RIP's
+	 * page, for the prefixes; an instruction cut by the page's end takes a
+	 * second walk for the next page.
 	 */
+	if (PAGE_SIZE - (lin & (PAGE_SIZE - 1)) >= oplen && vp_read_virt(vp, &c, lin, b, oplen) == 0) {
+		size_t i = 0;
+		while (i < oplen && b[i] == op[i])
+			i++;
+		if (i == oplen)
+			return (u8)oplen;
+	}
 	n = MIN(n, PAGE_SIZE - (lin & (PAGE_SIZE - 1)));
 	if (vp_read_virt(vp, &c, lin, b, n) != 0)
 		return (u8)oplen;

@@ -68,10 +68,8 @@ void vmx_flush_guest_tlb(struct vmx_vp *x)
  * reached Raum's IDT after that (vmx_late_nmis). 'window_exit': this exit
  * was an NMI-window exit.
  */
-static void deliver_nmis(struct vmx_vp *x, bool window_exit)
+static __attribute__((noinline)) void deliver_nmis_slow(struct vmx_vp *x, bool window_exit)
 {
-	if (!x->nmi_pending && !x->nmi_window && !*x->host_nmi_pending)
-		return; /* the common case: nothing to deliver, no window open */
 	/* NMIs that hit Raum's IDT meanwhile (kernel/trap.c) are the root's too */
 	if (*x->host_nmi_pending)
 		x->nmi_pending += __atomic_exchange_n(x->host_nmi_pending, 0, __ATOMIC_RELAXED);
@@ -89,6 +87,13 @@ static void deliver_nmis(struct vmx_vp *x, bool window_exit)
 		vmcs_write32(VMCS_PROC_CTLS, d.window ? proc | PROC_NMI_WINDOW : proc & ~PROC_NMI_WINDOW);
 		x->nmi_window = d.window;
 	}
+}
+
+static inline void deliver_nmis(struct vmx_vp *x, bool window_exit)
+{
+	if (__builtin_expect(x->nmi_pending || x->nmi_window || *x->host_nmi_pending || window_exit, 0))
+		deliver_nmis_slow(x, window_exit);
+	/* else the common case: nothing to deliver, no window open */
 }
 
 /*

@@ -36,6 +36,7 @@ struct partition {
 	/* The RAM below gpa_limit, Raum's memory left out: all Raum ever reads or writes for the partition */
 	const struct ram_range *ram;
 	size_t nr_ram;
+	struct ram_range ram_main; /* the largest of them, checked first (page tables and code live there) */
 	/*
 	 * Bumped (partition_slat_changed) after mappings were removed or
 	 * weakened: every VP compares it with the generation it last flushed
