@@ -13,6 +13,7 @@
 #include <raum/cpuid.h>
 #include <raum/errno.h>
 #include <raum/fmt.h>
+#include <raum/x86-regs.h>
 #include "caps.h"
 
 /*
@@ -318,22 +319,6 @@ const char *vmx_exit_reason_name(u32 reason)
 
 /* ---- Guest-state checks (SDM vol. 3C 27.3.1) ---- */
 
-#define CR0_PE BIT(0)
-#define CR0_WP BIT(16)
-#define CR0_NW BIT(29)
-#define CR0_CD BIT(30)
-#define CR0_PG BIT(31)
-#define CR4_PAE BIT(5)
-#define CR4_LA57 BIT(12)
-#define CR4_PCIDE BIT(17)
-#define CR4_CET BIT(23)
-#define EFER_SCE BIT(0)
-#define EFER_LME BIT(8)
-#define EFER_LMA BIT(10)
-#define EFER_NXE BIT(11)
-#define RFLAGS_FIXED1 BIT(1)
-#define RFLAGS_IF BIT(9)
-#define RFLAGS_VM BIT(17)
 /* Reserved RFLAGS bits that VM entry requires 0: 63:22, 15, 5, 3 (27.3.1.4). */
 #define RFLAGS_RSVD (~0ULL << 22 | BIT(15) | BIT(5) | BIT(3))
 
