@@ -12,8 +12,8 @@
  *   RAUM-CHECK FAIL <name>: <details>
  *   RAUM-CHECK DONE <passed> passed, <failed> failed
  *
- * and suite_finish() ends the emulator: QEMU through isa-debug-exit (port
- * 0xf4), Bochs through "Shutdown" written to port 0x8900.
+ * and suite_finish() ends the emulator (emu_exit, emuexit.h): QEMU through
+ * isa-debug-exit (port 0xf4), Bochs through "Shutdown" written to port 0x8900.
  */
 #ifndef TESTS_EFI_LIB_H
 #define TESTS_EFI_LIB_H
@@ -24,6 +24,8 @@
 #include <hv/abi/hvcall.h>
 #include <raum/version.h>
 #include <raum/x86-regs.h> /* CR0_*, CR4_*, EFER_*, MSR_* */
+
+#include "emuexit.h"
 
 #define HIDDEN __attribute__((visibility("hidden")))
 #define PAGE 4096ULL
