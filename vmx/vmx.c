@@ -33,6 +33,7 @@
 #include <raum/x86.h>
 #include <raum/xcr0.h>
 
+#include "check.h"
 #include "nmi.h"
 #include "vmcs.h"
 #include "vmx.h"

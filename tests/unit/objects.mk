@@ -49,6 +49,8 @@ unit-specctrl := kernel/specctrl.c
 UNIT_TESTS += specctrl
 unit-gwalk :=
 UNIT_TESTS += gwalk
+unit-vmxcheck := vmx/check.c vmx/caps.c kernel/fmt.c kernel/cpuid.c
+UNIT_TESTS += vmxcheck
 # deferred (=): entries added after this line still count
 UNIT_BINS = $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
 
