@@ -12,8 +12,8 @@
  * On return it restores the firmware's state and returns hv_main's value.
  */
 #include "asm-offsets.h"
+#include <raum/x86-regs.h>
 
-#define MSR_EFER 0xc0000080
 
 .section .head.text, "ax"
 .code64

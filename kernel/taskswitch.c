@@ -13,6 +13,7 @@
  */
 #include <raum/errno.h>
 #include <raum/taskswitch.h>
+#include <raum/x86-regs.h>
 
 struct tss32 {
 	u32 link;
@@ -34,10 +35,6 @@ _Static_assert(__builtin_offsetof(struct tss32, trap) == 0x64, "TSS T");
 #define TSS_DYN_OFF 0x20
 #define TSS_DYN_LEN 0x40 /* EIP .. GS */
 
-#define EFLAGS_NT BIT(14)
-#define EFLAGS_VM BIT(17)
-#define CR0_TS_BIT BIT(3)
-#define CR0_PG_BIT BIT(31)
 
 #define DESC_BUSY BIT(41)          /* TSS type bit 1 */
 #define AR_TYPE(ar) ((ar)&0xf)
@@ -208,7 +205,7 @@ int task_switch(struct ts_state *s, const struct ts_ops *ops, void *priv, u16 se
 		return fault(&c, VEC_TS, sel & 0xfffc);
 	if (ops->read(priv, g.base, &n, sizeof(n)))
 		return fault(&c, VEC_GP, 0);
-	if (n.eflags & EFLAGS_VM)
+	if (n.eflags & RFLAGS_VM)
 		return -RAUM_ENOTSUP; /* a virtual-8086 task */
 
 	/* the old task: busy bit (JMP, IRET), NT (IRET), its dynamic state */
@@ -222,7 +219,7 @@ int task_switch(struct ts_state *s, const struct ts_ops *ops, void *priv, u16 se
 	}
 	u32 eflags = s->eflags;
 	if (reason == TS_IRET)
-		eflags &= ~EFLAGS_NT;
+		eflags &= ~RFLAGS_NT;
 	struct tss32 o;
 	o.eip = s->eip;
 	o.eflags = eflags;
@@ -239,7 +236,7 @@ int task_switch(struct ts_state *s, const struct ts_ops *ops, void *priv, u16 se
 		u16 link = osel;
 		if (ops->write(priv, g.base, &link, 2))
 			return fault(&c, VEC_GP, 0);
-		neflags |= EFLAGS_NT;
+		neflags |= RFLAGS_NT;
 	}
 	if (reason != TS_IRET) {
 		if (write_desc(&c, naddr, d | DESC_BUSY))
@@ -249,8 +246,8 @@ int task_switch(struct ts_state *s, const struct ts_ops *ops, void *priv, u16 se
 
 	/* commit point (SDM 8.3 step 11): from here a fault is raised in the new task */
 	*tr = g;
-	s->cr0 |= CR0_TS_BIT;
-	if ((s->cr0 & CR0_PG_BIT) && s->cr3 != n.cr3) {
+	s->cr0 |= CR0_TS;
+	if ((s->cr0 & CR0_PG) && s->cr3 != n.cr3) {
 		s->cr3 = n.cr3;
 		s->cr3_changed = true;
 	}

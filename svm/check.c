@@ -1,16 +1,10 @@
 // SPDX-License-Identifier: MIT
 /* VMRUN consistency checks: see svm/check.h (AMD APM vol. 2 15.5.1). */
+#include <raum/x86-regs.h>
+
 #include "check.h"
 
-#define EFER_LME BIT(8)
-#define EFER_LMA BIT(10)
-#define EFER_SVME BIT(12)
 #define EFER_MBZ 0xffffffffffc902feULL /* reserved bits (APM vol. 2 3.1.7) */
-#define CR0_PE BIT(0)
-#define CR0_NW BIT(29)
-#define CR0_CD BIT(30)
-#define CR0_PG BIT(31)
-#define CR4_PAE BIT(5)
 /* CR4 bits the architecture reserves today (APM vol. 2 3.7): 15, 19, 26-63 */
 #define CR4_MBZ (BIT(15) | BIT(19) | ~((1ULL << 26) - 1))
 #define CR3_MBZ_LONG 0xfff0000000000000ULL /* above the 52-bit address in long mode */

@@ -9,9 +9,10 @@
 #ifndef RAUM_SVM_DBGPMU_H
 #define RAUM_SVM_DBGPMU_H
 
+#include <raum/x86-regs.h> /* MSR_DEBUGCTL */
+
 #include "svm.h"
 
-#define MSR_DEBUGCTL 0x1d9
 
 /* At the launch: the root's DEBUGCTL and PerfEvtSel from the firmware's; Raum's DEBUGCTL 0. */
 void svm_dbgpmu_launch(struct svm_vp *s);

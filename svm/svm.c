@@ -26,15 +26,6 @@
 #include "initredir.h"
 #include "svm.h"
 
-#define MSR_KERNEL_GS_BASE 0xc0000102
-#define MSR_STAR 0xc0000081
-#define MSR_LSTAR 0xc0000082
-#define MSR_CSTAR 0xc0000083
-#define MSR_SFMASK 0xc0000084
-#define MSR_SYSENTER_CS 0x174
-#define MSR_SYSENTER_ESP 0x175
-#define MSR_SYSENTER_EIP 0x176
-#define MSR_PAT 0x277
 
 static struct svm_cpu svm_cpus[RAUM_MAX_CPUS];
 struct svm_caps svm_caps;
@@ -102,7 +93,7 @@ static int svm_cpu_enable(struct cpu *c)
 	 * predictions the root trains do not steer Raum's indirect branches.
 	 */
 	if (cpuid(0x80000000, 0).eax >= 0x80000021 && (cpuid(0x80000021, 0).eax & BIT(8)))
-		efer |= X86_EFER_AIBRSE;
+		efer |= EFER_AIBRSE;
 	wrmsr(MSR_EFER, efer | EFER_SVME);
 	wrmsr(MSR_VM_HSAVE_PA, s->hsave_phys);
 	enable_init_redirection(s, c->id);
@@ -120,7 +111,7 @@ static void svm_cpu_disable(struct cpu *c)
 	if (s->r_init_set)
 		msr_write_safe(MSR_VM_CR, s->vm_cr_before);
 	wrmsr(MSR_VM_HSAVE_PA, 0);
-	wrmsr(MSR_EFER, (rdmsr(MSR_EFER) & ~(EFER_SVME | X86_EFER_AIBRSE)) | (s->efer_before & X86_EFER_AIBRSE));
+	wrmsr(MSR_EFER, (rdmsr(MSR_EFER) & ~(EFER_SVME | EFER_AIBRSE)) | (s->efer_before & EFER_AIBRSE));
 	palloc_free(&hv_pool, s->hsave_phys, 1);
 	palloc_free(&hv_pool, s->host_vmcb_phys, 1);
 	c->vendor = NULL;
@@ -163,8 +154,8 @@ static void msrpm_set(void *ctx, u32 msr, bool rd, bool wr)
  */
 static void efer_root_rules_init(void)
 {
-	const u64 optional = X86_EFER_LMSLE | X86_EFER_FFXSR | X86_EFER_TCE | X86_EFER_MCOMMIT |
-			     X86_EFER_INTWB | X86_EFER_UAIE | X86_EFER_AIBRSE;
+	const u64 optional = EFER_LMSLE | EFER_FFXSR | EFER_TCE | EFER_MCOMMIT |
+			     EFER_INTWB | EFER_UAIE | EFER_AIBRSE;
 	struct cr_cpuid c;
 	u64 host = rdmsr(MSR_EFER);
 

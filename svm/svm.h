@@ -5,8 +5,6 @@
 
 #include <raum/vp.h>
 
-#define MSR_VM_HSAVE_PA 0xc0010117
-
 #include "asid.h"
 #include "vmcb.h"
 

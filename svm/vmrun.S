@@ -17,7 +17,7 @@
 #include "asm-offsets.h"
 #include <raum/specctrl.h>
 
-#define MSR_DEBUGCTL 0x1d9
+#include <raum/x86-regs.h>
 
 #define GPR(n) (SVP_GPR + 8 * (n))
 

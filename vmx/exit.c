@@ -154,7 +154,7 @@ static __attribute__((noinline)) enum exit_action cr_exit(struct vmx_vp *x, u64 
 	u64 v = vp->gpr[reg];
 	vmx_get_ctrl(vp, &c); /* the guest's view: read shadows applied */
 	struct cr_state st = { .cr0 = c.cr0, .cr3 = c.cr3, .cr4 = c.cr4, .efer = c.efer,
-			       .cs_l = vmcs_read32(VMCS_GUEST_ES_AR + 2 * VSEG_CS) & BIT(13) };
+			       .cs_l = vmcs_read32(VMCS_GUEST_ES_AR + 2 * VP_CS) & BIT(13) };
 	if (cr == 4) {
 		/* VMX does not exist for the guest: CR4.VMXE is as reserved as the bits FIXED1 forbids */
 		f = cr4_check(&st, v, vmx_cr4_root_reserved | CR4_VMXE | ~vmx_caps.cr4_fixed1);

@@ -16,11 +16,11 @@
 #include <raum/trap.h>
 #include <raum/x86.h>
 
+#include "check.h"
 #include "nmi.h"
 #include "vmcs.h"
 #include "vmx.h"
 
-#define MSR_PAT 0x277
 
 /* VMX access rights (SDM 25.4.1 table 25-2) from the packed attributes of struct vp_seg, and back. */
 static u32 ar_from_attr(u16 attr)
@@ -274,7 +274,7 @@ void vmx_explain_entry_failure(struct vmx_vp *x, const char *what, char *why, si
 
 void vmx_get_ctrl(struct vp *vp __unused, struct vp_ctrl *c)
 {
-	u32 cs_ar = vmcs_read32(VMCS_GUEST_ES_AR + 2 * VSEG_CS);
+	u32 cs_ar = vmcs_read32(VMCS_GUEST_ES_AR + 2 * VP_CS);
 
 	c->cr0 = (vmcs_readl(VMCS_GUEST_CR0) & ~vmx_cr0_guest_mask()) |
 		 (vmcs_readl(VMCS_CR0_SHADOW) & vmx_cr0_guest_mask());
@@ -283,8 +283,8 @@ void vmx_get_ctrl(struct vp *vp __unused, struct vp_ctrl *c)
 	u64 cr4_mask = vmx_cr4_guest_mask();
 	c->cr4 = (vmcs_readl(VMCS_GUEST_CR4) & ~cr4_mask) | (vmcs_readl(VMCS_CR4_SHADOW) & cr4_mask);
 	c->efer = vmcs_read64(VMCS_GUEST_EFER);
-	c->cs_base = __vmread(VMCS_GUEST_ES_BASE + 2 * VSEG_CS);
-	c->cpl = (vmcs_read32(VMCS_GUEST_ES_AR + 2 * VSEG_SS) >> 5) & 3; /* CPL is SS.DPL (SDM 27.3.1.2) */
+	c->cs_base = __vmread(VMCS_GUEST_ES_BASE + 2 * VP_CS);
+	c->cpl = (vmcs_read32(VMCS_GUEST_ES_AR + 2 * VP_SS) >> 5) & 3; /* CPL is SS.DPL (SDM 27.3.1.2) */
 	if ((c->efer & EFER_LMA) && (cs_ar & BIT(13)))
 		c->mode = 64;
 	else

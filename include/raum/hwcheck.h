@@ -16,6 +16,7 @@
 
 #include <raum/bootinfo.h>
 #include <raum/memcrypt.h>
+#include <raum/x86-regs.h>
 
 /* The signature Raum's CPUID leaf 0x40000000 returns in EBX, ECX, EDX. */
 #define RAUM_CPUID_SIGNATURE "RaumRaumRaum"
@@ -31,18 +32,7 @@
 #define CPUID_8000000A_EDX_NPT BIT(0)
 #define CPUID_8000000A_EDX_NRIPS BIT(3)
 
-/* MSRs (Intel SDM vol. 4; AMD APM vol. 2 15.30). */
-#define MSR_IA32_FEATURE_CONTROL 0x3a
-#define FEATCTL_LOCK BIT(0)
-#define FEATCTL_VMX_IN_SMX BIT(1)
-#define FEATCTL_VMX_OUTSIDE_SMX BIT(2)
-#define MSR_IA32_MISC_ENABLE 0x1a0
-#define MISC_ENABLE_XD_DISABLE BIT(34)
-#define MSR_IA32_VMX_BASIC 0x480
-#define MSR_IA32_VMX_PROCBASED_CTLS 0x482
-#define MSR_IA32_VMX_PROCBASED_CTLS2 0x48b
-#define MSR_IA32_VMX_EPT_VPID_CAP 0x48c
-#define MSR_IA32_VMX_TRUE_PROCBASED_CTLS 0x48e
+/* MSR numbers, FEATCTL_*, VM_CR_*, CR4_LA57: include/raum/x86-regs.h. VMX capability bits: */
 #define VMX_PROC_SECONDARY BIT(31)   /* primary processor-based control 31 */
 #define VMX_PROC2_EPT BIT(1)
 #define VMX_PROC2_VPID BIT(5)
@@ -51,10 +41,6 @@
 #define VMX_EPT_2M BIT(16)
 #define VMX_EPT_1G BIT(17)
 #define VMX_EPT_AD BIT(21)
-#define MSR_VM_CR 0xc0010114
-#define VM_CR_LOCK BIT(3)
-#define VM_CR_SVMDIS BIT(4)
-#define CR4_LA57 BIT(12)
 
 struct hw_probe {
 	char vendor[13];   /* CPUID 0: EBX EDX ECX */

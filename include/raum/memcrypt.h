@@ -24,6 +24,7 @@
 #define RAUM_MEMCRYPT_H
 
 #include <raum/bootinfo.h>
+#include <raum/x86-regs.h> /* MSR_AMD64_SYSCFG, MSR_IA32_TME_ACTIVATE */
 
 /* AMD APM vol. 3 E.4.17 (CPUID Fn8000_001F), vol. 2 7.10.1 and 15.34.1. */
 #define CPUID_8000001F_EAX_SME BIT(0)
@@ -37,7 +38,6 @@
  * the firmware, turns the C-bit and the address-width reduction on; bit 24
  * SNPEn turns on SEV-SNP's RMP checks.
  */
-#define MSR_AMD64_SYSCFG 0xc0010010
 #define SYSCFG_MEM_ENCRYPT BIT(23)
 #define SYSCFG_SNP_EN BIT(24)
 
@@ -49,7 +49,6 @@
  * the KeyID.
  */
 #define CPUID7_ECX_TME BIT(13)
-#define MSR_IA32_TME_ACTIVATE 0x982
 #define TME_ACTIVATE_LOCKED BIT(0)
 #define TME_ACTIVATE_ENABLED BIT(1)
 #define TME_ACTIVATE_KEYID_BITS(v) ((unsigned)(((v) >> 32) & 0xf))

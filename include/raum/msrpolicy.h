@@ -19,6 +19,7 @@
 #define RAUM_MSRPOLICY_H
 
 #include <raum/types.h>
+#include <raum/x86-regs.h> /* the MSR numbers */
 
 enum msr_action {
 	MSR_DENY = 0,  /* #GP, counted and logged: the default */
@@ -67,10 +68,5 @@ bool msr_misc_enable_ok(u64 old, u64 value);
  */
 #define NB_CFG_ROOT (1ULL << 46)
 bool msr_nb_cfg_ok(u64 old, u64 value);
-
-#define MSR_IA32_APIC_BASE 0x1b
-#define MSR_AMD_NB_CFG 0xc001001f
-#define MSR_IA32_UCODE_REV 0x8b
-#define MSR_IA32_MISC_ENABLE 0x1a0
 
 #endif

@@ -27,16 +27,7 @@
 #define RAUM_MTRR_H
 
 #include <raum/types.h>
-
-/* MSR numbers (SDM vol. 4, table 2-2) */
-#define MSR_IA32_MTRRCAP 0x0fe
-#define MSR_IA32_MTRR_DEF_TYPE 0x2ff
-#define MSR_IA32_MTRR_PHYSBASE(n) (0x200 + 2 * (n))
-#define MSR_IA32_MTRR_PHYSMASK(n) (0x201 + 2 * (n))
-#define MSR_IA32_MTRR_FIX64K_00000 0x250
-#define MSR_IA32_MTRR_FIX16K_80000 0x258
-#define MSR_IA32_MTRR_FIX16K_A0000 0x259
-#define MSR_IA32_MTRR_FIX4K_C0000 0x268 /* .. 0x26f = FIX4K_F8000 */
+#include <raum/x86-regs.h> /* the MTRR MSR numbers (SDM vol. 4, table 2-2) */
 
 /* IA32_MTRRCAP fields */
 #define MTRRCAP_VCNT_MASK 0xffULL

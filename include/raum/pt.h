@@ -1,10 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Four-level x86-64 page tables (Intel SDM vol. 3A 4.5; AMD APM vol. 2 5.3).
- * The same format serves the hypervisor's own address space and, with the
- * U/S bit set (APM 15.25.5: nested walks are user accesses), AMD NPT.
+ * Four-level page tables, built and walked by mm/pt.c in two formats:
+ *   x86-64 (Intel SDM vol. 3A 4.5; AMD APM vol. 2 5.3): the hypervisor's own
+ *          address space and, with the U/S bit set (APM 15.25.5: nested
+ *          walks are user accesses), AMD NPT;
+ *   EPT    (pt_ctx.ept; Intel SDM vol. 3C 29.3.2): the root's SLAT on VT-x.
+ * Map and look up only: nothing is unmapped or freed (the tables live as
+ * long as Raum does). pt.c takes no lock: every table is built at boot, by
+ * one CPU, before the root runs.
  *
- * A 4 KiB / 2 MiB / 1 GiB entry:
+ * An x86-64 entry (4 KiB / 2 MiB / 1 GiB):
  *
  *   63  62..52   51 ........ 12  11..9   8   7   6   5   4   3   2   1   0
  *  +--+--------+---------------+-------+---+---+---+---+---+---+---+---+---+
@@ -12,7 +17,8 @@
  *  +--+--------+---------------+-------+---+---+---+---+---+---+---+---+---+
  *
  * PS (bit 7) marks a large page in a PDPT (1 GiB) or PD (2 MiB) entry; in a
- * large entry bit 12 is PAT, so the address field starts at bit 21 / 30.
+ * 4 KiB entry bit 7 is PAT, in a large entry bit 12 is, so the address
+ * field starts at bit 21 / 30. pt_map sets neither PAT bit.
  */
 #ifndef RAUM_PT_H
 #define RAUM_PT_H
@@ -70,18 +76,24 @@ struct pt_ctx {
 /*
  * Maps [va, va + size) to [pa, pa + size) with the given PTE_* flags (P is
  * implied) or, for EPT, EPT_* flags (at least one of R W X), using the
- * largest pages that alignment and size allow. Interior entries grant
- * everything (P W U, or R W X), so that the leaf alone decides access. Fails without changing earlier mappings of the call
- * only partially: -RAUM_EINVAL for unaligned or non-canonical input or
- * unknown flags, -RAUM_EEXIST when any page is already mapped (pages mapped
- * before the conflict stay mapped), -RAUM_ENOMEM when a table cannot be
- * allocated.
+ * largest pages that alignment, size and allow_1g / allow_2m allow.
+ * Interior entries grant everything (P W U, or R W X), so that the leaf
+ * alone decides access. Returns 0, or:
+ *   -RAUM_EINVAL  before mapping anything: va, pa or size not 4 KiB-aligned,
+ *                 size 0, flags outside PTE_FLAGS_ALLOWED / EPT_FLAGS_ALLOWED
+ *                 (or no R W X for EPT), a range that wraps, crosses the
+ *                 canonical hole or reaches past 52 physical bits;
+ *   -RAUM_EEXIST  a page of the range, or a large page over it, is mapped;
+ *   -RAUM_ENOMEM  pt->alloc failed.
+ * The last two leave the pages mapped before the failure mapped, and the
+ * tables allocated so far in place: there is no rollback.
  */
 int pt_map(struct pt_ctx *pt, u64 va, u64 pa, u64 size, u64 flags);
 
 /*
  * Translates va. Returns 0 and fills pa (the byte's physical address),
- * the leaf's flags and the leaf's page size, or -RAUM_ENOENT.
+ * the leaf's flags (bits 11:0 and 63:52 of the entry, PS included) and the
+ * leaf's page size, or -RAUM_ENOENT (not mapped, or va not canonical).
  */
 int pt_lookup(const struct pt_ctx *pt, u64 va, u64 *pa, u64 *flags, u64 *page_size);
 

@@ -35,8 +35,7 @@
 #ifndef RAUM_SPECCTRL_H
 #define RAUM_SPECCTRL_H
 
-#define MSR_IA32_SPEC_CTRL 0x48
-#define MSR_IA32_ARCH_CAPABILITIES 0x10a
+#include <raum/x86-regs.h> /* MSR_IA32_SPEC_CTRL, MSR_IA32_ARCH_CAPABILITIES */
 
 #ifndef __ASSEMBLER__
 #include <raum/types.h>

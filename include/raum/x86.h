@@ -4,26 +4,8 @@
 #define RAUM_X86_H
 
 #include <raum/types.h>
+#include <raum/x86-regs.h> /* CR0_*, CR4_*, EFER_*, MSR_* */
 
-#define CR0_PE BIT(0)
-#define CR0_NE BIT(5)
-#define CR0_WP BIT(16)
-#define CR0_PG BIT(31)
-#define CR4_PAE BIT(5)
-#define CR4_PGE BIT(7)
-#define CR4_VMXE BIT(13)
-#define CR4_OSXSAVE BIT(18)
-#define CR4_PKE BIT(22)
-#define MSR_EFER 0xc0000080
-#define EFER_SCE BIT(0)
-#define EFER_LME BIT(8)
-#define EFER_LMA BIT(10)
-#define EFER_NXE BIT(11)
-#define EFER_SVME BIT(12)
-#define MSR_FS_BASE 0xc0000100
-#define MSR_GS_BASE 0xc0000101
-#define RFLAGS_IF BIT(9)
-#define RFLAGS_TF BIT(8)
 /* DR6 (SDM vol. 3B 17.2.3): B0-B3, BS; the bits that read as 1 when no event set them (RTM, BLD included) */
 #define DR6_TRAP_BITS 0xfULL
 #define DR6_BS BIT(14)

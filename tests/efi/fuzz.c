@@ -502,10 +502,6 @@ static void fuzz_msr(void)
 
 /* ---- control registers, XCR0, EFER ------------------------------------------------------ */
 
-#define CR0_PE (1ULL << 0)
-#define CR0_PG (1ULL << 31)
-#define CR4_PAE (1ULL << 5)
-#define EFER_LME (1ULL << 8)
 
 struct reg_op {
 	unsigned kind; /* 0 CR0, 1 CR4, 2 XCR0, 3 EFER */

@@ -30,15 +30,6 @@
  */
 #include "hostile.h"
 
-#define CR0_PE (1ULL << 0)
-#define CR0_NE (1ULL << 5)
-#define CR0_NW (1ULL << 29)
-#define CR0_CD (1ULL << 30)
-#define CR0_PG (1ULL << 31)
-#define CR4_PAE (1ULL << 5)
-#define CR4_PCIDE (1ULL << 17)
-#define EFER_LME (1ULL << 8)
-#define EFER_LMA (1ULL << 10)
 
 static inline UINT64 read_cr0(void)
 {

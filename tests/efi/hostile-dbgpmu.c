@@ -21,7 +21,6 @@
  */
 #include "hostile.h"
 
-#define MSR_DEBUGCTL 0x1d9
 #define DEBUGCTL_LBR (1ULL << 0)
 #define DEBUGCTL_BTF (1ULL << 1)
 #define PERF_CTL0 0xc0010000

@@ -10,19 +10,14 @@
  */
 #include "hostile.h"
 
-#define MSR_APIC_BASE 0x1b
+/* Besides the MSRs of include/raum/x86-regs.h: */
 #define MSR_BIOS_UPDT_TRIG 0x79
-#define MSR_MTRRCAP 0xfe
-#define MSR_MTRR_PHYSBASE0 0x200
-#define MSR_MTRR_PHYSMASK0 0x201
-#define MSR_MTRR_DEF_TYPE 0x2ff
 #define MSR_PEBS_ENABLE 0x3f1
 #define MSR_RTIT_OUTPUT_BASE 0x560
 #define MSR_RTIT_OUTPUT_MASK_PTRS 0x561
 #define MSR_RTIT_CTL 0x570
 #define MSR_DS_AREA 0x600
 #define MSR_UNLISTED 0x40001234
-#define MSR_AMD_SYSCFG 0xc0010010
 #define MSR_AMD_HWCR 0xc0010015
 #define MSR_AMD_IORR_BASE0 0xc0010016
 #define MSR_AMD_IORR_MASK0 0xc0010017
@@ -116,16 +111,16 @@ static void allowed_read(const char *name, UINT32 msr)
 static void check_apic_base(void)
 {
 	struct snap b, a;
-	UINT64 base = msr_or_zero(MSR_APIC_BASE);
+	UINT64 base = msr_or_zero(MSR_IA32_APIC_BASE);
 
 	/* moved onto Raum's canary, the enable bits (BSP 8, x2APIC 10, enable 11) kept */
-	refused_write("msr.apic_base_onto_canary_refused", MSR_APIC_BASE, canary_phys | (base & 0xfffULL));
+	refused_write("msr.apic_base_onto_canary_refused", MSR_IA32_APIC_BASE, canary_phys | (base & 0xfffULL));
 
 	UINT64 f = irq_save();
 	snap(&b);
-	long v = msr_wr(MSR_APIC_BASE, base);
+	long v = msr_wr(MSR_IA32_APIC_BASE, base);
 	UINT64 again = 0;
-	long v2 = msr_rd(MSR_APIC_BASE, &again);
+	long v2 = msr_rd(MSR_IA32_APIC_BASE, &again);
 	snap(&a);
 	irq_restore(f);
 	judge("msr.apic_base_same_allowed",
@@ -194,10 +189,10 @@ static void check_mtrrs(void)
 
 	cpuid(1, 0, r);
 	UINT64 f = irq_save();
-	long v = msr_rd(MSR_MTRRCAP, &cap);
-	v = v == NO_TRAP ? msr_rd(MSR_MTRR_DEF_TYPE, &def) : v;
-	v = v == NO_TRAP ? msr_rd(MSR_MTRR_PHYSBASE0, &base0) : v;
-	v = v == NO_TRAP ? msr_rd(MSR_MTRR_PHYSMASK0, &mask0) : v;
+	long v = msr_rd(MSR_IA32_MTRRCAP, &cap);
+	v = v == NO_TRAP ? msr_rd(MSR_IA32_MTRR_DEF_TYPE, &def) : v;
+	v = v == NO_TRAP ? msr_rd(MSR_IA32_MTRR_PHYSBASE(0), &base0) : v;
+	v = v == NO_TRAP ? msr_rd(MSR_IA32_MTRR_PHYSMASK(0), &mask0) : v;
 	irq_restore(f);
 	if (!(r[3] & (1U << 12)) || v != NO_TRAP || !(cap & 0xff)) {
 		fail("mtrr.setup", L"no MTRRs: CPUID.1:EDX %08x, reads %a, MTRRcap %lx", r[3], vec_name(v), cap);
@@ -206,15 +201,15 @@ static void check_mtrrs(void)
 	Print(L"RAUM-CHECK INFO MTRR def_type %lx, physbase0 %lx, physmask0 %lx\n", def, base0, mask0);
 
 	UINT64 addr_mask = ((1ULL << phys_bits) - 1) & ~(PAGE - 1);
-	mtrr_check("mtrr.def_type_shadowed", MSR_MTRR_DEF_TYPE, def & ~MTRR_DEF_E);
-	mtrr_check("mtrr.physbase0_shadowed", MSR_MTRR_PHYSBASE0, canary_phys | 0 /* UC */);
-	mtrr_check("mtrr.physmask0_shadowed", MSR_MTRR_PHYSMASK0, addr_mask | MTRR_MASK_VALID);
+	mtrr_check("mtrr.def_type_shadowed", MSR_IA32_MTRR_DEF_TYPE, def & ~MTRR_DEF_E);
+	mtrr_check("mtrr.physbase0_shadowed", MSR_IA32_MTRR_PHYSBASE(0), canary_phys | 0 /* UC */);
+	mtrr_check("mtrr.physmask0_shadowed", MSR_IA32_MTRR_PHYSMASK(0), addr_mask | MTRR_MASK_VALID);
 
 	/* put back: the mask first (the pair off while its base changes), then the base, then the default */
 	CHAR16 why2[240], why3[240];
-	BOOLEAN ok1 = mtrr_write(MSR_MTRR_PHYSMASK0, mask0, why, sizeof(why));
-	BOOLEAN ok2 = mtrr_write(MSR_MTRR_PHYSBASE0, base0, why2, sizeof(why2));
-	BOOLEAN ok3 = mtrr_write(MSR_MTRR_DEF_TYPE, def, why3, sizeof(why3));
+	BOOLEAN ok1 = mtrr_write(MSR_IA32_MTRR_PHYSMASK(0), mask0, why, sizeof(why));
+	BOOLEAN ok2 = mtrr_write(MSR_IA32_MTRR_PHYSBASE(0), base0, why2, sizeof(why2));
+	BOOLEAN ok3 = mtrr_write(MSR_IA32_MTRR_DEF_TYPE, def, why3, sizeof(why3));
 	if (!ok1)
 		;
 	else if (!ok2)
@@ -230,11 +225,11 @@ static void check_mtrrs(void)
 	struct snap a;
 	UINT64 bad = (def & ~0xffULL) | 2, back = 0;
 	f = irq_save();
-	v = msr_wr(MSR_MTRR_DEF_TYPE, bad);
-	long v2 = msr_rd(MSR_MTRR_DEF_TYPE, &back);
+	v = msr_wr(MSR_IA32_MTRR_DEF_TYPE, bad);
+	long v2 = msr_rd(MSR_IA32_MTRR_DEF_TYPE, &back);
 	snap(&a);
 	if (v == NO_TRAP)
-		msr_wr(MSR_MTRR_DEF_TYPE, def);
+		msr_wr(MSR_IA32_MTRR_DEF_TYPE, def);
 	irq_restore(f);
 	judge("mtrr.def_type_invalid_gp", v == 13 && v2 == NO_TRAP && back == def, &a,
 	      L"WRMSR MTRR_DEF_TYPE %lx: %a (expected #GP); read back %lx (%a), expected %lx", bad, vec_name(v), back,
@@ -259,10 +254,10 @@ void hostile_msr(void)
 		refused_write("msr.tom2_write_refused", MSR_AMD_TOM2, 1ULL << 32);
 		refused_write("msr.mmio_cfg_base_refused", MSR_AMD_MMIO_CFG_BASE,
 			      (canary_phys & ~0xfffffULL) | (8 << 2) | 1); /* 256 buses, enabled */
-		refused_write("msr.syscfg_write_refused", MSR_AMD_SYSCFG, msr_or_zero(MSR_AMD_SYSCFG) | (1ULL << 23));
+		refused_write("msr.syscfg_write_refused", MSR_AMD64_SYSCFG, msr_or_zero(MSR_AMD64_SYSCFG) | (1ULL << 23));
 		refused_write("msr.hwcr_write_refused", MSR_AMD_HWCR, msr_or_zero(MSR_AMD_HWCR) ^ (1ULL << 4));
 		allowed_read("msr.top_mem_read_allowed", MSR_AMD_TOP_MEM);
-		allowed_read("msr.syscfg_read_allowed", MSR_AMD_SYSCFG);
+		allowed_read("msr.syscfg_read_allowed", MSR_AMD64_SYSCFG);
 	} else {
 		refused_read("msr.vmx_0x492_read_refused", 0x492);
 		refused_read("msr.vmx_0x493_read_refused", 0x493);

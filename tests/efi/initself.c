@@ -14,9 +14,10 @@
 #include <efi.h>
 #include <efilib.h>
 
+#include <raum/x86-regs.h>
+
 EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab);
 
-#define MSR_APIC_BASE 0x1b
 #define APIC_BASE_EXTD (1ULL << 10)
 #define ICR_INIT (5u << 8)
 #define ICR_ASSERT (1u << 14)
@@ -31,7 +32,7 @@ static UINT64 rdmsr(UINT32 msr)
 EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 {
 	InitializeLib(image, systab);
-	UINT64 base = rdmsr(MSR_APIC_BASE);
+	UINT64 base = rdmsr(MSR_IA32_APIC_BASE);
 	UINT32 id;
 
 	if (base & APIC_BASE_EXTD) {

@@ -25,7 +25,7 @@ static void check_vmx_msrs(void)
 	static const struct {
 		const char *name;
 		UINT32 msr;
-	} caps[] = { { "msr.vmx_basic_gp", MSR_IA32_VMX_BASIC }, { "msr.vmx_ept_vpid_cap_gp", MSR_IA32_VMX_0x48C } };
+	} caps[] = { { "msr.vmx_basic_gp", MSR_IA32_VMX_BASIC }, { "msr.vmx_ept_vpid_cap_gp", MSR_IA32_VMX_EPT_VPID_CAP } };
 	for (unsigned i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
 		op = (struct msr_op){ caps[i].msr, ALL_ONES };
 		v = guarded(do_rdmsr, &op);

@@ -40,9 +40,7 @@ const char *vec_name(long v)
 EFI_STATUS suite_finish(void)
 {
 	Print(L"RAUM-CHECK DONE %d passed, %d failed\n", n_pass, n_fail);
-	outb(0xf4, n_fail ? 0x11 : 0x10); /* QEMU exits with status 35 or 33 */
-	for (const char *s = "Shutdown"; *s; s++) /* Bochs ends */
-		outb(0x8900, (UINT8)*s);
+	emu_exit(n_fail ? EMU_EXIT_FAIL : EMU_EXIT_PASS); /* QEMU exits with status 35 or 33 */
 	return n_fail ? EFI_ABORTED : EFI_SUCCESS;
 }
 

@@ -12,8 +12,8 @@
  *   RAUM-CHECK FAIL <name>: <details>
  *   RAUM-CHECK DONE <passed> passed, <failed> failed
  *
- * and suite_finish() ends the emulator: QEMU through isa-debug-exit (port
- * 0xf4), Bochs through "Shutdown" written to port 0x8900.
+ * and suite_finish() ends the emulator (emu_exit, emuexit.h): QEMU through
+ * isa-debug-exit (port 0xf4), Bochs through "Shutdown" written to port 0x8900.
  */
 #ifndef TESTS_EFI_LIB_H
 #define TESTS_EFI_LIB_H
@@ -23,31 +23,15 @@
 
 #include <hv/abi/hvcall.h>
 #include <raum/version.h>
+#include <raum/x86-regs.h> /* CR0_*, CR4_*, EFER_*, MSR_* */
+
+#include "emuexit.h"
 
 #define HIDDEN __attribute__((visibility("hidden")))
 #define PAGE 4096ULL
 #define ALL_ONES 0xffffffffffffffffULL
 #define NO_TRAP (-1L)
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-
-#define MSR_EFER 0xc0000080
-#define MSR_VM_CR 0xc0010114
-#define MSR_FS_BASE 0xc0000100
-#define MSR_GS_BASE 0xc0000101
-#define EFER_SVME (1ULL << 12)
-#define VM_CR_SVMDIS (1ULL << 4)
-#define MSR_IA32_FEATURE_CONTROL 0x3a
-#define MSR_IA32_VMX_BASIC 0x480
-#define MSR_IA32_VMX_0x48C 0x48c /* IA32_VMX_EPT_VPID_CAP */
-#define FEATCTL_LOCK (1ULL << 0)
-#define FEATCTL_VMX_IN_SMX (1ULL << 1)
-#define FEATCTL_VMX_OUTSIDE_SMX (1ULL << 2)
-#define CR4_PGE (1ULL << 7)
-#define CR4_VMXE (1ULL << 13)
-#define CR4_OSXSAVE (1ULL << 18)
-#define CR4_LA57 (1ULL << 12)
-#define CR4_SMEP (1ULL << 20)
-#define CR4_SMAP (1ULL << 21)
 
 /* lib-asm.S */
 extern long trap_try(void (*fn)(void *), void *arg) HIDDEN;

@@ -18,14 +18,10 @@
  * An exception in 32-bit mode lands in a stub that records it and takes
  * the way back too.
  */
+#include <raum/x86-regs.h>
+
 #include "taskswitch.h"
 
-#define MSR_EFER 0xc0000080
-#define MSR_FS_BASE 0xc0000100
-#define MSR_GS_BASE 0xc0000101
-#define EFER_LME (1 << 8)
-#define EFER_LMA (1 << 10)
-#define EFLAGS_NT (1 << 14)
 
 #define OFF(sym) ((sym) - ts_blob)
 #define RES(i) (OFF(ts_res) + 4 * (i))(%ebp)

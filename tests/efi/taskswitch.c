@@ -53,9 +53,6 @@ struct far32 {
 } __attribute__((packed));
 _Static_assert(sizeof(struct far32) == 6, "m16:32");
 
-#define EFLAGS_NT (1u << 14)
-#define CR0_TS (1u << 3)
-#define CR4_PCIDE (1ULL << 17)
 #define AR_TSS_AVAIL 0x89 /* P, DPL 0, type 9 */
 #define AR_TSS_BUSY 0x8b  /* type 11 */
 
@@ -158,8 +155,8 @@ static void report(void)
 	/* far CALL: task 2 runs nested (SDM 8.3 table 8-1, 8.4) */
 	eq("ts-call-registers-loaded", R_C_EAX, TS_T2_EAX, L"EAX in task 2");
 	eq("ts-call-esi-loaded", R_C_ESI, TS_T2_ESI, L"ESI in task 2");
-	check("ts-call-nt-set", (res[R_C_EFLAGS] & EFLAGS_NT) != 0, L"EFLAGS in task 2", res[R_C_EFLAGS],
-	      res[R_C_EFLAGS] | EFLAGS_NT);
+	check("ts-call-nt-set", (res[R_C_EFLAGS] & RFLAGS_NT) != 0, L"EFLAGS in task 2", res[R_C_EFLAGS],
+	      res[R_C_EFLAGS] | RFLAGS_NT);
 	eq("ts-call-back-link", R_C_LINK, TS_SEL_TSS1, L"TSS2 back link");
 	eq("ts-call-tr", R_C_TR, TS_SEL_TSS2, L"TR in task 2");
 	eq("ts-call-old-busy", R_C_TSS1_AR, AR_TSS_BUSY, L"TSS1 access byte");
@@ -172,20 +169,20 @@ static void report(void)
 	/* IRET with NT: back to task 1, task 2's state saved, its busy bit cleared */
 	eq("ts-iret-esi-kept", R_1C_ESI, TS_T1_ESI, L"ESI in task 1");
 	eq("ts-iret-edi-kept", R_1C_EDI, TS_T1_EDI, L"EDI in task 1");
-	check("ts-iret-nt-clear", !(res[R_1C_EFLAGS] & EFLAGS_NT), L"EFLAGS in task 1", res[R_1C_EFLAGS],
-	      res[R_1C_EFLAGS] & ~EFLAGS_NT);
+	check("ts-iret-nt-clear", !(res[R_1C_EFLAGS] & RFLAGS_NT), L"EFLAGS in task 1", res[R_1C_EFLAGS],
+	      res[R_1C_EFLAGS] & ~RFLAGS_NT);
 	eq("ts-iret-tr", R_1C_TR, TS_SEL_TSS1, L"TR in task 1");
 	eq("ts-iret-old-busy", R_1C_TSS1_AR, AR_TSS_BUSY, L"TSS1 access byte");
 	eq("ts-iret-new-available", R_1C_TSS2_AR, AR_TSS_AVAIL, L"TSS2 access byte");
 	eq("ts-iret-saved-eip", R_1C_T2EIP, t2eip_jmp, L"EIP saved in TSS2");
 	eq("ts-iret-saved-eax", R_1C_T2EAX, TS_T2_EAX_NEW, L"EAX saved in TSS2");
-	check("ts-iret-saved-nt-clear", !(res[R_1C_T2EFLAGS] & EFLAGS_NT), L"EFLAGS saved in TSS2",
-	      res[R_1C_T2EFLAGS], res[R_1C_T2EFLAGS] & ~EFLAGS_NT);
+	check("ts-iret-saved-nt-clear", !(res[R_1C_T2EFLAGS] & RFLAGS_NT), L"EFLAGS saved in TSS2",
+	      res[R_1C_T2EFLAGS], res[R_1C_T2EFLAGS] & ~RFLAGS_NT);
 
 	/* far JMP there: not nested */
 	eq("ts-jmp-registers-loaded", R_J_EAX, TS_T2_EAX_NEW, L"EAX in task 2");
-	check("ts-jmp-nt-clear", !(res[R_J_EFLAGS] & EFLAGS_NT), L"EFLAGS in task 2", res[R_J_EFLAGS],
-	      res[R_J_EFLAGS] & ~EFLAGS_NT);
+	check("ts-jmp-nt-clear", !(res[R_J_EFLAGS] & RFLAGS_NT), L"EFLAGS in task 2", res[R_J_EFLAGS],
+	      res[R_J_EFLAGS] & ~RFLAGS_NT);
 	eq("ts-jmp-no-back-link", R_J_LINK, 0, L"TSS2 back link");
 	eq("ts-jmp-tr", R_J_TR, TS_SEL_TSS2, L"TR in task 2");
 	eq("ts-jmp-old-available", R_J_TSS1_AR, AR_TSS_AVAIL, L"TSS1 access byte");
@@ -200,23 +197,23 @@ static void report(void)
 	eq("ts-jmp-saved-eip2", R_1J_T2EIP, t2eip_gate, L"EIP saved in TSS2");
 
 	/* INT n through a task gate: nested, then IRET */
-	check("ts-gate-nt-set", (res[R_G_EFLAGS] & EFLAGS_NT) != 0, L"EFLAGS in task 2", res[R_G_EFLAGS],
-	      res[R_G_EFLAGS] | EFLAGS_NT);
+	check("ts-gate-nt-set", (res[R_G_EFLAGS] & RFLAGS_NT) != 0, L"EFLAGS in task 2", res[R_G_EFLAGS],
+	      res[R_G_EFLAGS] | RFLAGS_NT);
 	eq("ts-gate-back-link", R_G_LINK, TS_SEL_TSS1, L"TSS2 back link");
 	eq("ts-gate-tr", R_G_TR, TS_SEL_TSS2, L"TR in task 2");
 	eq("ts-gate-old-busy", R_G_TSS1_AR, AR_TSS_BUSY, L"TSS1 access byte");
 	eq("ts-gate-new-busy", R_G_TSS2_AR, AR_TSS_BUSY, L"TSS2 access byte");
 	eq("ts-gate-iret-esi-kept", R_1G_ESI, TS_T1_ESI, L"ESI in task 1");
-	check("ts-gate-iret-nt-clear", !(res[R_1G_EFLAGS] & EFLAGS_NT), L"EFLAGS in task 1", res[R_1G_EFLAGS],
-	      res[R_1G_EFLAGS] & ~EFLAGS_NT);
+	check("ts-gate-iret-nt-clear", !(res[R_1G_EFLAGS] & RFLAGS_NT), L"EFLAGS in task 1", res[R_1G_EFLAGS],
+	      res[R_1G_EFLAGS] & ~RFLAGS_NT);
 	eq("ts-gate-iret-tr", R_1G_TR, TS_SEL_TSS1, L"TR in task 1");
 	eq("ts-gate-iret-new-available", R_1G_TSS2_AR, AR_TSS_AVAIL, L"TSS2 access byte");
 
 	/* #NP through a task gate: the error code on the new task's stack, the faulting MOV retried */
 	eq("ts-fault-gate-error-pushed", R_N_ESP, ADDR(ts_stack2_top) - 4, L"ESP in task 2");
 	eq("ts-fault-gate-error-code", R_N_ERR, TS_SEL_NP, L"error code");
-	check("ts-fault-gate-nt-set", (res[R_N_EFLAGS] & EFLAGS_NT) != 0, L"EFLAGS in task 2", res[R_N_EFLAGS],
-	      res[R_N_EFLAGS] | EFLAGS_NT);
+	check("ts-fault-gate-nt-set", (res[R_N_EFLAGS] & RFLAGS_NT) != 0, L"EFLAGS in task 2", res[R_N_EFLAGS],
+	      res[R_N_EFLAGS] | RFLAGS_NT);
 	eq("ts-fault-gate-back-link", R_N_LINK, TS_SEL_TSS1, L"TSS2 back link");
 	eq("ts-fault-gate-tr", R_N_TR, TS_SEL_TSS2, L"TR in task 2");
 	eq("ts-fault-retried", R_1N_DS, TS_SEL_NP, L"DS after the retried MOV");

@@ -53,6 +53,8 @@ unit-vpstate := kernel/vpstate.c
 UNIT_TESTS += vpstate
 unit-dispatch := kernel/dispatch.c kernel/vpstate.c kernel/fmt.c
 UNIT_TESTS += dispatch
+unit-vmxcheck := vmx/check.c vmx/caps.c kernel/fmt.c kernel/cpuid.c
+UNIT_TESTS += vmxcheck
 # deferred (=): entries added after this line still count
 UNIT_BINS = $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
 
