@@ -13,3 +13,4 @@ hv-y += kernel/cpuid.c
 hv-y += kernel/evdeliver.c
 hv-y += kernel/specctrl.c
 hv-y += kernel/speccpu.c
+hv-y += kernel/asid.c

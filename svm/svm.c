@@ -320,8 +320,9 @@ static void load_guest_from_fw(struct svm_vp *s, const struct fw_ctx *fw, u64 ra
 static void prepare_entry(struct svm_vp *s)
 {
 	struct vmcb_control *ctl = &s->vmcb->control;
-	ctl->tlb_control = asid_prepare(&s->cpu->asid, &s->asid, s->vp.part->slat_generation);
-	ctl->guest_asid = s->asid.asid;
+	struct asid_decision d = asid_prepare(&s->cpu->asid, &s->asid, s->vp.part->slat_generation);
+	ctl->tlb_control = svm_tlb_control(d.flush);
+	ctl->guest_asid = d.tag;
 }
 
 static int svm_launch_root(struct cpu *c, struct partition *root, const struct fw_ctx *fw, u64 rax)
