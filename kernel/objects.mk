@@ -16,3 +16,4 @@ hv-y += kernel/vp.c
 hv-y += kernel/vpstate.c
 hv-y += kernel/specctrl.c
 hv-y += kernel/speccpu.c
+hv-y += kernel/asid.c

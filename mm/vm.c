@@ -34,9 +34,16 @@ int page_alloc_zeroed(u64 n, u64 *phys)
 static u64 *pt_table(void *ctx __unused, u64 phys) { return phys_to_virt(phys); }
 static int pt_alloc(void *ctx __unused, u64 *phys) { return page_alloc_zeroed(1, phys); }
 
+static void pt_free(void *ctx __unused, u64 phys)
+{
+	if (palloc_free(&hv_pool, phys, 1))
+		pr_err("vm: table page %p freed twice or not from the pool", (void *)phys);
+}
+
 int vm_pt_init(struct pt_ctx *pt, bool page1g)
 {
-	*pt = (struct pt_ctx){ .table = pt_table, .alloc = pt_alloc, .allow_2m = true, .allow_1g = page1g };
+	*pt = (struct pt_ctx){ .table = pt_table, .alloc = pt_alloc, .free = pt_free, .allow_2m = true,
+			      .allow_1g = page1g };
 	return pt_alloc(NULL, &pt->root);
 }
 
@@ -86,7 +93,8 @@ int vm_init(const struct raum_mem_range *map, size_t n, u64 image_phys, bool pag
 	int rc;
 
 	image_phys_base = image_phys;
-	kpt = (struct pt_ctx){ .table = pt_table, .alloc = pt_alloc, .allow_2m = true, .allow_1g = page1g };
+	kpt = (struct pt_ctx){ .table = pt_table, .alloc = pt_alloc, .free = pt_free, .allow_2m = true,
+			      .allow_1g = page1g };
 	rc = pt_alloc(NULL, &kpt.root);
 	if (rc)
 		return rc;

@@ -190,7 +190,7 @@ static bool hypercall_allowed(const struct svm_vp *s)
 	return g->cpl == 0 && (g->efer & EFER_LMA) && (g->cs.attrib & BIT(9));
 }
 
-/* Before VMRUN: the registers the VMCB holds, and the ASID with its TLB decision (svm/asid.h). */
+/* Before VMRUN: the registers the VMCB holds, and the ASID with its TLB decision (include/raum/asid.h). */
 static inline void prepare_entry(struct svm_vp *s)
 {
 	struct vmcb *v = s->vmcb;
@@ -199,8 +199,9 @@ static inline void prepare_entry(struct svm_vp *s)
 	v->save.rax = vp->gpr[GPR_RAX];
 	v->save.rsp = vp->gpr[GPR_RSP];
 	v->save.rip = vp->rip;
-	v->control.tlb_control = asid_prepare(&s->cpu->asid, &s->asid, vp->part->slat_generation);
-	v->control.guest_asid = s->asid.asid;
+	struct asid_decision d = asid_prepare(&s->cpu->asid, &s->asid, vp->part->slat_generation);
+	v->control.tlb_control = svm_tlb_control(d.flush);
+	v->control.guest_asid = d.tag;
 }
 
 static void failed(struct vp_exit *e, const char *fmt, u64 a, u64 b)

@@ -5,7 +5,7 @@
 
 #include <raum/vp.h>
 
-#include "asid.h"
+#include "tlbctl.h"
 #include "vmcb.h"
 
 struct svm_cpu {

@@ -13,6 +13,7 @@
 #include <raum/cpuid.h>
 #include <raum/errno.h>
 #include <raum/fmt.h>
+#include "insn.h"
 #include "caps.h"
 
 /*
@@ -65,10 +66,6 @@ static inline u32 ctl_adjust(u64 msr, u32 want)
 #define VPIDCAP_INVVPID_SINGLE_GLOBALS BIT(43)
 
 /* INVEPT / INVVPID types (SDM vol. 3C 31.3, "INVEPT", "INVVPID"). */
-#define INVEPT_SINGLE 1
-#define INVEPT_ALL 2
-#define INVVPID_SINGLE 1
-#define INVVPID_ALL 2
 
 /* Controls Raum wants; see the contract in caps.h. */
 #define WANT_PIN (PIN_NMI_EXIT | PIN_VIRTUAL_NMIS)

@@ -58,7 +58,7 @@ void vmx_flush_guest_tlb(struct vmx_vp *x)
 	const struct vmx_controls *c = &to_vmx_part(x->vp.part)->ctls;
 
 	if (c->vpid && c->invvpid_type)
-		invvpid(c->invvpid_type, x->vpid);
+		invvpid(c->invvpid_type, (u16)x->vpid.tag);
 }
 
 /*
@@ -526,6 +526,29 @@ static __attribute__((noinline)) void entry_failed(struct vmx_vp *x, struct vp_e
 	vmx_explain_entry_failure(x, what, e->why, sizeof(e->why));
 }
 
+/*
+ * The TLB decision of the common allocator (include/raum/asid.h) on VT-x
+ * (SDM vol. 3C 29.4.3): INVVPID drops linear and combined mappings of a
+ * VPID but need not drop guest-physical ones, which only INVEPT does; so a
+ * new tag or a SLAT change takes INVEPT for the partition's EPTP (single
+ * context, else all), and a new generation on this CPU INVVPID all-context
+ * as well. Without VPIDs every entry and exit flushes linear mappings
+ * anyway (SDM 29.4.3.1), and only the INVEPT part is needed.
+ */
+static __attribute__((noinline)) void vpid_flush(struct vmx_vp *x, struct asid_decision d)
+{
+	const struct vmx_partition *xp = to_vmx_part(x->vp.part);
+
+	x->vp.slat_generation = x->vp.part->slat_generation;
+	if (xp->ctls.vpid) {
+		vmcs_write16(VMCS_VPID, d.tag);
+		if (d.flush == ASID_FLUSH_ALL && xp->ctls.invvpid_type)
+			invvpid(INVVPID_ALL, 0);
+	}
+	if (xp->ctls.invept_type)
+		invept(xp->ctls.invept_type, xp->eptp);
+}
+
 /* Before the entry: NMIs for the guest, the registers the VMCS holds, a flush the SLAT asked for. */
 static inline void prepare_entry(struct vmx_vp *x)
 {
@@ -538,13 +561,9 @@ static inline void prepare_entry(struct vmx_vp *x)
 		x->rsp_read = false;
 	}
 	vmcs_writel(VMCS_GUEST_RIP, vp->rip);
-	if (__builtin_expect(vp->slat_generation != vp->part->slat_generation, 0)) {
-		/* mappings were removed: the EPT's cached translations go (SDM 29.4.3.1) */
-		const struct vmx_partition *xp = to_vmx_part(vp->part);
-		vp->slat_generation = vp->part->slat_generation;
-		if (xp->ctls.invept_type)
-			invept(xp->ctls.invept_type, xp->eptp);
-	}
+	struct asid_decision d = asid_prepare(&x->cpu->vpids, &x->vpid, vp->part->slat_generation);
+	if (__builtin_expect(d.flush != ASID_FLUSH_NONE || d.fresh, 0))
+		vpid_flush(x, d);
 }
 
 void vmx_vp_run(struct vp *vp, struct vp_exit *e)

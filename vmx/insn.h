@@ -35,7 +35,11 @@ static inline int vmptrld(u64 phys)
 	return vmx_insn_result(cf, zf);
 }
 
-/* INVEPT / INVVPID descriptors (SDM vol. 3C 31.3). */
+/* INVEPT / INVVPID types (SDM vol. 3C 31.3) and descriptors. */
+#define INVEPT_SINGLE 1
+#define INVEPT_ALL 2
+#define INVVPID_SINGLE 1
+#define INVVPID_ALL 2
 static inline int invept(u64 type, u64 ept_pointer)
 {
 	struct { u64 eptp, zero; } d = { ept_pointer, 0 };

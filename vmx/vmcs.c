@@ -107,8 +107,7 @@ int vmx_vmcs_init(struct vmx_vp *x, struct cpu *c)
 	ok &= vmcs_write32(VMCS_ENTRY_INTR_INFO, 0);
 	ok &= vmcs_write64(VMCS_MSR_BITMAP, xp->msr_bitmap_phys);
 	ok &= vmcs_write64(VMCS_EPT_POINTER, xp->eptp);
-	if (ctls->vpid)
-		ok &= vmcs_write16(VMCS_VPID, x->vpid);
+	/* VMCS_VPID: written before each entry from this CPU's allocator (vmx/exit.c prepare_entry) */
 	ok &= vmcs_writel(VMCS_CR0_MASK, vmx_cr0_guest_mask());
 	ok &= vmcs_writel(VMCS_CR4_MASK, vmx_cr4_guest_mask());
 	ok &= vmcs_write64(VMCS_LINK_POINTER, ~0ULL);

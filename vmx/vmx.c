@@ -39,8 +39,6 @@
 #define VMX_BASIC_REGION_SIZE(b) ((u32)(((b) >> 32) & 0x1fff))
 #define VMX_BASIC_TRUE_CTLS BIT(55)
 
-#define ROOT_VPID 1
-
 static struct vmx_cpu vmx_cpus[RAUM_MAX_CPUS];
 struct vmx_caps_msrs vmx_caps;
 u64 vmx_cr4_root_reserved;
@@ -227,7 +225,6 @@ static int vmx_vp_create(struct partition *p, u32 index __unused, struct vp **ou
 	x = phys_to_virt(pa);
 	x->self_phys = pa;
 	x->vmcs_phys = vmcs;
-	x->vpid = ROOT_VPID;
 	x->vp.part = p;
 	vp_msr_init(&x->vp);
 	/* a VMCS region starts with the revision identifier (SDM 25.2); VMCLEAR makes it clear, not launched */
@@ -268,6 +265,11 @@ static void vmx_vp_load(struct vp *vp, struct cpu *c)
 		pr_err("vmx: VMPTRLD of vp%u failed (%d)", vp->index, rc);
 		return;
 	}
+	struct vmx_cpu *v = c->vendor;
+	if (!v->vpids.max_tag) /* INVEPT single-context is the "flush one tag" of asid.h on VT-x */
+		asid_cpu_init(&v->vpids, c->id, ASID_VPID_MAX_TAG,
+			      to_vmx_part(vp->part)->ctls.invept_type == INVEPT_SINGLE);
+	x->cpu = v;
 	x->host_nmi_pending = &c->nmi_pending; /* vmx/vmrun.S checks it before each entry */
 	x->host_rsp = 0;                       /* vmrun.S writes HOST_RSP at the next entry */
 	if (!x->vmcs_ready) {
@@ -279,7 +281,7 @@ static void vmx_vp_load(struct vp *vp, struct cpu *c)
 		x->vmcs_ready = true;
 	}
 	vmx_vmcs_host_cpu(c);
-	vmx_flush_guest_tlb(x);
+	/* the VPID comes from this CPU's allocator at the entry (asid_prepare: a fresh tag, flushed) */
 }
 
 /* VMCLEAR writes the VMCS back to memory and makes it inactive: it may load on another CPU then. */
@@ -291,6 +293,7 @@ static void vmx_vp_put(struct vp *vp)
 		pr_err("vmx: VMCLEAR of vp%u failed", vp->index);
 	x->launched = 0;
 	x->host_nmi_pending = NULL;
+	x->cpu = NULL;
 }
 
 /* Capabilities are decided once, before anything is built: EPT page sizes are EPT's own. */

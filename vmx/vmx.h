@@ -9,11 +9,14 @@
 
 #include <raum/vp.h>
 
+#include <raum/asid.h>
+
 #include "caps.h"
 
 struct vmx_cpu {
 	u64 vmxon_phys;
 	u64 cr0_before, cr4_before;
+	struct asid_cpu vpids; /* this CPU's VPIDs (include/raum/asid.h), set up by the first vp_load */
 };
 
 /* The partition with its VT-x part (as KVM's kvm_vmx embeds struct kvm). */
@@ -35,7 +38,8 @@ struct vmx_vp {
 	bool vmcs_ready;    /* controls and host state written (its first vp_load) */
 	bool rsp_read;      /* vp.gpr[RSP] was read from the VMCS at this exit: written back before the entry */
 	bool window_exit;   /* the last exit was an NMI-window exit */
-	u16 vpid;
+	struct vmx_cpu *cpu; /* the CPU it is loaded on (vp_load) */
+	struct asid_vp vpid; /* its VPID on that CPU and the SLAT generation last flushed for */
 	u32 nmi_pending;    /* NMIs for the guest not yet injected: at most 2 (vmx_nmi_limit) */
 	bool nmi_window;    /* NMI-window exiting is on */
 	u32 *host_nmi_pending; /* the loading CPU's struct cpu nmi_pending: NMIs that hit Raum's IDT */

@@ -16,28 +16,56 @@
 
 struct arena {
 	u64 *mem;
-	u64 used;  /* pages handed out, the root included */
-	u64 limit; /* alloc fails once used reaches it */
+	u64 used;  /* pages ever handed out (high-water mark), the root included */
+	u64 limit; /* alloc fails once used - nfree reaches it */
+	u64 nfree; /* freed pages on the stack below, handed out again first */
+	u32 free_stack[ARENA_PAGES];
+	bool is_free[ARENA_PAGES];
 };
+
+/* Pages the builder holds now. */
+static inline u64 arena_live(const struct arena *a) { return a->used - a->nfree; }
 
 static inline u64 *arena_table(void *ctx, u64 phys)
 {
 	struct arena *a = ctx;
-	/* the builder may only ask for pages it was given */
+	/* the builder may only ask for pages it was given and still holds */
 	assert_true(IS_ALIGNED(phys, PAGE_SIZE));
 	assert_true(phys >= ARENA_PHYS && phys < ARENA_PHYS + a->used * PAGE_SIZE);
+	assert_false(a->is_free[(phys - ARENA_PHYS) / PAGE_SIZE]);
 	return a->mem + (phys - ARENA_PHYS) / sizeof(u64);
 }
 
 static inline int arena_alloc(void *ctx, u64 *phys)
 {
 	struct arena *a = ctx;
-	if (a->used >= a->limit)
+	u64 i;
+	if (arena_live(a) >= a->limit)
 		return -RAUM_ENOMEM;
-	memset(a->mem + a->used * 512, 0, PAGE_SIZE);
-	*phys = ARENA_PHYS + a->used * PAGE_SIZE;
-	a->used++;
+	if (a->nfree) {
+		i = a->free_stack[--a->nfree];
+		a->is_free[i] = false;
+	} else {
+		if (a->used >= ARENA_PAGES)
+			return -RAUM_ENOMEM;
+		i = a->used++;
+	}
+	memset(a->mem + i * 512, 0, PAGE_SIZE);
+	*phys = ARENA_PHYS + i * PAGE_SIZE;
 	return 0;
+}
+
+static inline void arena_free(void *ctx, u64 phys)
+{
+	struct arena *a = ctx;
+	/* only pages it holds, once */
+	assert_true(IS_ALIGNED(phys, PAGE_SIZE));
+	assert_true(phys >= ARENA_PHYS && phys < ARENA_PHYS + a->used * PAGE_SIZE);
+	u64 i = (phys - ARENA_PHYS) / PAGE_SIZE;
+	assert_false(a->is_free[i]);
+	memset(a->mem + i * 512, 0xdd, PAGE_SIZE); /* poison: a later read through a stale entry shows */
+	a->is_free[i] = true;
+	a->free_stack[a->nfree++] = (u32)i;
 }
 
 struct fixture {
@@ -56,7 +84,7 @@ static inline int arena_setup(void **state)
 		return -1;
 	memset(f->a.mem, 0xcc, ARENA_PAGES * PAGE_SIZE); /* garbage: alloc must zero */
 	f->a.limit = ARENA_PAGES;
-	f->pt = (struct pt_ctx){ .table = arena_table, .alloc = arena_alloc, .ctx = &f->a,
+	f->pt = (struct pt_ctx){ .table = arena_table, .alloc = arena_alloc, .free = arena_free, .ctx = &f->a,
 				 .allow_1g = true, .allow_2m = true };
 	if (arena_alloc(&f->a, &f->pt.root))
 		return -1;
