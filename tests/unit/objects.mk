@@ -5,6 +5,7 @@ UNIT_CC ?= gcc
 UNIT_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -Wno-missing-prototypes -Iinclude -Iboot \
 	-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 UNIT_LIBS := -lcmocka
+UNIT_LIBS += -pthread
 
 # test name -> the sources it tests
 unit-fmt := kernel/fmt.c
@@ -49,6 +50,8 @@ unit-specctrl := kernel/specctrl.c
 UNIT_TESTS += specctrl
 unit-gwalk :=
 UNIT_TESTS += gwalk
+unit-locks := mm/palloc.c kernel/logring.c kernel/log.c kernel/fmt.c kernel/logredact.c
+UNIT_TESTS += locks
 # deferred (=): entries added after this line still count
 UNIT_BINS = $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
 
