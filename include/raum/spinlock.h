@@ -11,7 +11,8 @@
  * A CPU takes a ticket with one LOCK XADD on 'next' and spins, with PAUSE,
  * until 'owner' equals it; unlock is a plain release store of owner + 1
  * (only the holder writes 'owner'; x86 stores are not reordered with older
- * loads and stores, SDM vol. 3A 9.2.2, so the release costs no fence). 65,536
+ * loads and stores, SDM vol. 3A "Memory Ordering in P6 and More Recent
+ * Processor Families", so the release costs no fence). 65,536
  * waiters would wrap the ticket: far above RAUM_MAX_CPUS.
  *
  * Context rules (docs/locking.md has the lock order):
