@@ -5,6 +5,7 @@
 #include <raum/log.h>
 #include <raum/logredact.h>
 #include <raum/serial.h>
+#include <raum/spinlock.h>
 
 #define LOG_RING_SIZE (64 * 1024)
 #define LINE_MAX 256
@@ -13,10 +14,37 @@ static char ring_buf[LOG_RING_SIZE];
 static struct logring ring;
 static u8 log_level = RAUM_LOG_INFO;
 static bool console_on;
+/*
+ * Keeps each line whole on the serial port when CPUs log at once. Separate
+ * from the ring's lock and never held with it (docs/locking.md): the ring
+ * lock is held for a copy, this one for as long as the UART takes.
+ */
+static struct spinlock console_lock;
+
+/*
+ * How long the panic path tries a log lock before it goes on without it:
+ * 2^20 PAUSEs, some milliseconds (a PAUSE takes from about 10 cycles to
+ * about 140 since Skylake, per Intel's optimization manual). A lock still
+ * held then belongs to a CPU that died or to this CPU, which faulted inside
+ * the log: waiting longer would hang the panic.
+ */
+#define EMERGENCY_SPINS (1u << 20)
+
+static void console_write(const char *s, size_t n, bool wait)
+{
+	if (wait) {
+		spin_lock(&console_lock);
+	} else if (!spin_trylock(&console_lock)) {
+		return; /* NMI context: drop the console copy, the ring has the line */
+	}
+	serial_write(s, n);
+	spin_unlock(&console_lock);
+}
 
 void log_init(u16 serial_port, u32 baud, u8 level)
 {
 	logring_init(&ring, ring_buf, sizeof(ring_buf));
+	spin_init(&console_lock);
 	log_level = level;
 	console_on = serial_init(serial_port, baud);
 }
@@ -34,7 +62,12 @@ void log_console_handover(void)
 	console_on = false;
 }
 
-static void log_vprintf(int level, bool addr, const char *fmt, va_list ap)
+/*
+ * wait = false: the NMI handler's mode (an NMI may arrive while this CPU
+ * holds either log lock): each lock is tried once and the line dropped from
+ * whatever is busy.
+ */
+static void log_vprintf(int level, bool addr, bool wait, const char *fmt, va_list ap)
 {
 	static const char tag[] = "EWID";
 	char line[LINE_MAX];
@@ -59,12 +92,17 @@ static void log_vprintf(int level, bool addr, const char *fmt, va_list ap)
 		char masked[LINE_MAX];
 		size_t m = log_redact_hex(masked, sizeof(masked), line, (size_t)n);
 
-		logring_write(&ring, masked, m);
-	} else {
+		if (wait)
+			logring_write(&ring, masked, m);
+		else
+			logring_trywrite(&ring, masked, m);
+	} else if (wait) {
 		logring_write(&ring, line, n);
+	} else {
+		logring_trywrite(&ring, line, n);
 	}
 	if (console_on)
-		serial_write(line, n);
+		console_write(line, n, wait);
 }
 
 void log_printf(int level, const char *fmt, ...)
@@ -72,7 +110,7 @@ void log_printf(int level, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_vprintf(level, false, fmt, ap);
+	log_vprintf(level, false, true, fmt, ap);
 	va_end(ap);
 }
 
@@ -87,14 +125,31 @@ void log_printf_addr(int level, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_vprintf(level, true, fmt, ap);
+	log_vprintf(level, true, true, fmt, ap);
 	va_end(ap);
 }
 
+void log_nmi_printf(int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vprintf(level, false, false, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * The panic path takes no lock it may not get: the ring copy is dropped,
+ * and the serial copy written without the console lock, when either lock
+ * stays held for EMERGENCY_SPINS (a CPU that faulted inside log_vprintf
+ * holds one; a CPU that died holding one never lets go). Without the lock
+ * the line may interleave with another CPU's on serial: better than none.
+ */
 void log_emergency(const char *fmt, ...)
 {
 	char line[LINE_MAX];
 	va_list ap;
+	bool console_held = false;
 	int n;
 
 	va_start(ap, fmt);
@@ -102,6 +157,11 @@ void log_emergency(const char *fmt, ...)
 	va_end(ap);
 	if (n >= (int)sizeof(line))
 		n = sizeof(line) - 1;
-	logring_write(&ring, line, n);
+	for (u32 i = 0; i < EMERGENCY_SPINS && !logring_trywrite(&ring, line, n); i++)
+		spin_pause();
+	for (u32 i = 0; i < EMERGENCY_SPINS && !(console_held = spin_trylock(&console_lock)); i++)
+		spin_pause();
 	serial_write(line, n);
+	if (console_held)
+		spin_unlock(&console_lock);
 }

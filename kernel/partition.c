@@ -18,7 +18,9 @@ struct partition *root_partition;
 
 struct vp *root_vp(u32 n)
 {
-	return root_partition && n < PARTITION_MAX_VPS ? root_partition->vps[n] : NULL;
+	/* lock-free read: a slot is written once with a release store (kernel/vp.c) */
+	return root_partition && n < PARTITION_MAX_VPS ? __atomic_load_n(&root_partition->vps[n], __ATOMIC_ACQUIRE)
+						       : NULL;
 }
 
 static u64 ram_bytes(const struct ram_range *r, size_t n)
@@ -54,6 +56,7 @@ int root_partition_create(const struct raum_mem_range *map, size_t n, u64 hv_bas
 		return rc;
 	}
 	p->id = 0;
+	spin_init(&p->lock);
 	p->gpa_limit = limit;
 	p->hv_base = hv_base;
 	p->hv_size = hv_size;

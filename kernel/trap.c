@@ -96,7 +96,8 @@ void trap_dispatch(struct trap_frame *f)
 				if (f->rip >= e[0] && f->rip < e[1])
 					f->rip = e[0];
 		} else {
-			pr_warn("NMI while in the hypervisor at rip %p", (void *)f->rip);
+			/* no lock in NMI context: this CPU may hold one (docs/locking.md) */
+			log_nmi_printf(RAUM_LOG_WARN, "NMI while in the hypervisor at rip %p", (void *)f->rip);
 		}
 		return;
 	}

@@ -23,8 +23,9 @@ int vp_create(struct partition *p, u32 index, struct vp **out)
 
 	if (index >= PARTITION_MAX_VPS)
 		return -RAUM_EINVAL;
-	if (p->vps[index])
-		return -RAUM_EBUSY;
+	if (__atomic_load_n(&p->vps[index], __ATOMIC_RELAXED))
+		return -RAUM_EBUSY; /* early answer; the slot is checked again under the lock */
+	/* allocated outside the partition lock, which then only guards the table */
 	rc = vendor_current()->vp_create(p, index, &vp);
 	if (rc)
 		return rc;
@@ -32,8 +33,15 @@ int vp_create(struct partition *p, u32 index, struct vp **out)
 	vp->index = index;
 	vp->life = (struct vp_life){ .state = VP_STATE_CREATED };
 	vp->slat_generation = p->slat_generation;
-	p->vps[index] = vp;
+	spin_lock(&p->lock);
+	if (p->vps[index]) {
+		spin_unlock(&p->lock);
+		vendor_current()->vp_destroy(vp); /* another CPU created it meanwhile */
+		return -RAUM_EBUSY;
+	}
+	__atomic_store_n(&p->vps[index], vp, __ATOMIC_RELEASE);
 	p->nr_vps++;
+	spin_unlock(&p->lock);
 	*out = vp;
 	return 0;
 }
@@ -87,8 +95,10 @@ int vp_destroy(struct vp *vp)
 
 	if (rc)
 		return rc;
-	p->vps[vp->index] = NULL;
+	spin_lock(&p->lock);
+	__atomic_store_n(&p->vps[vp->index], NULL, __ATOMIC_RELEASE);
 	p->nr_vps--;
+	spin_unlock(&p->lock);
 	vendor_current()->vp_destroy(vp);
 	return 0;
 }

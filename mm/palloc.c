@@ -12,6 +12,7 @@ int palloc_init(struct palloc *pa, u64 base, u64 npages, u64 *bitmap, u64 bitmap
 	if (!bitmap || npages == 0 || !IS_ALIGNED(base, PAGE_SIZE) ||
 	    bitmap_words < palloc_bitmap_words(npages))
 		return -RAUM_EINVAL;
+	spin_init(&pa->lock);
 	pa->base = base;
 	pa->npages = npages;
 	pa->nfree = npages;
@@ -35,14 +36,8 @@ static bool run_free(const struct palloc *pa, u64 first, u64 n)
  * First fit from the hint, wrapping once. Alignment is of the physical
  * address, not of the index, since the pool base need not be aligned.
  */
-int palloc_alloc(struct palloc *pa, u64 n, u64 align_pages, u64 *phys)
+static int alloc_locked(struct palloc *pa, u64 n, u64 align_pages, u64 *phys)
 {
-	if (n == 0 || n > pa->npages)
-		return -RAUM_EINVAL;
-	if (align_pages == 0)
-		align_pages = 1;
-	if (align_pages & (align_pages - 1))
-		return -RAUM_EINVAL;
 	if (n > pa->nfree)
 		return -RAUM_ENOMEM;
 
@@ -69,6 +64,23 @@ int palloc_alloc(struct palloc *pa, u64 n, u64 align_pages, u64 *phys)
 	return -RAUM_ENOMEM;
 }
 
+int palloc_alloc(struct palloc *pa, u64 n, u64 align_pages, u64 *phys)
+{
+	int rc;
+
+	/* base and npages never change after init: checked without the lock */
+	if (n == 0 || n > pa->npages)
+		return -RAUM_EINVAL;
+	if (align_pages == 0)
+		align_pages = 1;
+	if (align_pages & (align_pages - 1))
+		return -RAUM_EINVAL;
+	spin_lock(&pa->lock);
+	rc = alloc_locked(pa, n, align_pages, phys);
+	spin_unlock(&pa->lock);
+	return rc;
+}
+
 /* Index range of [phys, phys + n pages) in the pool, or false if outside it. */
 static bool to_index(const struct palloc *pa, u64 phys, u64 n, u64 *idx)
 {
@@ -84,37 +96,59 @@ static bool to_index(const struct palloc *pa, u64 phys, u64 n, u64 *idx)
 int palloc_free(struct palloc *pa, u64 phys, u64 n)
 {
 	u64 first;
+	int rc = 0;
 
 	if (!to_index(pa, phys, n, &first))
 		return -RAUM_EINVAL;
-	for (u64 i = first; i < first + n; i++)
-		if (!test_bit(pa->bitmap, i))
-			return -RAUM_EINVAL; /* double free: change nothing */
+	spin_lock(&pa->lock);
+	for (u64 i = first; i < first + n; i++) {
+		if (!test_bit(pa->bitmap, i)) {
+			rc = -RAUM_EINVAL; /* double free: change nothing */
+			goto out;
+		}
+	}
 	for (u64 i = first; i < first + n; i++)
 		clear_bit(pa->bitmap, i);
 	pa->nfree += n;
-	return 0;
+out:
+	spin_unlock(&pa->lock);
+	return rc;
 }
 
 int palloc_reserve(struct palloc *pa, u64 phys, u64 n)
 {
 	u64 first;
+	int rc = 0;
 
 	if (!to_index(pa, phys, n, &first))
 		return -RAUM_EINVAL;
-	if (!run_free(pa, first, n))
-		return -RAUM_EBUSY;
-	for (u64 i = first; i < first + n; i++)
-		set_bit(pa->bitmap, i);
-	pa->nfree -= n;
-	return 0;
+	spin_lock(&pa->lock);
+	if (!run_free(pa, first, n)) {
+		rc = -RAUM_EBUSY;
+	} else {
+		for (u64 i = first; i < first + n; i++)
+			set_bit(pa->bitmap, i);
+		pa->nfree -= n;
+	}
+	spin_unlock(&pa->lock);
+	return rc;
 }
 
+/*
+ * The pool is const to callers, who only ask; the lock is the one field the
+ * question writes (a pool is never const-qualified storage: it has a bitmap
+ * to change).
+ */
 bool palloc_is_used(const struct palloc *pa, u64 phys)
 {
+	struct spinlock *lock = (struct spinlock *)&pa->lock;
+	bool used;
 	u64 i;
 
 	if (!to_index(pa, ALIGN_DOWN(phys, PAGE_SIZE), 1, &i))
 		return false;
-	return test_bit(pa->bitmap, i);
+	spin_lock(lock);
+	used = test_bit(pa->bitmap, i);
+	spin_unlock(lock);
+	return used;
 }

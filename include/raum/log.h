@@ -19,8 +19,18 @@ void log_printf(int level, const char *fmt, ...) __printf(2, 3);
  * unless log_level is debug.
  */
 void log_printf_addr(int level, const char *fmt, ...) __printf(2, 3);
-/* Writes raw text to the serial port whatever the console setting (panic path). */
+/*
+ * Writes raw text to the serial port whatever the console setting, and to
+ * the ring (panic path). Never waits for long on a log lock: a panic while
+ * this CPU (or a dead one) holds it still reaches the serial port.
+ */
 void log_emergency(const char *fmt, ...) __printf(1, 2);
+/*
+ * log_printf for NMI context: takes no lock it cannot get at once, and
+ * drops the line from the ring or the console when that lock is busy (the
+ * NMI may have interrupted this CPU inside log_printf).
+ */
+void log_nmi_printf(int level, const char *fmt, ...) __printf(2, 3);
 void log_set_console(bool on);
 /*
  * Once the root OS may own the serial port: the console goes quiet (the

@@ -5,15 +5,23 @@
  *
  * Contract: addresses are host-physical; the allocator never touches the
  * pages themselves (callers zero what they take, through their own mapping),
- * so it works the same on the host in unit tests. Not locked: callers
- * serialize.
+ * so it works the same on the host in unit tests.
+ *
+ * Locking: each pool has its own spinlock, taken inside every call but
+ * palloc_init (which runs before the pool is shared). It is a leaf lock: the
+ * allocator logs nothing and calls nothing back, so it may be taken under any
+ * other lock, but never the log lock (docs/locking.md: nothing allocates
+ * under the log lock). The fields below are read without the lock only by
+ * code that knows no other CPU uses the pool (init, the unit tests' checks).
  */
 #ifndef RAUM_PALLOC_H
 #define RAUM_PALLOC_H
 
+#include <raum/spinlock.h>
 #include <raum/types.h>
 
 struct palloc {
+	struct spinlock lock; /* guards nfree, bitmap and hint */
 	u64 base;    /* physical address of page 0 of the pool */
 	u64 npages;  /* pages in the pool */
 	u64 nfree;   /* pages free now */

@@ -18,6 +18,7 @@
 #include <raum/pt.h>
 #include <raum/ramrange.h>
 #include <raum/specctrl.h>
+#include <raum/spinlock.h>
 
 #define PARTITION_MAX_VPS RAUM_MAX_CPUS
 
@@ -45,6 +46,7 @@ struct partition {
 	 */
 	u64 slat_generation;
 	struct cpuid_policy cpuid; /* what CPUID shows it (kernel/cpuid.c), set when the partition is created */
+	struct spinlock lock; /* guards vps[] and nr_vps (docs/locking.md: above the pool lock) */
 	struct vp *vps[PARTITION_MAX_VPS]; /* by VP index; NULL where none */
 	u32 nr_vps;
 };

@@ -5,6 +5,7 @@ UNIT_CC ?= gcc
 UNIT_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -Wno-missing-prototypes -Iinclude -Iboot \
 	-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 UNIT_LIBS := -lcmocka
+UNIT_LIBS += -pthread
 
 # test name -> the sources it tests
 unit-fmt := kernel/fmt.c
@@ -55,6 +56,10 @@ unit-dispatch := kernel/dispatch.c kernel/vpstate.c kernel/fmt.c
 UNIT_TESTS += dispatch
 unit-vmxcheck := vmx/check.c vmx/caps.c kernel/fmt.c kernel/cpuid.c
 UNIT_TESTS += vmxcheck
+unit-locks := mm/palloc.c kernel/logring.c kernel/log.c kernel/fmt.c kernel/logredact.c
+UNIT_TESTS += locks
+unit-vptable := kernel/vp.c kernel/vpstate.c
+UNIT_TESTS += vptable
 # deferred (=): entries added after this line still count
 UNIT_BINS = $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
 
