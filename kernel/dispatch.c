@@ -8,6 +8,7 @@
  * policy: only the root may halt a CPU or reset the machine; any other
  * partition's VP stops alone and its run loop returns.
  */
+#include <raum/dispatch.h>
 #include <raum/fmt.h>
 #include <raum/health.h>
 #include <raum/log.h>
@@ -63,9 +64,7 @@ static enum exit_action h_failed(struct vp *vp, struct vp_exit *e)
 	return EXIT_FATAL;
 }
 
-typedef enum exit_action (*exit_handler)(struct vp *vp, struct vp_exit *e);
-
-static const exit_handler handlers[VPX_KINDS] = {
+const exit_handler vp_exit_handlers[VPX_KINDS] = {
 	[VPX_CPUID] = h_cpuid,
 	[VPX_MSR_READ] = h_msr_read,
 	[VPX_MSR_WRITE] = h_msr_write,
@@ -84,7 +83,7 @@ static const exit_handler handlers[VPX_KINDS] = {
 bool vp_dispatch_table_complete(void)
 {
 	for (unsigned i = 0; i < VPX_KINDS; i++)
-		if (!handlers[i])
+		if (!vp_exit_handlers[i])
 			return false;
 	return true;
 }
@@ -102,8 +101,7 @@ enum vp_fail_action vp_fail_decide(bool root, enum exit_action a)
 	return (a == EXIT_SHUTDOWN || a == EXIT_INIT) ? VP_FAIL_RESET_MACHINE : VP_FAIL_HALT_CPU;
 }
 
-/* The failure policy for vp: returns only when the VP stops alone (never for the root's). */
-static __attribute__((noinline)) void vp_fail(struct vp *vp, struct vp_exit *e, enum exit_action a)
+void vp_fail(struct vp *vp, struct vp_exit *e, enum exit_action a)
 {
 	const char *why = a == EXIT_SHUTDOWN ? "shutdown (triple fault)"
 			  : a == EXIT_INIT   ? "INIT"
@@ -126,36 +124,17 @@ static __attribute__((noinline)) void vp_fail(struct vp *vp, struct vp_exit *e, 
 	}
 }
 
-/* Inlined into the run loop: the exit round trip pays no call for it. */
-static inline __attribute__((always_inline)) bool dispatch_one(struct vp *vp, struct vp_exit *e)
+bool vp_dispatch(struct vp *vp, struct vp_exit *e)
 {
-	u32 k = e->kind < VPX_KINDS ? e->kind : VPX_FAILED;
-	u32 r = e->reason < RAUM_EXIT_REASONS ? e->reason : RAUM_EXIT_OTHER;
-
-	vp->exits[r]++;
-	enum exit_action a = handlers[k](vp, e);
-	if (__builtin_expect(a <= EXIT_SKIPPED, 1)) {
-		if (a != EXIT_RESUME)
-			vendor_current()->complete_insn(vp, e, a == EXIT_ADVANCE);
-		return true;
-	}
-	vp_fail(vp, e, a);
-	return false;
+	return vp_dispatch_inline(vp, e, vendor_current()->complete_insn);
 }
-
-bool vp_dispatch(struct vp *vp, struct vp_exit *e) { return dispatch_one(vp, e); }
 
 void vp_run_loop(struct vp *vp)
 {
-	struct vp_exit e;
-	void (*run)(struct vp *, struct vp_exit *) = vendor_current()->vp_run;
-
 	if (vp_life_step(&vp->life, VP_OP_RUN, cpu_id(), true)) {
 		pr_err("vp%u: run refused in state %s", vp->index, vp_state_name(vp->life.state));
 		return;
 	}
-	do
-		run(vp, &e);
-	while (dispatch_one(vp, &e));
+	vendor_current()->run_loop(vp); /* vp_run and vp_dispatch_inline until the policy stops the VP */
 	vp_life_step(&vp->life, VP_OP_RUN_DONE, cpu_id(), true);
 }

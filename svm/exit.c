@@ -12,6 +12,7 @@
  * the guest on the next VMRUN (nothing intercepts them: pass-through).
  */
 #include <raum/crrules.h>
+#include <raum/dispatch.h>
 #include <raum/fmt.h>
 #include <raum/health.h>
 #include <raum/hwcheck.h>
@@ -284,13 +285,33 @@ static __attribute__((noinline)) void decode_rare(struct svm_vp *s, u32 code, st
 	}
 }
 
-void svm_vp_run(struct vp *vp, struct vp_exit *e)
+/*
+ * svm/vmrun.S's svm_enter with the calling convention replaced by a
+ * clobber list: it loads the guest's GPRs over all of Raum's but RSP, so
+ * everything else is clobbered; RBP (the frame pointer, which cannot be
+ * named) is pushed around the call. The kernel is built with
+ * -mno-red-zone, so pushing below RSP here is safe.
+ */
+static inline __attribute__((always_inline)) void svm_enter_call(struct svm_vp *s)
+{
+	struct svm_vp *di = s;
+
+	__asm__ volatile("push %%rbp\n\t"
+			 "call svm_enter\n\t"
+			 "pop %%rbp"
+			 : "+D"(di)
+			 :
+			 : "rax", "rbx", "rcx", "rdx", "rsi", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15",
+			   "memory", "cc");
+}
+
+static inline __attribute__((always_inline)) void run_once(struct vp *vp, struct vp_exit *e)
 {
 	struct svm_vp *s = to_svm(vp);
 	struct vmcb *v = s->vmcb;
 
 	prepare_entry(s);
-	svm_enter(s);
+	svm_enter_call(s);
 	vp->gpr[GPR_RAX] = v->save.rax;
 	vp->gpr[GPR_RSP] = v->save.rsp;
 	vp->rip = v->save.rip;
@@ -318,13 +339,15 @@ void svm_vp_run(struct vp *vp, struct vp_exit *e)
 	}
 }
 
+void svm_vp_run(struct vp *vp, struct vp_exit *e) { run_once(vp, e); }
+
 /* The opcode lengths, when no prefix precedes them and NRIPS says nothing. */
 static u8 opcode_len(u32 code)
 {
 	return code == SVM_EXIT_VMMCALL ? LEN_VMMCALL : LEN_CPUID; /* CPUID, RDMSR / WRMSR, INVD / WBINVD: two */
 }
 
-void svm_complete_insn(struct vp *vp, const struct vp_exit *e, bool advance)
+static inline __attribute__((always_inline)) void complete_insn(struct vp *vp, const struct vp_exit *e, bool advance)
 {
 	struct svm_vp *s = to_svm(vp);
 	struct vmcb *v = s->vmcb;
@@ -346,4 +369,16 @@ enum exit_action svm_vendor_exit(struct vp *vp, struct vp_exit *e)
 	vp->stop_reason = "svm: an exit record of the vendor kind, which AMD-V never makes";
 	(void)e;
 	return EXIT_FATAL;
+}
+
+void svm_complete_insn(struct vp *vp, const struct vp_exit *e, bool advance) { complete_insn(vp, e, advance); }
+
+/* The VP's run loop: one function, no call per exit but the handler's (include/raum/dispatch.h). */
+void svm_run_loop(struct vp *vp)
+{
+	struct vp_exit e;
+
+	do
+		run_once(vp, &e);
+	while (vp_dispatch_inline(vp, &e, complete_insn));
 }

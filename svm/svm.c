@@ -447,6 +447,7 @@ const struct vendor_ops svm_ops = {
 	.vp_set_regs = svm_vp_set_regs,
 	.vp_get_regs = svm_vp_get_regs,
 	.vp_run = svm_vp_run,
+	.run_loop = svm_run_loop,
 	.complete_insn = svm_complete_insn,
 	.vendor_exit = svm_vendor_exit,
 	.msr_vendor = svm_msr_vendor,

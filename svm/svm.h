@@ -60,10 +60,11 @@ static inline struct svm_vp *to_svm(struct vp *vp) { return container_of(vp, str
  * VMLOAD) and returns after the #VMEXIT with the guest's GPRs in s->vp.gpr
  * (RAX and RSP are in the VMCB).
  */
-void svm_enter(struct svm_vp *s);
+void svm_enter(void); /* not a C function: called only through svm_enter_call (svm/exit.c) */
 
 /* svm/exit.c */
 void svm_vp_run(struct vp *vp, struct vp_exit *e);
+void svm_run_loop(struct vp *vp);
 void svm_complete_insn(struct vp *vp, const struct vp_exit *e, bool advance);
 enum exit_action svm_vendor_exit(struct vp *vp, struct vp_exit *e);
 enum exit_action svm_msr_vendor(struct vp *vp, u32 msr, bool write);

@@ -4,9 +4,12 @@
  * runs the guest until the next #VMEXIT and returns to C, as KVM's
  * __svm_vcpu_run does. VMRUN saves and restores only part of the host
  * (RAX, RSP, RIP, RFLAGS, CR*, EFER, GDTR, IDTR, the segment registers ES
- * CS SS DS): the other GPRs are the guest's on both sides, so Raum's
- * callee-saved ones are pushed here, the guest's loaded before VMRUN and
- * stored after; FS, GS, TR, LDTR and the syscall MSRs move with VMLOAD /
+ * CS SS DS): the other GPRs are the guest's on both sides, so the guest's
+ * are loaded before VMRUN and stored after. Raum's own are not saved here:
+ * the one caller, svm_enter_call (svm/exit.c), is an inline asm statement
+ * that tells the compiler every GPR but RSP is clobbered (it pushes RBP,
+ * the frame pointer, itself), so the run loop saves its callee-saved
+ * registers once, not on every exit; FS, GS, TR, LDTR and the syscall MSRs move with VMLOAD /
  * VMSAVE (the guest's VMCB before and after VMRUN, the loading CPU's host
  * area after the exit: Raum's IST stacks need its TR). The VP pointer
  * rides on the stack.
@@ -24,12 +27,6 @@
 .text
 .globl svm_enter
 svm_enter:
-	pushq %rbp
-	pushq %rbx
-	pushq %r12
-	pushq %r13
-	pushq %r14
-	pushq %r15
 	pushq %rdi                      /* [rsp] = struct svm_vp * */
 	SPEC_CTRL_TO_ROOT %rdi, SVP_SC  /* include/raum/specctrl.h */
 	movq SVP_DBGCTL(%rdi), %rax     /* the guest's DEBUGCTL, when it is not 0 (svm/dbgpmu.c) */
@@ -86,10 +83,4 @@ svm_enter:
 	xorl %edx, %edx
 	wrmsr
 3:	addq $8, %rsp
-	popq %r15
-	popq %r14
-	popq %r13
-	popq %r12
-	popq %rbx
-	popq %rbp
 	ret

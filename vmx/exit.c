@@ -13,6 +13,7 @@
  * (RSP only for the exits whose handlers may use it).
  */
 #include <raum/crrules.h>
+#include <raum/dispatch.h>
 #include <raum/fmt.h>
 #include <raum/health.h>
 #include <raum/hwcheck.h>
@@ -566,13 +567,35 @@ static inline void prepare_entry(struct vmx_vp *x)
 		vpid_flush(x, d);
 }
 
-void vmx_vp_run(struct vp *vp, struct vp_exit *e)
+/*
+ * vmx/vmrun.S's vmx_enter with the x86-64 calling convention replaced by
+ * a clobber list: it loads the guest's GPRs over all of Raum's but RSP, so
+ * everything else is clobbered; RBP (the frame pointer, which cannot be
+ * named) is pushed around the call. The kernel is built with
+ * -mno-red-zone, so pushing below RSP here is safe.
+ */
+static inline __attribute__((always_inline)) int vmx_enter_call(struct vmx_vp *x)
+{
+	long r;
+	struct vmx_vp *di = x;
+
+	__asm__ volatile("push %%rbp\n\t"
+			 "call vmx_enter\n\t"
+			 "pop %%rbp"
+			 : "=a"(r), "+D"(di)
+			 :
+			 : "rbx", "rcx", "rdx", "rsi", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "memory",
+			   "cc");
+	return (int)r;
+}
+
+static inline __attribute__((always_inline)) void run_once(struct vp *vp, struct vp_exit *e)
 {
 	struct vmx_vp *x = to_vmx(vp);
 	int r;
 
 	prepare_entry(x);
-	while ((r = vmx_enter(x)) == VMX_ENTER_NMI)
+	while ((r = vmx_enter_call(x)) == VMX_ENTER_NMI)
 		deliver_nmis(x, false); /* NMIs that reached Raum after prepare_entry: see deliver_nmis */
 	if (r != VMX_ENTER_EXITED) {
 		entry_failed(x, e);
@@ -617,7 +640,10 @@ void vmx_vp_run(struct vp *vp, struct vp_exit *e)
 	}
 }
 
-void vmx_complete_insn(struct vp *vp, const struct vp_exit *e __unused, bool advance)
+void vmx_vp_run(struct vp *vp, struct vp_exit *e) { run_once(vp, e); }
+
+static inline __attribute__((always_inline)) void complete_insn(struct vp *vp, const struct vp_exit *e __unused,
+								 bool advance)
 {
 	if (advance)
 		vp->rip += vmcs_read32(VMCS_EXIT_INSN_LEN);
@@ -627,4 +653,16 @@ void vmx_complete_insn(struct vp *vp, const struct vp_exit *e __unused, bool adv
 		vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY, intr & ~(INTR_BLOCK_STI | INTR_BLOCK_MOV_SS));
 	if (__builtin_expect(vmcs_readl(VMCS_GUEST_RFLAGS) & RFLAGS_TF, 0))
 		single_step_trap(vp);
+}
+
+void vmx_complete_insn(struct vp *vp, const struct vp_exit *e, bool advance) { complete_insn(vp, e, advance); }
+
+/* The VP's run loop: one function, no call per exit but the handler's (include/raum/dispatch.h). */
+void vmx_run_loop(struct vp *vp)
+{
+	struct vp_exit e;
+
+	do
+		run_once(vp, &e);
+	while (vp_dispatch_inline(vp, &e, complete_insn));
 }

@@ -3,9 +3,13 @@
  * One entry into a VMX guest (Intel SDM vol. 3C 26, 28): vmx_enter(x)
  * runs the guest until the next VM exit and returns to C, as KVM's
  * __vmx_vcpu_run does. A VM exit restores only host RSP and RIP among the
- * GPRs (from the VMCS host-state area), so Raum's callee-saved registers
- * are pushed here, all fifteen guest GPRs loaded before VMLAUNCH /
- * VMRESUME and stored after the exit; guest RSP and RIP live in the VMCS.
+ * GPRs (from the VMCS host-state area), so all fifteen guest GPRs are
+ * loaded before VMLAUNCH / VMRESUME and stored after the exit; guest RSP
+ * and RIP live in the VMCS. Raum's own registers are not saved here: the
+ * one caller, vmx_enter_call (vmx/exit.c), is an inline asm statement that
+ * tells the compiler every GPR but RSP is clobbered (RBP, the frame
+ * pointer, it pushes itself), so the run loop saves its callee-saved
+ * registers once, not on every exit.
  * HOST_RSP points at the slot holding the VP pointer; it is written only
  * when this stack slot moved since the last entry (x->host_rsp). A
  * VMLAUNCH / VMRESUME that fails falls through (VMfailValid /
@@ -22,12 +26,6 @@
 .text
 .globl vmx_enter
 vmx_enter:
-	pushq %rbp
-	pushq %rbx
-	pushq %r12
-	pushq %r13
-	pushq %r14
-	pushq %r15
 	pushq %rdi                      /* [rsp] = struct vmx_vp *; HOST_RSP points here */
 	cmpq %rsp, VXP_HOST_RSP(%rdi)
 	je .Lnmi_window
@@ -111,10 +109,4 @@ vmx_exit_entry:                         /* HOST_RIP: RSP is HOST_RSP, [rsp] the 
 	xorl %eax, %eax                 /* VMX_ENTER_EXITED */
 .Lout:
 	addq $8, %rsp
-	popq %r15
-	popq %r14
-	popq %r13
-	popq %r12
-	popq %rbx
-	popq %rbp
 	ret

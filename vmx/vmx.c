@@ -329,6 +329,7 @@ const struct vendor_ops vmx_ops = {
 	.vp_set_regs = vmx_vp_set_regs,
 	.vp_get_regs = vmx_vp_get_regs,
 	.vp_run = vmx_vp_run,
+	.run_loop = vmx_run_loop,
 	.complete_insn = vmx_complete_insn,
 	.vendor_exit = vmx_vendor_exit,
 	.msr_vendor = vmx_msr_vendor,

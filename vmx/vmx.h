@@ -57,7 +57,8 @@ extern u64 vmx_cr4_root_reserved; /* CR4 bits reserved on this CPU: MOV to CR4 w
 #define VMX_ENTER_EXITED 0      /* a VM exit: the guest's GPRs are in x->vp.gpr */
 #define VMX_ENTER_NMI 1         /* not entered: NMIs reached Raum since the last check (vmx_late_nmis) */
 #define VMX_ENTER_FAILED 2      /* VMLAUNCH / VMRESUME failed: x->fail_rflags says how (SDM 31.2) */
-int vmx_enter(struct vmx_vp *x);
+/* Not a C function: called only through vmx_enter_call (vmx/exit.c), which declares what it clobbers. */
+void vmx_enter(void);
 void vmx_exit_entry(void);
 
 /* vmx/vmcs.c */
@@ -82,6 +83,7 @@ void vmx_explain_entry_failure(struct vmx_vp *x, const char *what, char *why, si
 
 /* vmx/exit.c */
 void vmx_vp_run(struct vp *vp, struct vp_exit *e);
+void vmx_run_loop(struct vp *vp);
 void vmx_complete_insn(struct vp *vp, const struct vp_exit *e, bool advance);
 enum exit_action vmx_vendor_exit(struct vp *vp, struct vp_exit *e);
 enum exit_action vmx_msr_vendor(struct vp *vp, u32 msr, bool write);

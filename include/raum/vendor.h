@@ -65,6 +65,12 @@ struct vendor_ops {
 	 */
 	void (*vp_run)(struct vp *vp, struct vp_exit *e);
 	/*
+	 * vp_run and vp_dispatch_inline (include/raum/dispatch.h) in a loop,
+	 * until the failure policy stops the VP (the root's never returns).
+	 * Called by vp_run_loop with the VP in state RUNNING.
+	 */
+	void (*run_loop)(struct vp *vp);
+	/*
 	 * Completes an instruction the dispatcher handled: 'advance' moves RIP
 	 * past it (its length from the exit, or decoded where the CPU does not
 	 * say); any STI / MOV SS shadow ends; a single-step trap follows when

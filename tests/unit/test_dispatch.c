@@ -10,6 +10,7 @@
  */
 #include "unit.h"
 
+#include <raum/dispatch.h>
 #include <raum/health.h>
 #include <raum/log.h>
 #include <raum/vendor.h>
@@ -101,9 +102,20 @@ static void fake_run(struct vp *vp, struct vp_exit *e)
 	*e = script[script_pos++];
 }
 
+/* A backend's run loop as svm/exit.c and vmx/exit.c write it, over the scripted guest. */
+static void fake_run_loop(struct vp *vp)
+{
+	struct vp_exit e;
+
+	do
+		fake_run(vp, &e);
+	while (vp_dispatch_inline(vp, &e, fake_complete));
+}
+
 static struct vendor_ops fake_ops = {
 	.name = "fake",
 	.vp_run = fake_run,
+	.run_loop = fake_run_loop,
 	.complete_insn = fake_complete,
 	.vendor_exit = fake_vendor_exit,
 };
