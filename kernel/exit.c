@@ -31,57 +31,69 @@ static __attribute__((noinline)) u32 cpuid_follow_cr4(struct vp *vp, u32 ecx, u3
 	return (ecx & ~ecx_bit) | ((c.cr4 & cr4_bit) ? ecx_bit : 0);
 }
 
-/*
- * CPUID as the root sees it: the hypervisor-present bit and Raum's leaves
- * (not "Microsoft Hv": Linux must not take its Hyper-V paths yet), and the
- * hardware's leaves through the partition's CPUID policy (kernel/cpuid.c):
- * VMX / SVM / SMX hidden since nested virtualization is not offered, every
- * feature whose enable control is off, memory encryption. Reads EAX / ECX
- * from vp->gpr and writes EAX..EDX there (zero-extended, as CPUID writes
- * 32-bit registers). The policy is a precomputed mask per edited leaf, so
- * the path stays a switch and four AND / OR pairs (the exit round trip).
- */
-enum exit_action exit_cpuid(struct vp *vp)
+/* Raum's own leaves (0x40000000-0x400000ff): out of line, off the common path. */
+static __attribute__((noinline)) void cpuid_hv_leaf(struct vp *vp, u32 leaf)
 {
-	u32 leaf = (u32)vp->gpr[GPR_RAX], subleaf = (u32)vp->gpr[GPR_RCX];
-	u32 a, b, c, d;
+	u32 a = 0, b = 0, c = 0, d = 0;
 
-	if (leaf >= 0x40000000 && leaf <= 0x400000ff) {
-		a = b = c = d = 0;
-		if (leaf == RAUM_CPUID_VENDOR_LEAF) {
-			a = RAUM_CPUID_MAX_LEAF;
-			b = RAUM_CPUID_SIGNATURE_EBX;
-			c = RAUM_CPUID_SIGNATURE_ECX;
-			d = RAUM_CPUID_SIGNATURE_EDX;
-		} else if (leaf == RAUM_CPUID_VERSION_LEAF) {
-			a = RAUM_VERSION_MAJOR << 16 | RAUM_VERSION_MINOR;
-			b = RAUM_VERSION_PATCH;
-		}
-	} else {
-		struct cpuid_regs r = cpuid(leaf, subleaf);
-		int s = cpuid_slot(leaf, subleaf);
-
-		a = r.eax;
-		b = r.ebx;
-		c = r.ecx;
-		d = r.edx;
-		if (s >= 0) {
-			const struct cpuid_policy *p = &vp->part->cpuid;
-
-			a = (a & p->and_mask[s][CPUID_EAX]) | p->or_bits[s][CPUID_EAX];
-			b = (b & p->and_mask[s][CPUID_EBX]) | p->or_bits[s][CPUID_EBX];
-			c = (c & p->and_mask[s][CPUID_ECX]) | p->or_bits[s][CPUID_ECX];
-			d = (d & p->and_mask[s][CPUID_EDX]) | p->or_bits[s][CPUID_EDX];
-			if (s == CPUID_SLOT_1)
-				c = cpuid_follow_cr4(vp, c, CPUID1_ECX_OSXSAVE, CR4_OSXSAVE);
-			else if (s == CPUID_SLOT_7_0)
-				c = cpuid_follow_cr4(vp, c, BIT(4), CR4_PKE); /* OSPKE */
-		}
+	if (leaf == RAUM_CPUID_VENDOR_LEAF) {
+		a = RAUM_CPUID_MAX_LEAF;
+		b = RAUM_CPUID_SIGNATURE_EBX;
+		c = RAUM_CPUID_SIGNATURE_ECX;
+		d = RAUM_CPUID_SIGNATURE_EDX;
+	} else if (leaf == RAUM_CPUID_VERSION_LEAF) {
+		a = RAUM_VERSION_MAJOR << 16 | RAUM_VERSION_MINOR;
+		b = RAUM_VERSION_PATCH;
 	}
 	vp->gpr[GPR_RAX] = a;
 	vp->gpr[GPR_RBX] = b;
 	vp->gpr[GPR_RCX] = c;
 	vp->gpr[GPR_RDX] = d;
+}
+
+/* A leaf the policy edits (slot s of include/raum/cpuid.h): out of line as well. */
+static __attribute__((noinline)) struct cpuid_regs cpuid_apply_policy(struct vp *vp, struct cpuid_regs r, int s)
+{
+	const struct cpuid_policy *p = &vp->part->cpuid;
+
+	r.eax = (r.eax & p->and_mask[s][CPUID_EAX]) | p->or_bits[s][CPUID_EAX];
+	r.ebx = (r.ebx & p->and_mask[s][CPUID_EBX]) | p->or_bits[s][CPUID_EBX];
+	r.ecx = (r.ecx & p->and_mask[s][CPUID_ECX]) | p->or_bits[s][CPUID_ECX];
+	r.edx = (r.edx & p->and_mask[s][CPUID_EDX]) | p->or_bits[s][CPUID_EDX];
+	if (s == CPUID_SLOT_1)
+		r.ecx = cpuid_follow_cr4(vp, r.ecx, CPUID1_ECX_OSXSAVE, CR4_OSXSAVE);
+	else if (s == CPUID_SLOT_7_0)
+		r.ecx = cpuid_follow_cr4(vp, r.ecx, BIT(4), CR4_PKE); /* OSPKE */
+	return r;
+}
+
+/*
+ * CPUID as the partition sees it: the hypervisor-present bit and Raum's
+ * leaves (not "Microsoft Hv": Linux must not take its Hyper-V paths yet),
+ * and the hardware's leaves through the partition's CPUID policy
+ * (kernel/cpuid.c): VMX / SVM / SMX hidden since nested virtualization is
+ * not offered, every feature whose enable control is off, memory
+ * encryption. Reads EAX / ECX from vp->gpr and writes EAX..EDX there
+ * (zero-extended, as CPUID writes 32-bit registers). The policy is a
+ * precomputed mask per edited leaf; a leaf it does not edit (the common
+ * case) costs the CPUID and four stores (the exit round trip).
+ */
+enum exit_action exit_cpuid(struct vp *vp)
+{
+	u32 leaf = (u32)vp->gpr[GPR_RAX], subleaf = (u32)vp->gpr[GPR_RCX];
+
+	if (__builtin_expect(leaf - 0x40000000U <= 0xff, 0)) {
+		cpuid_hv_leaf(vp, leaf);
+		return EXIT_ADVANCE;
+	}
+	struct cpuid_regs r = cpuid(leaf, subleaf);
+	int s = cpuid_slot(leaf, subleaf);
+	if (s >= 0)
+		r = cpuid_apply_policy(vp, r, s);
+	vp->gpr[GPR_RAX] = r.eax;
+	vp->gpr[GPR_RBX] = r.ebx;
+	vp->gpr[GPR_RCX] = r.ecx;
+	vp->gpr[GPR_RDX] = r.edx;
 	return EXIT_ADVANCE;
 }
 

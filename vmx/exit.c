@@ -90,11 +90,16 @@ static __attribute__((noinline)) void deliver_nmis_slow(struct vmx_vp *x, bool w
 	}
 }
 
+/*
+ * The common case costs one test: nothing pending, no window open. An
+ * NMI-window exit comes only with the window open (nmi_window), and the
+ * NMIs that reached Raum's IDT (host_nmi_pending) are checked by
+ * vmx/vmrun.S right before the entry, which returns VMX_ENTER_NMI for them.
+ */
 static inline void deliver_nmis(struct vmx_vp *x, bool window_exit)
 {
-	if (__builtin_expect(x->nmi_pending || x->nmi_window || *x->host_nmi_pending || window_exit, 0))
+	if (__builtin_expect(x->nmi_pending || x->nmi_window, 0))
 		deliver_nmis_slow(x, window_exit);
-	/* else the common case: nothing to deliver, no window open */
 }
 
 /*
@@ -596,7 +601,7 @@ static inline __attribute__((always_inline)) void run_once(struct vp *vp, struct
 
 	prepare_entry(x);
 	while ((r = vmx_enter_call(x)) == VMX_ENTER_NMI)
-		deliver_nmis(x, false); /* NMIs that reached Raum after prepare_entry: see deliver_nmis */
+		deliver_nmis_slow(x, false); /* NMIs that reached Raum's IDT: see deliver_nmis_slow */
 	if (r != VMX_ENTER_EXITED) {
 		entry_failed(x, e);
 		return;
