@@ -136,27 +136,36 @@ enum exit_action exit_msr_forward(struct vp *vp, bool write)
  * everything at or above gpa_limit out already; the explicit check of
  * Raum's region costs two compares and survives a wrong list.
  */
-bool partition_gpa_backed(const struct partition *p, u64 gpa, u64 len)
+static inline __attribute__((always_inline)) bool gpa_backed(const struct partition *p, u64 gpa, u64 len)
 {
 	if (gpa < p->hv_base + p->hv_size && gpa + len > p->hv_base)
 		return false;
-	/* the largest range first: one of the ranges, so the answer is the same, two compares sooner */
-	if (gpa >= p->ram_main.base && gpa < p->ram_main.end && len <= p->ram_main.end - gpa && len)
-		return true;
+	/* the largest ranges first: each is one of the ranges, so the answer is the same, sooner */
+	for (int b = 0; b < PARTITION_RAM_BIG; b++)
+		if (gpa >= p->ram_big[b].base && gpa < p->ram_big[b].end && len <= p->ram_big[b].end - gpa && len)
+			return true;
 	return ram_ranges_contain(p->ram, p->nr_ram, gpa, len);
 }
 
-/* The root's guest-physical addresses are host-physical (identity SLAT). */
-void *partition_gpa_ptr(const struct partition *p __unused, u64 gpa) { return phys_to_virt(gpa); }
+bool partition_gpa_backed(const struct partition *p, u64 gpa, u64 len) { return gpa_backed(p, gpa, len); }
+
+/*
+ * The root's guest-physical addresses are host-physical (identity SLAT),
+ * reached through Raum's physmap, which every exit finds in place (vm_init
+ * ran long before the launch): no check of that on the exit path.
+ */
+static inline __attribute__((always_inline)) void *gpa_ptr(u64 gpa) { return (void *)(PHYSMAP_BASE + gpa); }
+
+void *partition_gpa_ptr(const struct partition *p __unused, u64 gpa) { return gpa_ptr(gpa); }
 
 /* An entry of the root's page tables, only from its RAM (gwalk's read_pte). */
 static int read_pte(void *ctx, u64 gpa, u64 *pte)
 {
 	const struct partition *p = ctx;
 
-	if (!partition_gpa_backed(p, gpa, 8))
+	if (!gpa_backed(p, gpa, 8))
 		return -RAUM_EINVAL;
-	*pte = *(volatile u64 *)partition_gpa_ptr(p, gpa);
+	*pte = *(volatile u64 *)gpa_ptr(gpa);
 	return 0;
 }
 
@@ -182,9 +191,9 @@ int vp_read_virt(struct vp *vp, const struct vp_ctrl *c, u64 va, void *buf, size
 		int rc = walk(vp, c, va, &gpa);
 		if (rc)
 			return rc;
-		if (!partition_gpa_backed(vp->part, gpa, chunk))
+		if (!gpa_backed(vp->part, gpa, chunk))
 			return -RAUM_EINVAL;
-		const u8 *src = partition_gpa_ptr(vp->part, gpa);
+		const u8 *src = gpa_ptr(gpa);
 		for (size_t i = 0; i < chunk; i++)
 			out[i] = src[i];
 		out += chunk;
@@ -205,9 +214,9 @@ int vp_write_virt(struct vp *vp, const struct vp_ctrl *c, u64 va, const void *bu
 		int rc = walk(vp, c, va, &gpa);
 		if (rc)
 			return rc;
-		if (!partition_gpa_backed(vp->part, gpa, chunk))
+		if (!gpa_backed(vp->part, gpa, chunk))
 			return -RAUM_EINVAL;
-		u8 *dst = partition_gpa_ptr(vp->part, gpa);
+		u8 *dst = gpa_ptr(gpa);
 		for (size_t i = 0; i < chunk; i++)
 			dst[i] = in[i];
 		in += chunk;

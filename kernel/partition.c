@@ -75,9 +75,7 @@ int root_partition_create(const struct raum_mem_range *map, size_t n, u64 hv_bas
 	}
 	p->ram = ram;
 	p->nr_ram = (size_t)k;
-	for (size_t i = 0; i < p->nr_ram; i++)
-		if (ram[i].end - ram[i].base > p->ram_main.end - p->ram_main.base)
-			p->ram_main = ram[i];
+	ram_ranges_largest(ram, p->nr_ram, p->ram_big, PARTITION_RAM_BIG); /* gpa_backed tries these first */
 	rc = vendor_current()->partition_finalize(p);
 	if (rc) {
 		pr_err("root partition: the %s backend cannot set it up (error %d)", vendor_name(), rc);

@@ -71,3 +71,20 @@ bool ram_ranges_contain(const struct ram_range *r, size_t n, u64 gpa, u64 len)
 	/* no gpa + len: it could wrap */
 	return gpa < r->end && len <= r->end - gpa;
 }
+
+void ram_ranges_largest(const struct ram_range *r, size_t n, struct ram_range *out, size_t k)
+{
+	for (size_t b = 0; b < k; b++)
+		out[b] = (struct ram_range){ 0, 0 };
+	/* insertion into a short array sorted by size, largest first */
+	for (size_t i = 0; i < n; i++) {
+		struct ram_range cand = r[i];
+		for (size_t b = 0; b < k; b++) {
+			if (cand.end - cand.base > out[b].end - out[b].base) {
+				struct ram_range t = out[b];
+				out[b] = cand;
+				cand = t;
+			}
+		}
+	}
+}

@@ -42,4 +42,11 @@ int ram_ranges_build(const struct raum_mem_range *map, size_t n, u64 limit, u64 
  */
 bool ram_ranges_contain(const struct ram_range *r, size_t n, u64 gpa, u64 len);
 
+/*
+ * The k largest of the n ranges, largest first, into out (empty ranges
+ * [0, 0) where n < k): every one of them is one of the ranges, so a lookup
+ * may try them before ram_ranges_contain and give the same answer sooner.
+ */
+void ram_ranges_largest(const struct ram_range *r, size_t n, struct ram_range *out, size_t k);
+
 #endif

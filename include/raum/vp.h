@@ -21,6 +21,7 @@
 #include <raum/spinlock.h>
 
 #define PARTITION_MAX_VPS RAUM_MAX_CPUS
+#define PARTITION_RAM_BIG 4
 
 /*
  * A partition: its guest-physical space and its VPs. The vendor backend
@@ -37,7 +38,8 @@ struct partition {
 	/* The RAM below gpa_limit, Raum's memory left out: all Raum ever reads or writes for the partition */
 	const struct ram_range *ram;
 	size_t nr_ram;
-	struct ram_range ram_main; /* the largest of them, checked first (page tables and code live there) */
+	/* the largest of them, checked first (page tables and code live there): immutable, as ram is */
+	struct ram_range ram_big[PARTITION_RAM_BIG];
 	/*
 	 * Bumped (partition_slat_changed) after mappings were removed or
 	 * weakened: every VP compares it with the generation it last flushed

@@ -271,6 +271,56 @@ static void test_contain_edges(void **state)
  * (gaps included), a random Raum region and limit, random blocks.
  */
 #define NPG 96
+/* The largest ranges tried first by the exit path: each is one of the ranges, largest first. */
+static void test_largest(void **state)
+{
+	(void)state;
+	const struct ram_range r[] = { { 0x0, 0xa0000 }, { 0x100000, 0x800000 }, { 0x900000, 0x7f000000 },
+				       { 0x80000000, 0x80001000 }, { 0x100000000ULL, 0x140000000ULL } };
+	struct ram_range out[4];
+
+	ram_ranges_largest(r, ARRAY_SIZE(r), out, 4);
+	assert_int_equal(out[0].base, 0x900000);
+	assert_int_equal(out[1].base, 0x100000000ULL);
+	assert_int_equal(out[2].base, 0x100000);
+	assert_int_equal(out[3].base, 0x0);
+	/* fewer ranges than slots: the rest are empty and contain nothing */
+	ram_ranges_largest(r, 1, out, 4);
+	assert_int_equal(out[0].end, 0xa0000);
+	for (int b = 1; b < 4; b++)
+		assert_true(out[b].base == 0 && out[b].end == 0);
+	/* random lists: every pick is a member, sizes never increase, no member is larger than the last pick */
+	u64 seed = 77;
+	for (int round = 0; round < 2000; round++) {
+		struct ram_range l[16];
+		size_t n = 1 + unit_rand(&seed) % 16;
+		u64 at = 0;
+		for (size_t i = 0; i < n; i++) {
+			at += (1 + unit_rand(&seed) % 64) << 12;
+			u64 end = at + ((1 + unit_rand(&seed) % 512) << 12);
+			l[i] = (struct ram_range){ at, end };
+			at = end;
+		}
+		ram_ranges_largest(l, n, out, 4);
+		for (size_t b = 0; b < 4 && b < n; b++) {
+			bool member = false;
+			for (size_t i = 0; i < n; i++)
+				member |= l[i].base == out[b].base && l[i].end == out[b].end;
+			assert_true(member);
+			if (b)
+				assert_true(out[b].end - out[b].base <= out[b - 1].end - out[b - 1].base);
+		}
+		if (n > 4)
+			for (size_t i = 0; i < n; i++) {
+				bool picked = false;
+				for (int b = 0; b < 4; b++)
+					picked |= l[i].base == out[b].base;
+				if (!picked)
+					assert_true(l[i].end - l[i].base <= out[3].end - out[3].base);
+			}
+	}
+}
+
 static void test_random(void **state)
 {
 	(void)state;
@@ -330,5 +380,6 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_contain),
 	cmocka_unit_test(test_contain_edges),
 	cmocka_unit_test(test_random),
+	cmocka_unit_test(test_largest),
 };
 UNIT_MAIN("ramrange", tests)
