@@ -8,8 +8,10 @@
 #include <raum/cpu.h>
 #include <raum/errno.h>
 #include <raum/fwctx.h>
+#include <raum/hwcheck.h>
 #include <raum/log.h>
 #include <raum/slat.h>
+#include <raum/trap.h>
 #include <raum/vendor.h>
 #include <raum/vm.h>
 #include <raum/vp.h>
@@ -91,6 +93,27 @@ int root_partition_create(const struct raum_mem_range *map, size_t n, u64 hv_bas
 }
 
 /*
+ * The state set must read back as set (vp_get_regs after vp_set_regs): a
+ * check of the vendor's register conversion (VMX access rights, CR read
+ * shadows, EFER.SVME) on every launch, before the firmware runs as a guest
+ * with a state that differs from its own. debug_fault=entry breaks the
+ * state on purpose and skips this.
+ */
+static __attribute__((noinline)) int regs_read_back(struct vp *vp, const struct vp_regs *set)
+{
+	struct vp_regs got;
+	int rc = vp_get_regs(vp, &got);
+	const char *field = rc ? NULL : vp_regs_diff(set, &got);
+
+	if (rc || field) {
+		pr_err("root VP%u: %s reads back other than set: the %s backend converts it wrongly (a Raum bug)",
+		       vp->index, field ? field : "the state", vendor_name());
+		return rc ? rc : -RAUM_EIO;
+	}
+	return 0;
+}
+
+/*
  * The late launch on this CPU: the root's VP for it is created, loaded,
  * given the firmware's state and run. Returns only when that failed before
  * the first entry (a negative error; the CPU is still in host mode) or the
@@ -112,6 +135,8 @@ int root_vp_launch(struct cpu *c, const struct fw_ctx *fw, u64 rax)
 		vp_regs_from_fw(&r, fw, rax);
 		rc = vp_set_regs(vp, &r);
 	}
+	if (rc == 0 && !debug_bad_entry())
+		rc = regs_read_back(vp, &r);
 	if (rc) {
 		pr_err("root VP%u: cannot load its first state (error %d)", c->id, rc);
 		if (vp->life.state == VP_STATE_LOADED)

@@ -73,3 +73,27 @@ const char *vp_state_name(u8 state)
 
 	return state < ARRAY_SIZE(names) ? names[state] : "?";
 }
+
+const char *vp_regs_diff(const struct vp_regs *a, const struct vp_regs *b)
+{
+	static const char *const gpr[GPR_COUNT] = { "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
+						   "r8",  "r9",  "r10", "r11", "r12", "r13", "r14", "r15" };
+	static const char *const seg[VP_NSEG] = { "es", "cs", "ss", "ds", "fs", "gs", "ldtr", "tr" };
+
+	for (int i = 0; i < GPR_COUNT; i++)
+		if (a->gpr[i] != b->gpr[i])
+			return gpr[i];
+	for (int i = 0; i < VP_NSEG; i++)
+		if (a->seg[i].sel != b->seg[i].sel || a->seg[i].attr != b->seg[i].attr ||
+		    a->seg[i].limit != b->seg[i].limit || a->seg[i].base != b->seg[i].base)
+			return seg[i];
+#define DIFF(f)                  \
+	if (a->f != b->f)        \
+		return #f;
+	DIFF(rip) DIFF(rflags) DIFF(gdtr_base) DIFF(gdtr_limit) DIFF(idtr_base) DIFF(idtr_limit)
+	DIFF(cr0) DIFF(cr2) DIFF(cr3) DIFF(cr4) DIFF(efer) DIFF(dr6) DIFF(dr7) DIFF(pat)
+	DIFF(sysenter_cs) DIFF(sysenter_esp) DIFF(sysenter_eip)
+	DIFF(star) DIFF(lstar) DIFF(cstar) DIFF(sfmask) DIFF(kernel_gs_base)
+#undef DIFF
+	return NULL;
+}

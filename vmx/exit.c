@@ -366,6 +366,7 @@ static __attribute__((noinline)) enum exit_action exception_exit(struct vmx_vp *
 }
 
 /* TLFS: hypercalls only from CPL 0 (SS.DPL); this build takes 64-bit callers (EFER.LMA and CS.L). */
+/* Called only by run_once right after x's exit: x's VMCS is the current one, no check needed. */
 static bool hypercall_allowed(struct vmx_vp *x __unused)
 {
 	u32 ss_ar = (u32)__vmread(VMCS_GUEST_ES_AR + 2 * VP_SS);

@@ -271,8 +271,17 @@ void vmx_explain_entry_failure(struct vmx_vp *x, const char *what, char *why, si
 	raum_snprintf(why, n, "VM entry failed: %s: %s", what, rule);
 }
 
-void vmx_get_ctrl(struct vp *vp __unused, struct vp_ctrl *c)
+void vmx_not_current(const struct vp *vp)
 {
+	struct vp *cur = this_cpu()->loaded_vp;
+
+	panic("vmx: an accessor for vp%u ran on cpu%u, where %s is loaded: the VMCS is another's", vp->index,
+	      cpu_id(), cur ? "another VP" : "no VP");
+}
+
+void vmx_get_ctrl(struct vp *vp, struct vp_ctrl *c)
+{
+	vmx_check_current(vp);
 	u32 cs_ar = vmcs_read32(VMCS_GUEST_ES_AR + 2 * VP_CS);
 
 	c->cr0 = (vmcs_readl(VMCS_GUEST_CR0) & ~vmx_cr0_guest_mask()) |
@@ -291,7 +300,11 @@ void vmx_get_ctrl(struct vp *vp __unused, struct vp_ctrl *c)
 }
 
 /* Whether an event is queued for the VP's next entry (its VMCS is the current one: see above). */
-static bool injecting(const struct vmx_vp *x __unused) { return vmcs_read32(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID; }
+static bool injecting(const struct vmx_vp *x)
+{
+	vmx_check_current(&x->vp);
+	return vmcs_read32(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID;
+}
 
 void vmx_inject_exception(struct vp *vp, u8 vector, bool has_error, u32 error)
 {

@@ -49,6 +49,20 @@ struct vmx_vp {
 
 static inline struct vmx_vp *to_vmx(struct vp *vp) { return container_of(vp, struct vmx_vp, vp); }
 
+/*
+ * VMREAD and VMWRITE act on the VMCS current on this CPU (SDM vol. 3C
+ * 25.11.3), whatever VP the caller means: every accessor that takes a VP
+ * checks first that its VMCS is the current one (the VP is loaded here,
+ * kernel/vp.c). A mismatch is Raum's bug, never the guest's: panic rather
+ * than read or write another VP's state.
+ */
+void vmx_not_current(const struct vp *vp) __attribute__((noreturn, cold));
+static inline void vmx_check_current(const struct vp *vp)
+{
+	if (__builtin_expect(this_cpu()->loaded_vp != vp, 0))
+		vmx_not_current(vp);
+}
+
 /* The capability MSRs (read once, by vmx_prepare) and what follows from them. */
 extern struct vmx_caps_msrs vmx_caps;
 extern u64 vmx_cr4_root_reserved; /* CR4 bits reserved on this CPU: MOV to CR4 with one raises #GP */

@@ -113,6 +113,10 @@ struct vp_life {
 int vp_life_step(struct vp_life *l, enum vp_op op, u32 cpu, bool busy);
 const char *vp_state_name(u8 state);
 
+struct vp_regs;
+/* The first field in which a and b differ ("rax", "cs", "cr0", ...), or NULL when they are equal. */
+const char *vp_regs_diff(const struct vp_regs *a, const struct vp_regs *b);
+
 struct vp {
 	struct partition *part;
 	u32 index;
