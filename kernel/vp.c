@@ -54,8 +54,13 @@ int vp_load(struct vp *vp)
 	if (rc)
 		return rc;
 	c->loaded_vp = vp;
-	vendor_current()->vp_load(vp, c);
-	return 0;
+	rc = vendor_current()->vp_load(vp, c);
+	if (rc) {
+		/* not loaded after all: the state machine goes back with it */
+		c->loaded_vp = NULL;
+		vp->life.state = VP_STATE_CREATED;
+	}
+	return rc;
 }
 
 int vp_put(struct vp *vp)

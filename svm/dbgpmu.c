@@ -6,7 +6,7 @@
  * 15.23) VMRUN loads the guest's DEBUGCTL and LBR MSRs from the VMCB and
  * #VMEXIT saves them and restores the host's: the root's value lives in
  * save.dbgctl. Without it (QEMU TCG models none), Raum keeps the root's
- * value in svm_vp.dbgctl, svm_run (svm/vmrun.S) writes 0 after every exit
+ * value in svm_vp.dbgctl, svm_enter (svm/vmrun.S) writes 0 after every exit
  * and the root's value before VMRUN, each only when the root's is not 0:
  * a root that leaves DEBUGCTL alone costs one compare per direction.
  * Either way every root write is intercepted, first tried on the hardware
@@ -57,7 +57,7 @@ void svm_dbgpmu_launch(struct svm_vp *s)
 			msr_write_safe(perf_ctl_msr(i), perf_ctl_for_root(v));
 	}
 	pr_info("svm: DEBUGCTL %s (the root's %#llx); %u PerfEvtSel count the root only (GuestOnly)",
-		s->lbrv ? "in the VMCB (LBR virtualization)" : "switched by svm_run",
+		s->lbrv ? "in the VMCB (LBR virtualization)" : "switched by svm_enter",
 		(unsigned long long)(s->lbrv ? s->vmcb->save.dbgctl : s->dbgctl), perf_ext ? 6u : 4u);
 }
 

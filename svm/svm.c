@@ -297,7 +297,7 @@ static void svm_vp_destroy(struct vp *vp)
  * svm_enter VMLOADs after each exit) and its ASID comes from this CPU's
  * generation at the next entry (asid_prepare sees the CPU change).
  */
-static void svm_vp_load(struct vp *vp, struct cpu *c)
+static int svm_vp_load(struct vp *vp, struct cpu *c)
 {
 	struct svm_vp *s = to_svm(vp);
 	struct svm_cpu *sc = c->vendor;
@@ -305,6 +305,7 @@ static void svm_vp_load(struct vp *vp, struct cpu *c)
 	s->cpu = sc;
 	s->host_vmcb_phys = sc->host_vmcb_phys;
 	vmsave(sc->host_vmcb_phys);
+	return 0;
 }
 
 static void svm_vp_put(struct vp *vp) { to_svm(vp)->cpu = NULL; }

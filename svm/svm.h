@@ -44,7 +44,7 @@ struct svm_vp {
 	struct asid_vp asid;
 	u64 hsave_shadow;    /* what the root wrote to VM_HSAVE_PA (ignored) */
 	/*
-	 * The root's DEBUGCTL without LBR virtualization: svm_run clears the
+	 * The root's DEBUGCTL without LBR virtualization: svm_enter clears the
 	 * register after each exit and writes this back before VMRUN, each only
 	 * when it is not 0 (svm/dbgpmu.c). Always 0 with LbrVirt (then the VMCB's).
 	 */

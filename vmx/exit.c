@@ -64,9 +64,10 @@ void vmx_flush_guest_tlb(struct vmx_vp *x)
 
 /*
  * NMIs for the root (vmx/nmi.c decides): injected when the root can take
- * one, else NMI-window exiting is turned on until it can. Called at the end
- * of every exit and, from vmx/vmrun.S, right before the entry when an NMI
- * reached Raum's IDT after that (vmx_late_nmis). 'window_exit': this exit
+ * one, else NMI-window exiting is turned on until it can. Called before
+ * every entry (prepare_entry, when anything is pending) and again when
+ * vmx/vmrun.S found that an NMI reached Raum's IDT after that
+ * (VMX_ENTER_NMI). 'window_exit': this exit
  * was an NMI-window exit.
  */
 static __attribute__((noinline)) void deliver_nmis_slow(struct vmx_vp *x, bool window_exit)
@@ -102,20 +103,6 @@ static inline void deliver_nmis(struct vmx_vp *x, bool window_exit)
 		deliver_nmis_slow(x, window_exit);
 }
 
-/*
- * Late NMIs, the race vmx_vp_run's loop around vmx_enter closes:
- * prepare_entry takes the NMIs that reached Raum's
- * IDT (this CPU's nmi_pending, kernel/trap.c) in deliver_nmis, but an NMI
- * can still arrive after that, before VMRESUME; NMIs cannot be masked in
- * VMX root operation. It would wait in nmi_pending until some later exit,
- * and a root that runs long without exits (HLT, interrupts and most MSRs
- * do not exit) would not see it for that long. So vmx/vmrun.S checks
- * nmi_pending once more with nothing left between the check and the
- * VMLAUNCH / VMRESUME, and an NMI that arrives inside that stretch moves
- * the interrupted RIP back to the check (nmi_restart_table, kernel/trap.c);
- * after the entry, an NMI exits (NMI exiting). When the check finds one it
- * returns VMX_ENTER_NMI and vmx_vp_run delivers them, then enters again.
- */
 /* The MSRs the policy gives the VT-x backend (MSR_VENDOR): called by the common handler (kernel/msr.c). */
 enum exit_action vmx_msr_vendor(struct vp *vp, u32 msr, bool write)
 {
@@ -145,7 +132,7 @@ enum exit_action vmx_msr_vendor(struct vp *vp, u32 msr, bool write)
  * (SDM 27.3.1.1: e.g. IA-32e mode guest without CR4.PAE, or CR0.PG = 0 with
  * the IA-32e mode guest control clear while CS.L = 1).
  */
-/* Kept out of line, as xsetbv_exit: rare, and inlined it would cost every exit saved registers. */
+/* Kept out of line: rare, and inlined it would cost every exit saved registers. */
 static __attribute__((noinline)) enum exit_action cr_exit(struct vmx_vp *x, u64 qual)
 {
 	struct vp *vp = &x->vp;
@@ -411,9 +398,22 @@ static void failed(struct vp_exit *e, const char *fmt, u32 basic, u64 qual)
 	raum_snprintf(e->why, sizeof(e->why), fmt, basic, vmx_exit_reason_name(basic), (unsigned long long)qual);
 }
 
-/* The exits off the hot path, decoded out of line. idt: the IDT-vectoring information. */
-static __attribute__((noinline)) void decode_rare(struct vmx_vp *x, u32 reason, u32 idt, struct vp_exit *e)
+/* The exits off the hot path, decoded out of line. */
+static __attribute__((noinline)) void decode_rare(struct vmx_vp *x, u32 reason, struct vp_exit *e)
 {
+	/*
+	 * An event whose delivery the exit cut off is delivered again (SDM
+	 * 28.2.4, 27.6). VM entry clears the valid bit of the entry
+	 * interruption field (SDM 27.2 / 25.8.3), so it needs no clearing here
+	 * unless something was set.
+	 */
+	u32 idt = vmcs_read32(VMCS_IDT_VECTORING_INFO);
+	if (idt & INTR_INFO_VALID) {
+		vmcs_write32(VMCS_ENTRY_INTR_INFO, idt & ~(BIT(12) | 0x7fffe000U));
+		if (idt & INTR_INFO_ERROR_VALID)
+			vmcs_write32(VMCS_ENTRY_EXC_ERROR, vmcs_read32(VMCS_IDT_VECTORING_ERROR));
+		vmcs_write32(VMCS_ENTRY_INSN_LEN, vmcs_read32(VMCS_EXIT_INSN_LEN));
+	}
 	u32 basic = reason & 0xffff;
 	u64 qual = vmcs_readl(VMCS_EXIT_QUALIFICATION);
 	struct vp *vp = &x->vp;
@@ -520,6 +520,8 @@ static __attribute__((noinline)) void decode_rare(struct vmx_vp *x, u32 reason, 
 /* A failed VMLAUNCH / VMRESUME (SDM 31.2, 31.4): the record says which rule broke. */
 static __attribute__((noinline)) void entry_failed(struct vmx_vp *x, struct vp_exit *e)
 {
+	x->vp.gpr[GPR_RSP] = vmcs_readl(VMCS_GUEST_RSP); /* the dump shows the state that failed */
+	x->rsp_read = true;
 	e->kind = VPX_FAILED;
 	e->reason = RAUM_EXIT_OTHER;
 	e->code = ~0U;
@@ -538,8 +540,8 @@ static __attribute__((noinline)) void entry_failed(struct vmx_vp *x, struct vp_e
  * (SDM vol. 3C 29.4.3): INVVPID drops linear and combined mappings of a
  * VPID but need not drop guest-physical ones, which only INVEPT does; so a
  * new tag or a SLAT change takes INVEPT for the partition's EPTP (single
- * context, else all), and a new generation on this CPU INVVPID all-context
- * as well. Without VPIDs every entry and exit flushes linear mappings
+ * context, else all), and INVVPID drops the tag's linear mappings (single
+ * context where that is what the CPU has, else all-context). Without VPIDs every entry and exit flushes linear mappings
  * anyway (SDM 29.4.3.1), and only the INVEPT part is needed.
  */
 static __attribute__((noinline)) void vpid_flush(struct vmx_vp *x, struct asid_decision d)
@@ -549,8 +551,14 @@ static __attribute__((noinline)) void vpid_flush(struct vmx_vp *x, struct asid_d
 	x->vp.slat_generation = x->vp.part->slat_generation;
 	if (xp->ctls.vpid) {
 		vmcs_write16(VMCS_VPID, d.tag);
-		if (d.flush == ASID_FLUSH_ALL && xp->ctls.invvpid_type)
-			invvpid(INVVPID_ALL, 0);
+		/*
+		 * The tag's linear and combined mappings from before go: all VPIDs'
+		 * when the generation rolled and the CPU has all-context INVVPID,
+		 * else this tag's (single-context), which is all this VP's entry
+		 * needs: a tag handed out again is flushed when it is handed out.
+		 */
+		if (xp->ctls.invvpid_type)
+			invvpid(xp->ctls.invvpid_type, (u16)d.tag); /* INVVPID_SINGLE or INVVPID_ALL (SDM 31.3) */
 	}
 	if (xp->ctls.invept_type)
 		invept(xp->ctls.invept_type, xp->eptp);
@@ -595,6 +603,19 @@ static inline __attribute__((always_inline)) int vmx_enter_call(struct vmx_vp *x
 	return (int)r;
 }
 
+/*
+ * NMIs that reach Raum's IDT (this CPU's nmi_pending, kernel/trap.c) are
+ * the guest's, and NMIs cannot be masked in VMX root operation: one can
+ * arrive at any point of the exit path. Left in nmi_pending until some
+ * later exit, it would wait as long as the guest runs without exits (HLT,
+ * interrupts and most MSRs do not exit). So vmx/vmrun.S checks
+ * nmi_pending as the last thing before VMLAUNCH / VMRESUME, and an NMI
+ * that arrives between that check and the entry moves the interrupted RIP
+ * back to the check (nmi_restart_table, kernel/trap.c); after the entry,
+ * an NMI exits (NMI exiting). When the check finds one, vmx_enter returns
+ * VMX_ENTER_NMI without entering, and the loop below delivers them
+ * (deliver_nmis_slow) and enters again.
+ */
 static inline __attribute__((always_inline)) void run_once(struct vp *vp, struct vp_exit *e)
 {
 	struct vmx_vp *x = to_vmx(vp);
@@ -609,20 +630,13 @@ static inline __attribute__((always_inline)) void run_once(struct vp *vp, struct
 	}
 	u32 reason = vmcs_read32(VMCS_EXIT_REASON);
 	vp->rip = vmcs_readl(VMCS_GUEST_RIP);
-	/*
-	 * An event whose delivery the exit cut off is delivered again (SDM
-	 * 28.2.4, 27.6). VM entry clears the valid bit of the entry
-	 * interruption field (SDM 27.2 / 25.8.3), so it needs no clearing here
-	 * unless something was set.
-	 */
-	u32 idt = vmcs_read32(VMCS_IDT_VECTORING_INFO);
-	if (__builtin_expect(idt & INTR_INFO_VALID, 0)) {
-		vmcs_write32(VMCS_ENTRY_INTR_INFO, idt & ~(BIT(12) | 0x7fffe000U));
-		if (idt & INTR_INFO_ERROR_VALID)
-			vmcs_write32(VMCS_ENTRY_EXC_ERROR, vmcs_read32(VMCS_IDT_VECTORING_ERROR));
-		vmcs_write32(VMCS_ENTRY_INSN_LEN, vmcs_read32(VMCS_EXIT_INSN_LEN));
-	}
 	e->code = reason & 0xffff;
+	/*
+	 * The exits of an instruction (CPUID, VMCALL, RDMSR, WRMSR) never come
+	 * during the delivery of an event (SDM vol. 3C 28.2.4: the IDT-vectoring
+	 * information is valid only for an exit during event delivery), so they
+	 * skip its VMREAD; decode_rare reads it for every other exit.
+	 */
 	switch (reason) { /* the entry-failure bit makes any of these another value */
 	case EXIT_CPUID:
 		e->kind = VPX_CPUID;
@@ -642,7 +656,7 @@ static inline __attribute__((always_inline)) void run_once(struct vp *vp, struct
 		e->reason = RAUM_EXIT_MSR_WRITE;
 		return;
 	default:
-		decode_rare(x, reason, idt, e);
+		decode_rare(x, reason, e);
 	}
 }
 

@@ -183,11 +183,14 @@ int vmx_vp_set_regs(struct vp *vp, const struct vp_regs *r)
 	ok &= vmcs_writel(VMCS_GUEST_SYSENTER_ESP, r->sysenter_esp);
 	ok &= vmcs_writel(VMCS_GUEST_SYSENTER_EIP, r->sysenter_eip);
 	/*
-	 * Not in the VMCS: CR2, DR6 and the syscall MSRs stay in the CPU
-	 * across VM entries and exits (Raum does not touch them). They are the
-	 * firmware's already for the root's first state; a VP that moves
-	 * between partitions switches them with the FPU state (child partitions).
+	 * Not in the VMCS: DR6, CR2 and the syscall MSRs stay in the CPU across
+	 * VM entries and exits (Raum does not touch them), so the VP's are the
+	 * live registers while it is loaded here. DR6 is written (the loaded
+	 * VP's: kernel/vp.c); the others are the firmware's already for the
+	 * root's first state, and a VP that moves between partitions will
+	 * switch them with the FPU state (child partitions).
 	 */
+	__asm__ volatile("mov %0, %%dr6" ::"r"(r->dr6));
 	for (int i = 0; i < GPR_COUNT; i++)
 		vp->gpr[i] = r->gpr[i];
 	vp->rip = r->rip;

@@ -36,7 +36,7 @@ vmx_enter:
 	 * From here to the VM entry instruction, an NMI that hits Raum's IDT
 	 * restarts here (nmi_restart_table below, kernel/trap.c), so the check
 	 * of this CPU's nmi_pending is always the last thing before the entry:
-	 * no NMI waits there for a later exit (vmx_late_nmis in vmx/exit.c).
+	 * no NMI waits there for a later exit (VMX_ENTER_NMI: run_once in vmx/exit.c delivers them, then enters again).
 	 */
 .Lnmi_window:
 	movq (%rsp), %rdi

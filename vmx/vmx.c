@@ -255,7 +255,7 @@ static void vmx_vp_destroy(struct vp *vp)
  * translations are flushed there (another CPU may hold stale ones). A
  * VMCS that was VMCLEARed must be launched again (SDM 25.11.3).
  */
-static void vmx_vp_load(struct vp *vp, struct cpu *c)
+static int vmx_vp_load(struct vp *vp, struct cpu *c)
 {
 	struct vmx_vp *x = to_vmx(vp);
 	int rc = vmptrld(x->vmcs_phys);
@@ -263,7 +263,7 @@ static void vmx_vp_load(struct vp *vp, struct cpu *c)
 	if (rc) {
 		/* VMPTRLD fails only for an address Raum got wrong: nothing can run this VP */
 		pr_err("vmx: VMPTRLD of vp%u failed (%d)", vp->index, rc);
-		return;
+		return -RAUM_EIO;
 	}
 	struct vmx_cpu *v = c->vendor;
 	if (!v->vpids.max_tag) /* INVEPT single-context is the "flush one tag" of asid.h on VT-x */
@@ -276,12 +276,13 @@ static void vmx_vp_load(struct vp *vp, struct cpu *c)
 		if (vmx_vmcs_init(x, c)) {
 			pr_err("vmx: a VMWRITE failed: VM-instruction error %u (%s)", vmcs_read32(VMCS_INSN_ERROR),
 			       vmx_instruction_error_name(vmcs_read32(VMCS_INSN_ERROR)));
-			return;
+			vmclear(x->vmcs_phys);
+			return -RAUM_EIO;
 		}
 		x->vmcs_ready = true;
 	}
-	vmx_vmcs_host_cpu(c);
 	/* the VPID comes from this CPU's allocator at the entry (asid_prepare: a fresh tag, flushed) */
+	return vmx_vmcs_host_cpu(c);
 }
 
 /* VMCLEAR writes the VMCS back to memory and makes it inactive: it may load on another CPU then. */

@@ -69,7 +69,7 @@ extern u64 vmx_cr4_root_reserved; /* CR4 bits reserved on this CPU: MOV to CR4 w
 
 /* vmx/vmrun.S: enters the guest once. */
 #define VMX_ENTER_EXITED 0      /* a VM exit: the guest's GPRs are in x->vp.gpr */
-#define VMX_ENTER_NMI 1         /* not entered: NMIs reached Raum since the last check (vmx_late_nmis) */
+#define VMX_ENTER_NMI 1         /* not entered: NMIs reached Raum since the last check (deliver_nmis_slow) */
 #define VMX_ENTER_FAILED 2      /* VMLAUNCH / VMRESUME failed: x->fail_rflags says how (SDM 31.2) */
 /* Not a C function: called only through vmx_enter_call (vmx/exit.c), which declares what it clobbers. */
 void vmx_enter(void);

@@ -55,7 +55,7 @@ struct vendor_ops {
 	 */
 	int (*vp_create)(struct partition *p, u32 index, struct vp **out);
 	void (*vp_destroy)(struct vp *vp);
-	void (*vp_load)(struct vp *vp, struct cpu *c);
+	int (*vp_load)(struct vp *vp, struct cpu *c);
 	void (*vp_put)(struct vp *vp);
 	int (*vp_set_regs)(struct vp *vp, const struct vp_regs *r);
 	void (*vp_get_regs)(struct vp *vp, struct vp_regs *r);

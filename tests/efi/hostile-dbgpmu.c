@@ -6,7 +6,7 @@
  *   DEBUGCTL (both vendors): the root sets LBR and BTF, Raum goes on through
  *   a batch of exits (GetHealth, CPUID) with the value kept for the root,
  *   which reads it back unchanged. On AMD Raum switches it (LBR
- *   virtualization, or svm_run's write of 0 after each exit and of the
+ *   virtualization, or svm_enter's write of 0 after each exit and of the
  *   root's value before VMRUN); on Intel it is VMCS guest state. A CPU that
  *   refuses the bits with #GP natively may refuse them here (skipped), and
  *   Bochs keeps no DEBUGCTL at all (it ignores unknown MSRs): Intel passes
