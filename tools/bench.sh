@@ -11,7 +11,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 B=build/bench
 rm -rf "$B"; mkdir -p "$B"
-TARGET_ROUND_TRIP=150
+TARGET_ROUND_TRIP=130 # issue 9; on QEMU TCG the instruction-length read without NRIPS comes on top (docs/testing.md)
 
 mk() { # mk NAME WITH_IMAGE
   local d=$B/$1/esp
