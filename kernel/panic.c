@@ -12,7 +12,12 @@
 
 #define BACKTRACE_MAX 16
 
-static volatile bool panicking;
+/*
+ * Per CPU: a second fault while this CPU panics only halts it; another
+ * CPU's panic at the same time is a panic of its own, reported in full
+ * (its lines may interleave with the first's: docs/locking.md).
+ */
+static volatile bool panicking[RAUM_MAX_CPUS];
 extern char __image_start[], __text_end[];
 
 static void print_sym(const char *label, u64 addr)
@@ -75,12 +80,14 @@ static void backtrace(u64 rbp, u64 rsp)
 
 static void enter_panic(void)
 {
+	u32 id = cpu_id(); /* from RSP: valid on any stack (0 off the per-CPU areas) */
+
 	cli();
-	if (panicking) {
-		log_emergency("\nRAUM PANIC: fault during panic on cpu%u; halting\n", cpu_id());
+	if (panicking[id]) {
+		log_emergency("\nRAUM PANIC: fault during panic on cpu%u; halting\n", id);
 		halt_forever();
 	}
-	panicking = true;
+	panicking[id] = true;
 	log_set_console(true);
 }
 
