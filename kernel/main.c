@@ -72,6 +72,30 @@ static __attribute__((noinline)) int root_phys_bits(unsigned *bits)
 	return 0;
 }
 
+static u64 pool_free_pages(void) { return __atomic_load_n(&hv_pool.nfree, __ATOMIC_RELAXED); }
+
+/*
+ * What Raum's own memory holds, at boot (issue 10 asks it per CPU and for
+ * the SLAT): the per-CPU area (stacks, IST stacks, bounce pages, tables),
+ * the backend's per-CPU pages (host save area and host VMCB, or the VMXON
+ * region), the root partition (SLAT tables, RAM list, vendor part with its
+ * MSR / I/O maps) and of that the SLAT alone. The VP is reported when it
+ * is created (kernel/partition.c).
+ */
+static __attribute__((noinline)) void memory_report(const struct cpu *c, u64 backend_pages, u64 part_pages)
+{
+	const struct partition *p = root_partition;
+
+	pr_info("memory: per CPU %llu KiB (cpu%u: area %llu KiB, %s %llu KiB); root partition %llu KiB, of which "
+		"SLAT %llu KiB in %llu tables (%s pages); pool %llu KiB free",
+		(unsigned long long)((sizeof(struct cpu) >> 10) + (backend_pages << 2)), c->id,
+		(unsigned long long)(sizeof(struct cpu) >> 10), vendor_name(),
+		(unsigned long long)(backend_pages << 2), (unsigned long long)(part_pages << 2),
+		(unsigned long long)(p->slat.nr_tables << 2), (unsigned long long)p->slat.nr_tables,
+		p->slat.allow_1g ? "1 GiB" : p->slat.allow_2m ? "2 MiB" : "4 KiB",
+		(unsigned long long)(pool_free_pages() << 2));
+}
+
 /* The bring-up that runs on this CPU's own stack. */
 static s64 hv_main_late(u64 arg __unused)
 {
@@ -88,9 +112,11 @@ static s64 hv_main_late(u64 arg __unused)
 		pr_err("no virtualization backend for CPU vendor %u", bi.vendor);
 		return rc;
 	}
+	u64 free0 = pool_free_pages();
 	rc = vendor_cpu_enable(c);
 	if (rc)
 		return rc;
+	u64 backend_pages = free0 - pool_free_pages();
 
 	if (bi.debug_fault != RAUM_FAULT_NONE && bi.debug_fault != RAUM_FAULT_ENTRY) {
 		pr_warn("debug_fault=%s is set in raum.cfg: faulting on purpose to test the panic path",
@@ -113,6 +139,7 @@ static s64 hv_main_late(u64 arg __unused)
 		vendor_cpu_disable(c);
 		return rc;
 	}
+	u64 free1 = pool_free_pages();
 	rc = root_partition_create(map, map_count, bi.region_phys, bi.region_size, slat_1g, phys_bits);
 	if (rc) {
 		pr_err("cannot build the root partition's SLAT (error %d)", rc);
@@ -120,6 +147,7 @@ static s64 hv_main_late(u64 arg __unused)
 		return rc;
 	}
 
+	memory_report(c, backend_pages, free1 - pool_free_pages());
 	rc = health_init();
 	if (rc) {
 		pr_err("cannot take a page for the canary (error %d)", rc);

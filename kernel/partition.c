@@ -125,11 +125,15 @@ int root_vp_launch(struct cpu *c, const struct fw_ctx *fw, u64 rax)
 	struct vp *vp;
 	int rc;
 
+	u64 before = __atomic_load_n(&hv_pool.nfree, __ATOMIC_RELAXED);
 	rc = vp_create(root_partition, c->id, &vp);
 	if (rc) {
 		pr_err("root VP%u: cannot create it (error %d)", c->id, rc);
 		return rc;
 	}
+	pr_info("memory: root VP%u %llu KiB (%s VP and its %s)", vp->index,
+		(unsigned long long)((before - __atomic_load_n(&hv_pool.nfree, __ATOMIC_RELAXED)) << 2), vendor_name(),
+		vendor_current()->vendor == RAUM_VENDOR_AMD ? "VMCB" : "VMCS");
 	rc = vp_load(vp);
 	if (rc == 0) {
 		vp_regs_from_fw(&r, fw, rax);

@@ -27,9 +27,25 @@ static bool range_ok(u64 va, u64 size)
 	       pt_canonical(last) && (va >> 47) == (last >> 47);
 }
 
+/* Every table page comes and goes through these two: nr_tables counts what the context holds. */
+static int table_alloc(struct pt_ctx *pt, u64 *phys)
+{
+	int rc = pt->alloc(pt->ctx, phys);
+
+	if (rc == 0)
+		pt->nr_tables++;
+	return rc;
+}
+
+static void table_free(struct pt_ctx *pt, u64 phys)
+{
+	pt->free(pt->ctx, phys);
+	pt->nr_tables--;
+}
+
 static int alloc_root(struct pt_ctx *pt)
 {
-	return pt->root ? 0 : pt->alloc(pt->ctx, &pt->root);
+	return pt->root ? 0 : table_alloc(pt, &pt->root);
 }
 
 /*
@@ -40,7 +56,7 @@ static int next_table(struct pt_ctx *pt, u64 *e, u64 **out)
 {
 	if (!present(pt, *e)) {
 		u64 phys;
-		int rc = pt->alloc(pt->ctx, &phys);
+		int rc = table_alloc(pt, &phys);
 		if (rc)
 			return rc;
 		*e = phys | (pt->ept ? EPT_RWX : PTE_TABLE);
@@ -156,7 +172,7 @@ static int split_leaf(struct pt_ctx *pt, u64 *e, int level)
 	else if (!pt->ept && (old & PTE_PAT_LARGE))
 		attrs |= PTE_PAT_4K;
 
-	int rc = pt->alloc(pt->ctx, &phys);
+	int rc = table_alloc(pt, &phys);
 	if (rc)
 		return rc;
 	u64 *t = pt->table(pt->ctx, phys);
@@ -264,7 +280,7 @@ static void free_tables(struct pt_ctx *pt, u64 phys, int level)
 			if (present(pt, t[i]) && !(t[i] & PTE_PS))
 				free_tables(pt, t[i] & PTE_ADDR_MASK, level - 1);
 	}
-	pt->free(pt->ctx, phys);
+	table_free(pt, phys);
 }
 
 int pt_teardown(struct pt_ctx *pt)

@@ -44,7 +44,11 @@ int vm_pt_init(struct pt_ctx *pt, bool page1g)
 {
 	*pt = (struct pt_ctx){ .table = pt_table, .alloc = pt_alloc, .free = pt_free, .allow_2m = true,
 			      .allow_1g = page1g };
-	return pt_alloc(NULL, &pt->root);
+	int rc = pt_alloc(NULL, &pt->root);
+
+	if (rc == 0)
+		pt->nr_tables = 1; /* the root, counted like every table after it (pt.c) */
+	return rc;
 }
 
 /* Maps the image page by page with the permissions of its section. */

@@ -82,6 +82,7 @@ struct pt_ctx {
 	/* Gives a table page from alloc back; NULL: pt_teardown refuses (-RAUM_EINVAL). */
 	void (*free)(void *ctx, u64 phys);
 	void *ctx;
+	u64 nr_tables; /* table pages it holds now (allocated through alloc, not yet freed): memory reports */
 	bool allow_1g; /* CPUID.80000001h:EDX.Page1GB, or EPT 1 GiB pages */
 	bool allow_2m;
 	bool ept;      /* EPT format instead of x86 / NPT */

@@ -71,6 +71,8 @@ case_qemu_epyc() {
     '^\[cpu0\] I Raum [0-9.]+ hypervisor' '^\[cpu0\] I svm: EFER.SVME set on cpu0' \
     '^\[cpu0\] I Raum [0-9.]+ ready: backend svm, image [0-9]+ KiB, pool 32 MiB' \
     '^\[cpu0\] I root partition: SLAT identity map of [0-9]+ GiB, Raum.s 32 MiB at 0x[0-9a-f]+ left out' \
+    '^\[cpu0\] I memory: per CPU [1-9][0-9]* KiB \(cpu0: area [0-9]+ KiB, svm [1-9][0-9]* KiB\); root partition [1-9][0-9]* KiB, of which SLAT [1-9][0-9]* KiB in [1-9][0-9]* tables \(1 GiB pages\)' \
+    '^\[cpu0\] I memory: root VP0 [1-9][0-9]* KiB \(svm VP and its VMCB\)' \
     '^\[cpu0\] I svm: late launch on cpu0: the firmware resumes as root VP0' \
     'the serial port now belongs to the root' \
     'Raum is running: this firmware and the OS it boots are its root partition' \
@@ -301,6 +303,8 @@ bochs_vtx_case() { # bochs_vtx_case NAME CPU: the late launch on VT-x, then the 
     '^EPT +yes' 'unrestricted guest yes, VPID yes' 'Hardware OK: Raum can run here \(backend vmx\)' \
     '^\[cpu0\] I vmx: VMXON on cpu0' '^\[cpu0\] I vmx: EPT built from [0-9]+ MTRR segments? \((1 GiB|2 MiB)' \
     '^\[cpu0\] I Raum [0-9.]+ ready: backend vmx' \
+    '^\[cpu0\] I memory: per CPU [1-9][0-9]* KiB \(cpu0: area [0-9]+ KiB, vmx [1-9][0-9]* KiB\); root partition [1-9][0-9]* KiB, of which SLAT [1-9][0-9]* KiB in [1-9][0-9]* tables' \
+    '^\[cpu0\] I memory: root VP0 [1-9][0-9]* KiB \(vmx VP and its VMCS\)' \
     '^\[cpu0\] I vmx: late launch on cpu0: the firmware resumes as root VP0' \
     'Raum is running: this firmware and the OS it boots are its root partition' "$MARKER"
   forbid "${NO_CRASH[@]}" 'Raum cannot start' 'this CPU halts'

@@ -687,8 +687,11 @@ static void test_teardown(void **state)
 	assert_rc(pt_map(pt, 0x7fffffe00000ULL, 0, MB2, 0), 0);
 	assert_rc(pt_unmap(pt, GB + 0x1000, 0x1000), 1);
 	assert_true(arena_live(&f->a) > 8);
+	/* nr_tables counts the context's table pages: the arena's live pages since before the root */
+	assert_int_equal(pt->nr_tables, arena_live(&f->a) - start);
 	assert_rc(pt_teardown(pt), 0);
 	assert_int_equal(pt->root, 0);
+	assert_int_equal(pt->nr_tables, 0);
 	assert_int_equal(arena_live(&f->a), start);
 	expect_unmapped(pt, 0);
 	assert_rc(pt_split(pt, 0, 3), -RAUM_ENOENT);
@@ -700,6 +703,7 @@ static void test_teardown(void **state)
 	assert_rc(pt_map(pt, MB2, 0x40000000, MB2 + PAGE_SIZE, 0), 0);
 	model_map(&m, MB2, 0x40000000, MB2 + PAGE_SIZE, X86_ATTR(0));
 	assert_int_equal(walk_check(f, &m), arena_live(&f->a));
+	assert_int_equal(pt->nr_tables, arena_live(&f->a) - start);
 	assert_rc(pt_teardown(pt), 0);
 	assert_int_equal(arena_live(&f->a), start);
 
