@@ -369,7 +369,7 @@ static int stats_all(int json)
 		if (vp == STATS_MAX_VPS) {
 			fprintf(stderr, "%s: stats: the hypervisor answered for more than %d VPs\n", prog,
 				STATS_MAX_VPS);
-			return 1;
+			goto fail;
 		}
 		status = get_exit_stats(vp, &st);
 		if (status == HV_STATUS_INVALID_VP_INDEX)
@@ -377,7 +377,7 @@ static int stats_all(int json)
 		if (status != HV_STATUS_SUCCESS) {
 			fflush(stdout);
 			print_status_error("stats", status);
-			return 1;
+			goto fail;
 		}
 		if (json) {
 			jappend(arr, stats_json(&st));
@@ -389,9 +389,13 @@ static int stats_all(int json)
 	}
 	if (vp == 0) {
 		fprintf(stderr, "%s: stats: the hypervisor has no VP 0 in the root partition\n", prog);
-		return 1;
+		goto fail;
 	}
 	return json ? jprint(arr, 0) : 0;
+fail:
+	if (arr)
+		json_object_put(arr);
+	return 1;
 }
 
 static int cmd_stats(int argc, char **argv)
