@@ -22,7 +22,8 @@ Q := $(if $(filter 1,$(V)),,@)
 
 # Ask the setup script for packages when a tool is missing (it asks apt-get).
 REQUIRED_FILES := /usr/lib/crt0-efi-x86_64.o /usr/share/OVMF/OVMF_CODE_4M.fd /usr/bin/qemu-system-x86_64 \
-	/usr/bin/bochs /usr/bin/mcopy /usr/sbin/mkfs.fat /usr/include/cmocka.h
+	/usr/bin/bochs /usr/bin/mcopy /usr/sbin/mkfs.fat /usr/include/cmocka.h \
+	/usr/lib/x86_64-linux-gnu/libjson-c.a
 MISSING := $(strip $(foreach f,$(REQUIRED_FILES),$(if $(wildcard $(f)),,$(f))))
 ifneq ($(MISSING),)
 $(info setup: missing $(MISSING): running tools/setup.sh)

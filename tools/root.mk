@@ -43,10 +43,12 @@ $(ROOT)/raum.ko: $(ROOT)/stamp tools/module/raum.c tools/module/Kbuild $(ROOT_AB
 	$(Q)test -f $(ROOT)/module/raum.ko
 	$(Q)strip --strip-debug -o $@ $(ROOT)/module/raum.ko
 
+# raumctl --json: json-c, linked statically (Debian's libjson-c-dev ships libjson-c.a; tools/setup.sh)
+RAUMCTL_LIBS := -ljson-c
 $(ROOT)/raumctl: tools/raumctl/raumctl.c $(ROOT_ABI_HDRS)
 	@mkdir -p $(ROOT)
 	@echo "  CC      $@ (static)"
-	$(Q)$(CC) -static -O2 -Wall -Wextra -Werror -Iinclude -o $@ $<
+	$(Q)$(CC) -static -O2 -Wall -Wextra -Werror -Iinclude -o $@ $< $(RAUMCTL_LIBS)
 
 ROOT_INITRD_DEPS := tools/linux/mkinitramfs.sh $(ROOT)/raum.ko $(ROOT)/raumctl
 $(ROOT)/initrd-test.img: $(ROOT_INITRD_DEPS) tools/linux/init-test.sh

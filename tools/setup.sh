@@ -6,7 +6,8 @@ set -euo pipefail
 PKGS=(build-essential clang lld binutils gnu-efi mtools dosfstools
       qemu-system-x86 ovmf bochs bochsbios bochs-x busybox-static
       systemd-boot-efi cpio libcmocka-dev gdb python3 kmod xz-utils zstd
-      gcc-12 libelf1 libssl3)
+      gcc-12 libelf1 libssl3
+      libjson-c-dev)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -163,6 +163,52 @@ ring_hides_addresses() {
     MISSING+=("raumctl log shows Raum's addresses: $(grep -Em1 'host save area at 0x|VMXON region at 0x|MiB at 0x' "$ring")")
   fi
 }
+# raumctl stats without a VP (tools/linux/init-test.sh): the header, one line per VP (VP 0 has exits),
+# the same VPs as JSON (parsed here with python3: checked against the table, every counter name,
+# and the total as the counters' sum), and 'stats 999' refused with a message and status 1.
+STATS_HEADER='^ vp +total +cpuid +msr_read +msr_write +io +npf +intr +nmi +init_sipi +hypercall +rest$'
+stats_all_and_json() {
+  expect "$STATS_HEADER" '^ +0 +[1-9][0-9]*( +[0-9]+){10}$' 'RAUM-ROOT: raumctl stats all exit 0' \
+    'RAUM-ROOT: raumctl stats --json exit 0' \
+    "^raumctl: stats: the root partition has no VP 999 \(HV_STATUS_INVALID_VP_INDEX\); 'raumctl stats' lists its VPs$" \
+    'RAUM-ROOT: raumctl stats 999 exit 1'
+  local table json why
+  table=$(sed -n '/^RAUM-ROOT: raumctl stats (every VP)$/,/^RAUM-ROOT: raumctl stats all exit/p' "$LOG" |
+    grep -E '^ +[0-9]+( +[0-9]+){11}$')
+  # the document's line: the one between its markers that starts '[{' (a kernel line starts '[ ')
+  json=$(sed -n '/^RAUM-ROOT: raumctl stats --json$/,/^RAUM-ROOT: raumctl stats --json exit/p' "$LOG" |
+    grep -m1 '^\[{')
+  why=$(printf '%s\n' "$table" | python3 -c '
+import json, sys
+names = ["cpuid", "msr_read", "msr_write", "hypercall", "svm_insn", "vmx_insn", "npf", "hv_memory", "io",
+         "nmi", "intr", "hlt", "cr_access", "xsetbv", "init_sipi", "shutdown", "other"]
+cols = ["cpuid", "msr_read", "msr_write", "io", "npf", "intr", "nmi", "init_sipi", "hypercall"]
+try:
+    doc = json.loads(sys.argv[1])
+except ValueError as e:
+    sys.exit("not JSON (%s): %.80s" % (e, sys.argv[1]))
+rows = [list(map(int, l.split())) for l in sys.stdin.read().splitlines() if l.strip()]
+if not isinstance(doc, list) or not doc:
+    sys.exit("not a non-empty array")
+if len(doc) != len(rows):
+    sys.exit("%d VPs in JSON, %d lines in the table" % (len(doc), len(rows)))
+for i, (vp, row) in enumerate(zip(doc, rows)):
+    if not isinstance(vp, dict) or sorted(vp) != ["exits", "total", "vp"]:
+        sys.exit("entry %d: keys %s" % (i, sorted(vp) if isinstance(vp, dict) else type(vp)))
+    e = vp["exits"]
+    if vp["vp"] != i or not isinstance(e, dict) or list(e) != names:
+        sys.exit("entry %d: vp %r, exits %s" % (i, vp["vp"], list(e) if isinstance(e, dict) else e))
+    if not all(isinstance(v, int) and v >= 0 for v in list(e.values()) + [vp["total"]]):
+        sys.exit("entry %d: a counter is not a number" % i)
+    if vp["total"] != sum(v for k, v in e.items() if k != "hv_memory"):
+        sys.exit("entry %d: total %d is not the sum of the counters" % (i, vp["total"]))
+    # the table was printed before the JSON: no counter of the JSON is below it
+    if row[0] != i or vp["total"] < row[1] or any(e[c] < row[2 + k] for k, c in enumerate(cols)):
+        sys.exit("entry %d does not match the table line %s" % (i, row))
+if doc[0]["exits"]["cpuid"] < 1 or doc[0]["exits"]["hypercall"] < 1:
+    sys.exit("VP 0 has no cpuid or hypercall exits")
+' "$json" 2>&1) || MISSING+=("raumctl stats --json: $why")
+}
 # The hostile-root fuzzer (tests/efi/fuzz.c): FUZZ_ITER iterations with a fixed seed, so that
 # a CI failure replays as it is; make fuzz (tools/fuzz.sh) runs long campaigns with other seeds.
 FUZZ_SEED=${RAUM_FUZZ_SEED:-0x000000005eed2026}
@@ -198,6 +244,7 @@ case_qemu_linux_root() {
   # the late-launch line appears twice: on serial at boot and again from raumctl log
   [ "$(grep -c 'svm: late launch on cpu0' "$LOG")" -ge 2 ] || MISSING+=("raumctl log did not print the hypervisor's ring")
   ring_hides_addresses
+  stats_all_and_json
   grep -q 'qemu exit status' "$CASE_DIR/serial.raw.qemu" || MISSING+=("QEMU did not power off by itself")
   forbid "${NO_CRASH[@]}" 'Kernel panic' 'RAUM-ROOT: module refused' 'Call Trace' 'unchecked MSR access'
   verdict
@@ -216,6 +263,7 @@ case_qemu_linux_smp() {
     'RAUM-ROOT: powering off' 'reboot: Power down'
   [ "$(grep -c '^Raum [0-9]*\.[0-9]*\.[0-9]* (vendor AMD-V, built ' "$LOG")" -ge 2 ] ||
     MISSING+=("raumctl version on CPU 1 printed no version")
+  stats_all_and_json
   forbid "${NO_CRASH[@]}" 'Kernel panic' 'RAUM-ROOT: module refused' 'Call Trace' 'invalid opcode' \
     'unchecked MSR access'
   verdict
@@ -355,6 +403,7 @@ case_bochs_linux_root() {
     'RAUM-ROOT: raumctl log exit 0' 'RAUM-ROOT: powering off' 'reboot: (Power down|System halted)'
   [ "$(grep -c 'vmx: late launch on cpu0' "$LOG")" -ge 2 ] || MISSING+=("raumctl log did not print the hypervisor's ring")
   ring_hides_addresses
+  stats_all_and_json
   forbid "${NO_CRASH[@]}" 'Kernel panic' 'RAUM-ROOT: module refused' 'this CPU halts' 'traps: init' \
     'unchecked MSR access'
   verdict

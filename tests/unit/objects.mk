@@ -60,6 +60,11 @@ unit-locks := mm/palloc.c kernel/logring.c kernel/log.c kernel/fmt.c kernel/logr
 UNIT_TESTS += locks
 unit-vptable := kernel/vp.c kernel/vpstate.c
 UNIT_TESTS += vptable
+# raumctl's main against a fake /dev/raum: the test includes tools/raumctl/raumctl.c and links json-c
+unit-raumctl :=
+UNIT_TESTS += raumctl
+$(BUILD)/unit/test_raumctl: tools/raumctl/raumctl.c
+$(BUILD)/unit/test_raumctl: UNIT_LIBS += -ljson-c
 # deferred (=): entries added after this line still count
 UNIT_BINS = $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
 

@@ -12,8 +12,18 @@ if insmod /lib/raum.ko; then
   echo "RAUM-ROOT: module loaded"
   echo "RAUM-ROOT: raumctl version"
   raumctl version; echo "RAUM-ROOT: raumctl version exit $?"
-  echo "RAUM-ROOT: raumctl stats"
-  raumctl stats; echo "RAUM-ROOT: raumctl stats exit $?"
+  # one VP's counters by reason (tools/bench-linux.sh reads this block)
+  echo "RAUM-ROOT: raumctl stats 0"
+  raumctl stats 0; echo "RAUM-ROOT: raumctl stats exit $?"
+  # every root VP, one line each; then the same as JSON, on the line after its marker
+  # (tests/boot/cases.sh parses it on the host with python3: busybox has no JSON tool)
+  echo "RAUM-ROOT: raumctl stats (every VP)"
+  raumctl stats; echo "RAUM-ROOT: raumctl stats all exit $?"
+  echo "RAUM-ROOT: raumctl stats --json"
+  raumctl stats --json; echo "RAUM-ROOT: raumctl stats --json exit $?"
+  # a VP that does not exist: a message and status 1
+  echo "RAUM-ROOT: raumctl stats 999"
+  raumctl stats 999; echo "RAUM-ROOT: raumctl stats 999 exit $?"
   echo "RAUM-ROOT: raumctl health"
   raumctl health; echo "RAUM-ROOT: raumctl health exit $?"
   # with a second CPU (which runs natively until the SMP work): raum.ko must make
@@ -27,9 +37,9 @@ if insmod /lib/raum.ko; then
   # make bench: exits an idle root takes (raum_idle=SECONDS on the command line)
   idle=$(sed -n 's/.*raum_idle=\([0-9]*\).*/\1/p' /proc/cmdline)
   if [ -n "$idle" ]; then
-    a=$(raumctl stats | awk '$1 == "total" { print $2 }')
+    a=$(raumctl stats 0 | awk '$1 == "total" { print $2 }')
     sleep "$idle"
-    b=$(raumctl stats | awk '$1 == "total" { print $2 }')
+    b=$(raumctl stats 0 | awk '$1 == "total" { print $2 }')
     echo "RAUM-ROOT: idle exits $a $b in $idle s"
   fi
   echo "RAUM-ROOT: raumctl log"

@@ -3,12 +3,16 @@
  * raumctl: the root partition's command-line tool for Raum, through the
  * /dev/raum device of the raum.ko module (include/hv/abi/raumdev.h).
  *
- *   raumctl version        hypervisor version, vendor, build date
- *   raumctl stats [VP]     exit counters of a VP (default 0)
- *   raumctl log [-f]       the hypervisor's log ring (-f: keep following)
- *   raumctl write TEXT...  append TEXT to the hypervisor's log
+ *   raumctl version [--json]     hypervisor version, vendor, build date
+ *   raumctl stats [--json]       one line per root VP: total and main exit counters
+ *   raumctl stats VP [--json]    every exit counter of one VP
+ *   raumctl health [--json]      Raum's canary and the refused hostile acts
+ *   raumctl log [-f]             the hypervisor's log ring (-f: keep following)
+ *   raumctl write TEXT...        append TEXT to the hypervisor's log
  *
- * Built static (it runs in a busybox initramfs). Exit status: 0 done,
+ * These talk to the hypervisor alone (hypercalls through raum.ko): no service
+ * needs to run. --json prints one JSON document on one line (json-c), for
+ * scripts. Built static (it runs in a busybox initramfs). Exit status: 0 done,
  * 1 failure (the message names it), 2 usage.
  */
 #define _GNU_SOURCE
@@ -21,6 +25,8 @@
 #include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <json-c/json.h>
 
 #include <hv/abi/hvcall.h>
 #include <hv/abi/raumdev.h>
@@ -84,9 +90,9 @@ static void open_dev(void)
 	exit(1);
 }
 
-/* One hypercall; exits with a message on any failure, HV_STATUS included. */
-static void hypercall(const char *what, uint16_t code, const void *in, uint32_t in_len,
-		      void *out, uint32_t out_len)
+/* One hypercall; returns its HV_STATUS, exits with a message when the ioctl itself fails. */
+static unsigned int hypercall_status(const char *what, uint16_t code, const void *in,
+				     uint32_t in_len, void *out, uint32_t out_len)
 {
 	struct raum_hypercall hc = {
 		.control = code,
@@ -95,8 +101,6 @@ static void hypercall(const char *what, uint16_t code, const void *in, uint32_t 
 		.in_len = in_len,
 		.out_len = out_len,
 	};
-	unsigned int status;
-	const char *name;
 
 	open_dev();
 	if (ioctl(dev_fd, RAUM_IOC_HYPERCALL, &hc) < 0) {
@@ -104,40 +108,156 @@ static void hypercall(const char *what, uint16_t code, const void *in, uint32_t 
 			strerror(errno));
 		exit(1);
 	}
-	status = (unsigned int)(hc.result & HV_HYPERCALL_RESULT_MASK);
+	return (unsigned int)(hc.result & HV_HYPERCALL_RESULT_MASK);
+}
+
+static void print_status_error(const char *what, unsigned int status)
+{
+	const char *name = hv_status_name(status);
+
+	if (name)
+		fprintf(stderr, "%s: %s: the hypervisor answered %s (%#x)\n", prog, what, name, status);
+	else
+		fprintf(stderr, "%s: %s: the hypervisor answered unknown HV_STATUS %#x\n", prog, what,
+			status);
+}
+
+/* One hypercall; exits with a message on any failure, HV_STATUS included. */
+static void hypercall(const char *what, uint16_t code, const void *in, uint32_t in_len,
+		      void *out, uint32_t out_len)
+{
+	unsigned int status = hypercall_status(what, code, in, in_len, out, out_len);
+
 	if (status != HV_STATUS_SUCCESS) {
-		name = hv_status_name(status);
-		if (name)
-			fprintf(stderr, "%s: %s: the hypervisor answered %s (%#x)\n", prog, what, name,
-				status);
-		else
-			fprintf(stderr, "%s: %s: the hypervisor answered unknown HV_STATUS %#x\n", prog,
-				what, status);
+		print_status_error(what, status);
 		exit(1);
 	}
 }
 
-static int cmd_version(void)
+/* ---- JSON (json-c): every constructor's NULL (out of memory) ends the program ---- */
+
+static json_object *jchk(json_object *o)
+{
+	if (!o) {
+		fprintf(stderr, "%s: out of memory building JSON\n", prog);
+		exit(1);
+	}
+	return o;
+}
+
+static void jadd(json_object *obj, const char *key, json_object *val)
+{
+	if (json_object_object_add(obj, key, jchk(val))) {
+		fprintf(stderr, "%s: out of memory building JSON\n", prog);
+		exit(1);
+	}
+}
+
+static void jappend(json_object *arr, json_object *val)
+{
+	if (json_object_array_add(arr, jchk(val))) {
+		fprintf(stderr, "%s: out of memory building JSON\n", prog);
+		exit(1);
+	}
+}
+
+/* Prints the document on one line, frees it, and returns the exit status rc (1 if stdout failed). */
+static int jprint(json_object *doc, int rc)
+{
+	const char *text = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN |
+								     JSON_C_TO_STRING_NOSLASHESCAPE);
+
+	if (!text) {
+		fprintf(stderr, "%s: out of memory printing JSON\n", prog);
+		exit(1);
+	}
+	printf("%s\n", text);
+	json_object_put(doc);
+	if (fflush(stdout) || ferror(stdout)) {
+		fprintf(stderr, "%s: writing to stdout: %s\n", prog, strerror(errno));
+		return 1;
+	}
+	return rc;
+}
+
+/* Strips the --json flag out of argv (anywhere among the arguments); returns whether it was there. */
+static int take_json_flag(int *argc, char **argv)
+{
+	int i, o = 0, found = 0;
+
+	for (i = 0; i < *argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			found = 1;
+		else
+			argv[o++] = argv[i];
+	}
+	*argc = o;
+	return found;
+}
+
+/* A string from the hypervisor, shown as printable ASCII only (anything else becomes '?'). */
+static void sanitize(char *s)
+{
+	for (; *s; s++)
+		if (*s < 0x20 || *s > 0x7e)
+			*s = '?';
+}
+
+static int cmd_version(int json)
 {
 	struct raum_version v;
 	const char *vendor;
+	char ver[48];
 
 	memset(&v, 0, sizeof(v));
 	hypercall("version", RAUM_CALL_GET_VERSION, NULL, 0, &v, sizeof(v));
 	v.build[sizeof(v.build) - 1] = '\0';
+	sanitize(v.build);
 	vendor = v.vendor == 1 ? "Intel VT-x" : v.vendor == 2 ? "AMD-V" : "unknown";
+	if (json) {
+		json_object *o = jchk(json_object_new_object());
+
+		snprintf(ver, sizeof(ver), "%" PRIu32 ".%" PRIu32 ".%" PRIu32, v.major, v.minor, v.patch);
+		jadd(o, "version", json_object_new_string(ver));
+		jadd(o, "major", json_object_new_uint64(v.major));
+		jadd(o, "minor", json_object_new_uint64(v.minor));
+		jadd(o, "patch", json_object_new_uint64(v.patch));
+		jadd(o, "vendor", json_object_new_string(vendor));
+		jadd(o, "build", json_object_new_string(v.build));
+		jadd(o, "features", json_object_new_uint64(v.features));
+		return jprint(o, 0);
+	}
 	printf("Raum %" PRIu32 ".%" PRIu32 ".%" PRIu32 " (vendor %s, built %s)\n", v.major, v.minor,
 	       v.patch, vendor, v.build[0] ? v.build : "?");
 	return 0;
 }
 
 /* GetHealth: Raum's canary and the hostile acts it refused (docs/security.md). Exit 1 if the canary broke. */
-static int cmd_health(void)
+static int cmd_health(int json)
 {
 	struct raum_health h;
 
 	memset(&h, 0, sizeof(h));
 	hypercall("health", RAUM_CALL_GET_HEALTH, NULL, 0, &h, sizeof(h));
+	if (json) {
+		json_object *o = jchk(json_object_new_object());
+
+		jadd(o, "canary", json_object_new_string(h.canary_ok ? "intact" : "BROKEN"));
+		jadd(o, "canary_page", json_object_new_uint64(h.canary_phys));
+		jadd(o, "msr_denied", json_object_new_uint64(h.msr_denied));
+		if (h.msr_denied) {
+			json_object *l = jchk(json_object_new_object());
+
+			jadd(l, "msr", json_object_new_uint64(h.last_denied_msr));
+			jadd(l, "access", json_object_new_string(h.last_denied_write ? "write" : "read"));
+			jadd(o, "msr_denied_latest", l);
+		}
+		jadd(o, "buffers_refused", json_object_new_uint64(h.buffers_refused));
+		jadd(o, "fixups", json_object_new_uint64(h.fixups));
+		jadd(o, "invd", json_object_new_uint64(h.invd));
+		jadd(o, "mtrr_writes", json_object_new_uint64(h.mtrr_writes));
+		return jprint(o, h.canary_ok ? 0 : 1);
+	}
 	printf("canary           %s (page %#" PRIx64 ")\n", h.canary_ok ? "intact" : "BROKEN", h.canary_phys);
 	printf("msr_denied       %" PRIu64, h.msr_denied);
 	if (h.msr_denied)
@@ -162,25 +282,157 @@ static int parse_u32(const char *s, uint32_t *v)
 	return 0;
 }
 
+/*
+ * The columns of `raumctl stats` (every VP, one line each): the VP index, its
+ * total, these counters by name, and "rest": every other reason (the total
+ * less the columns shown; hv_memory is a subset of npf and not in the total).
+ * The layout is stable: scripts may pick columns by the header's names.
+ */
+static const int stats_columns[] = {
+	RAUM_EXIT_CPUID, RAUM_EXIT_MSR_READ, RAUM_EXIT_MSR_WRITE, RAUM_EXIT_IO, RAUM_EXIT_NPF,
+	RAUM_EXIT_INTR, RAUM_EXIT_NMI, RAUM_EXIT_INIT_SIPI, RAUM_EXIT_HYPERCALL,
+};
+#define STATS_NR_COLUMNS (sizeof(stats_columns) / sizeof(stats_columns[0]))
+/* More VPs than any partition holds (PARTITION_MAX_VPS): the listing stops here, with an error. */
+#define STATS_MAX_VPS 65536
+
+/* GetExitStats for one VP: its HV_STATUS; st holds the counters on success. */
+static unsigned int get_exit_stats(uint32_t vp, struct raum_exit_stats *st)
+{
+	struct raum_stats_in in = { .vp_index = vp };
+	unsigned int status;
+
+	memset(st, 0, sizeof(*st));
+	status = hypercall_status("stats", RAUM_CALL_GET_EXIT_STATS, &in, sizeof(in), st, sizeof(*st));
+	if (status == HV_STATUS_SUCCESS && st->vp_index != vp) {
+		fprintf(stderr, "%s: stats: asked for VP %" PRIu32 ", the hypervisor answered for VP %" PRIu32
+			"\n", prog, vp, st->vp_index);
+		exit(1);
+	}
+	if (st->nr_reasons > RAUM_EXIT_REASONS) /* a newer hypervisor: only the reasons we know */
+		st->nr_reasons = RAUM_EXIT_REASONS;
+	return status;
+}
+
+static uint64_t stats_count(const struct raum_exit_stats *st, int reason)
+{
+	return (uint32_t)reason < st->nr_reasons ? st->count[reason] : 0;
+}
+
+static json_object *stats_json(const struct raum_exit_stats *st)
+{
+	json_object *o = jchk(json_object_new_object()), *e = jchk(json_object_new_object());
+	uint32_t i;
+
+	jadd(o, "vp", json_object_new_uint64(st->vp_index));
+	jadd(o, "total", json_object_new_uint64(st->total));
+	for (i = 0; i < st->nr_reasons; i++)
+		jadd(e, exit_names[i], json_object_new_uint64(st->count[i]));
+	jadd(o, "exits", e);
+	return o;
+}
+
+static void stats_header(void)
+{
+	size_t c;
+
+	printf("%3s %12s", "vp", "total");
+	for (c = 0; c < STATS_NR_COLUMNS; c++)
+		printf(" %9s", exit_names[stats_columns[c]]);
+	printf(" %9s\n", "rest");
+}
+
+static void stats_line(const struct raum_exit_stats *st)
+{
+	uint64_t shown = 0, n;
+	size_t c;
+
+	printf("%3" PRIu32 " %12" PRIu64, st->vp_index, st->total);
+	for (c = 0; c < STATS_NR_COLUMNS; c++) {
+		n = stats_count(st, stats_columns[c]);
+		shown += n;
+		printf(" %9" PRIu64, n);
+	}
+	/* the hypervisor's total is the sum of its counters; never print a wrapped difference */
+	printf(" %9" PRIu64 "\n", st->total >= shown ? st->total - shown : 0);
+}
+
+/* raumctl stats [--json]: every VP of the root, asked 0, 1, 2, ... until Raum has no such VP. */
+static int stats_all(int json)
+{
+	struct raum_exit_stats st;
+	json_object *arr = json ? jchk(json_object_new_array()) : NULL;
+	unsigned int status;
+	uint32_t vp;
+
+	for (vp = 0;; vp++) {
+		if (vp == STATS_MAX_VPS) {
+			fprintf(stderr, "%s: stats: the hypervisor answered for more than %d VPs\n", prog,
+				STATS_MAX_VPS);
+			goto fail;
+		}
+		status = get_exit_stats(vp, &st);
+		if (status == HV_STATUS_INVALID_VP_INDEX)
+			break;
+		if (status != HV_STATUS_SUCCESS) {
+			fflush(stdout);
+			print_status_error("stats", status);
+			goto fail;
+		}
+		if (json) {
+			jappend(arr, stats_json(&st));
+		} else {
+			if (vp == 0)
+				stats_header();
+			stats_line(&st);
+		}
+	}
+	if (vp == 0) {
+		fprintf(stderr, "%s: stats: the hypervisor has no VP 0 in the root partition\n", prog);
+		goto fail;
+	}
+	return json ? jprint(arr, 0) : 0;
+fail:
+	if (arr)
+		json_object_put(arr);
+	return 1;
+}
+
 static int cmd_stats(int argc, char **argv)
 {
-	struct raum_stats_in in = { 0 };
 	struct raum_exit_stats st;
-	uint32_t i, n;
+	unsigned int status;
+	uint32_t i, vp;
+	int json = take_json_flag(&argc, argv);
 
 	if (argc > 1) {
-		fprintf(stderr, "%s: usage: raumctl stats [VP]\n", prog);
+		fprintf(stderr, "%s: usage: raumctl stats [VP] [--json]\n", prog);
 		return 2;
 	}
-	if (argc == 1 && parse_u32(argv[0], &in.vp_index)) {
+	if (argc == 0)
+		return stats_all(json);
+	if (parse_u32(argv[0], &vp)) {
 		fprintf(stderr, "%s: stats: VP index must be a number, not '%s'\n", prog, argv[0]);
 		return 2;
 	}
-	memset(&st, 0, sizeof(st));
-	hypercall("stats", RAUM_CALL_GET_EXIT_STATS, &in, sizeof(in), &st, sizeof(st));
+	status = get_exit_stats(vp, &st);
+	if (status == HV_STATUS_INVALID_VP_INDEX) {
+		fprintf(stderr, "%s: stats: the root partition has no VP %" PRIu32
+			" (HV_STATUS_INVALID_VP_INDEX); 'raumctl stats' lists its VPs\n", prog, vp);
+		return 1;
+	}
+	if (status != HV_STATUS_SUCCESS) {
+		print_status_error("stats", status);
+		return 1;
+	}
+	if (json) {
+		json_object *arr = jchk(json_object_new_array());
+
+		jappend(arr, stats_json(&st));
+		return jprint(arr, 0);
+	}
 	printf("VP %" PRIu32 " exits:\n", st.vp_index);
-	n = st.nr_reasons < RAUM_EXIT_REASONS ? st.nr_reasons : RAUM_EXIT_REASONS;
-	for (i = 0; i < n; i++)
+	for (i = 0; i < st.nr_reasons; i++)
 		if (st.count[i])
 			printf("  %-12s %" PRIu64 "\n", exit_names[i], st.count[i]);
 	printf("  %-12s %" PRIu64 "\n", "total", st.total);
@@ -255,16 +507,20 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: raumctl COMMAND\n"
-		"  version        hypervisor version, vendor and build date\n"
-		"  stats [VP]     exit counters of virtual processor VP (default 0)\n"
-		"  health         Raum's canary and the counters of refused hostile acts\n"
-		"  log [-f]       print the hypervisor's log (-f: keep following it)\n"
-		"  write TEXT...  append TEXT to the hypervisor's log\n");
+		"  version [--json]    hypervisor version, vendor and build date\n"
+		"  stats [--json]      every virtual processor of the root: one line each, its\n"
+		"                      total and main exit counters\n"
+		"  stats VP [--json]   every exit counter of virtual processor VP\n"
+		"  health [--json]     Raum's canary and the counters of refused hostile acts\n"
+		"  log [-f]            print the hypervisor's log (-f: keep following it)\n"
+		"  write TEXT...       append TEXT to the hypervisor's log\n"
+		"--json prints one JSON document on one line.\n");
 }
 
 int main(int argc, char **argv)
 {
 	const char *cmd;
+	int json;
 
 	if (argc < 2) {
 		usage(stderr);
@@ -273,10 +529,11 @@ int main(int argc, char **argv)
 	cmd = argv[1];
 	argc -= 2;
 	argv += 2;
-	if (strcmp(cmd, "version") == 0 && argc == 0)
-		return cmd_version();
-	if (strcmp(cmd, "health") == 0 && argc == 0)
-		return cmd_health();
+	if ((strcmp(cmd, "version") == 0 || strcmp(cmd, "health") == 0) &&
+	    (argc == 0 || (argc == 1 && strcmp(argv[0], "--json") == 0))) {
+		json = argc == 1;
+		return cmd[0] == 'v' ? cmd_version(json) : cmd_health(json);
+	}
 	if (strcmp(cmd, "stats") == 0)
 		return cmd_stats(argc, argv);
 	if (strcmp(cmd, "log") == 0)
