@@ -35,7 +35,7 @@ boot() {
   for a in ${BOOT_QEMU_ARGS:-}; do qargs+=(--qemu-arg "$a"); done
   if [ "$emu" = qemu ]; then
     bash tests/boot/qemu.sh --esp "$CASE_DIR/esp" --cpu "$cpu" --log "$raw" \
-      --timeout "$QEMU_TIMEOUT" --until "$until" "${qargs[@]}"
+      --timeout "$QEMU_TIMEOUT" --until "$until" ${BOOT_MEM:+--mem "$BOOT_MEM"} "${qargs[@]}"
   else
     bash tests/boot/bochs.sh --esp "$CASE_DIR/esp" --cpu "$cpu" --log "$raw" \
       --timeout "$BOCHS_TIMEOUT" --until "$until" ${BOOT_MEM:+--mem "$BOOT_MEM"}
@@ -269,6 +269,27 @@ case_qemu_linux_smp() {
   verdict
 }
 
+case_qemu_linux_big() {
+  # a large machine (issue 10): 6 CPUs and 40 GiB (PLATFORM.md: a RAM backend with reserve=off, so
+  # the host commits only what the guest touches). Raum's SLAT, RAM list and hypercall buffers above
+  # 32 GiB; the root brings up all six CPUs. Only CPU 0 runs under Raum until the SMP work lands.
+  CASE=qemu-linux-big CASE_DIR=$BT/qemu-linux-big MISSING=()
+  rm -rf "$CASE_DIR"; mkdir -p "$CASE_DIR"; cp -r build/esp-linux-test "$CASE_DIR/esp"
+  BOOT_QEMU_ARGS='-smp 6 -machine memory-backend=ram0 -object memory-backend-ram,id=ram0,size=40G,reserve=off' \
+    BOOT_MEM=40G boot qemu EPYC 'Kernel panic|RAUM PANIC'
+  expect 'Raum is running: this firmware' \
+    '^\[cpu0\] I memory: [0-9]+ MiB usable RAM in a map of [0-9]+ ranges, highest address 0xa[0-9a-f]{8}$' \
+    '^\[cpu0\] I root partition: (4[0-9]|3[89])[0-9]{3} MiB of RAM in [0-9]+ ranges' \
+    '^\[cpu0\] I memory: per CPU [1-9][0-9]* KiB' \
+    'smp: Brought up 1 node, 6 CPUs' 'Memory: [0-9]+K/(4[01]|39)[0-9]{6}K available' \
+    'raum: Raum [0-9.]+ detected \(AMD-V, VMMCALL\) on CPU 0 of 6: /dev/raum ready' \
+    'RAUM-ROOT: raumctl version exit 0' 'RAUM-ROOT: raumctl health exit 0' '^canary +intact' \
+    'RAUM-ROOT: powering off' 'reboot: Power down'
+  grep -q 'qemu exit status' "$CASE_DIR/serial.raw.qemu" || MISSING+=("QEMU did not power off by itself")
+  forbid "${NO_CRASH[@]}" 'Kernel panic' 'RAUM-ROOT: module refused' 'Call Trace' 'unchecked MSR access'
+  verdict
+}
+
 case_qemu_twice() {
   # the loader started again under a running Raum: refused by Raum's own CPUID leaf
   mk_esp qemu-twice 'root = \EFI\raum\test\again.efi'
@@ -488,7 +509,7 @@ case_bochs_taskswitch_skylake() {
 
 QEMU_CASES=(qemu_epyc qemu_intercepts qemu_hostile
             qemu_fuzz
-            qemu_linux_root qemu_linux_smp qemu_twice qemu_no_svm qemu_no_nx qemu_intel qemu_bad_config qemu_no_image qemu_triple_fault qemu_entry_failure qemu_bad_root
+            qemu_linux_root qemu_linux_smp qemu_linux_big qemu_twice qemu_no_svm qemu_no_nx qemu_intel qemu_bad_config qemu_no_image qemu_triple_fault qemu_entry_failure qemu_bad_root
             qemu_panic_page qemu_panic_ud qemu_panic_gp qemu_panic_stack
             qemu_taskswitch)
 BOCHS_CASES=(bochs_skylake bochs_tigerlake bochs_intercepts_skylake bochs_intercepts_tigerlake bochs_hostile_skylake
