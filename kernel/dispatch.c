@@ -118,8 +118,10 @@ void vp_fail(struct vp *vp, struct vp_exit *e, enum exit_action a)
 	case VP_FAIL_HALT_CPU:
 		vp_halt_cpu(vp, why);
 	case VP_FAIL_STOP_VP:
-		vp->stop_reason = why;
-		vp_dump(vp, why);
+		/* the VP outlives the record (and its run loop's frame): the reason is copied */
+		raum_snprintf(vp->stop_why, sizeof(vp->stop_why), "%s", why);
+		vp->stop_reason = vp->stop_why;
+		vp_dump(vp, vp->stop_why);
 		return;
 	}
 }

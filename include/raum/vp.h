@@ -128,7 +128,8 @@ struct vp {
 	struct mtrr_state mtrr; /* the VP's MTRRs as it wrote them (kernel/msr.c) */
 	struct vp_spec_ctrl spec_ctrl; /* IA32_SPEC_CTRL, switched by the run loop (include/raum/specctrl.h) */
 	u64 slat_generation;  /* the partition's SLAT generation this VP last flushed for */
-	const char *stop_reason; /* why the failure policy stopped it (kernel/dispatch.c) */
+	const char *stop_reason; /* why the failure policy stopped it (kernel/dispatch.c): points at stop_why or a constant */
+	char stop_why[160];      /* the reason's own copy: the exit record it came from lives on the run loop's stack */
 };
 
 /*

@@ -269,6 +269,17 @@ static void test_child_failure_returns_from_run_loop(void **state)
 	assert_int_equal(script_pos, 3);
 	assert_int_equal(halts + resets, 0);
 	assert_non_null(strstr(vp.stop_reason, "triple fault"));
+	assert_ptr_equal(vp.stop_reason, vp.stop_why); /* the VP's own copy, not the loop's stack */
+
+	/* a failure whose reason is in the record: still readable after the loop's frame is gone */
+	script[0] = (struct vp_exit){ .kind = VPX_FAILED, .reason = RAUM_EXIT_OTHER };
+	strcpy(script[0].why, "VMRUN refused the VMCB: a child's broken state");
+	script_len = 1;
+	script_pos = 0;
+	vp.life.state = VP_STATE_LOADED;
+	vp_run_loop(&vp);
+	memset(script, 0x5a, sizeof(script)); /* the record's memory reused */
+	assert_string_equal(vp.stop_reason, "VMRUN refused the VMCB: a child's broken state");
 	assert_int_equal(vp.life.state, VP_STATE_LOADED); /* back from running, still loaded */
 	assert_int_equal(vp.exits[RAUM_EXIT_CPUID] + vp.exits[RAUM_EXIT_MSR_READ] + vp.exits[RAUM_EXIT_SHUTDOWN], 3);
 
