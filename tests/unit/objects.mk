@@ -65,6 +65,10 @@ unit-raumctl :=
 UNIT_TESTS += raumctl
 $(BUILD)/unit/test_raumctl: tools/raumctl/raumctl.c
 $(BUILD)/unit/test_raumctl: UNIT_LIBS += -ljson-c
+unit-icr := kernel/icr.c
+UNIT_TESTS += icr
+unit-initsipi := kernel/initsipi.c
+UNIT_TESTS += initsipi
 # deferred (=): entries added after this line still count
 UNIT_BINS = $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
 
