@@ -15,11 +15,12 @@
  * 13.4), a Local APIC NMI entry (all processors, LINT1) and, with
  * "ioapic" as the first word of the options, an I/O APIC entry (Bochs:
  * 0xFEC00000, ID = the CPU count, bochs/iodev/ioapic.cc). Without an I/O
- * APIC entry Linux 6.1 finds the local APICs (acpi_lapic) but no
- * smp_found_config, so it stays in PIC virtual-wire mode as it does today
- * and still starts the APs (APIC_VIRTUAL_WIRE in native_smp_prepare_cpus).
- * No FADT or DSDT: Linux then cannot load the ACPI namespace and turns the
- * interpreter off (acpi_early_init), after setup_arch has read the MADT.
+ * APIC entry Linux 6.1 (measured under Bochs) enumerates the local APICs,
+ * logs "No IOAPIC entries present" and "APIC: Switch to symmetric I/O mode
+ * setup" but registers no I/O APIC, so its interrupts still come through
+ * the 8259s as on one CPU, and it starts the APs. No FADT or DSDT: Linux
+ * cannot load the ACPI namespace and turns the interpreter off
+ * ("ACPI: Interpreter disabled."), after setup_arch has read the MADT.
  *
  * The tables go in through EFI_ACPI_TABLE_PROTOCOL (PI vol. 5; edk2's
  * AcpiTableDxe, in OVMF's DXE volume): it checksums the table and builds and
