@@ -77,6 +77,7 @@ TASKSWITCH_OBJS := $(patsubst %,$(BUILD)/efi/tests/efi/%.o,taskswitch.c taskswit
 # Further test applications: tests/efi/NAME.c -> build/tests/NAME.efi
 TEST_APPS := bench triple
 TEST_APPS += initself
+TEST_APPS += madt
 TEST_APP_EFIS := $(patsubst %,$(BUILD)/tests/%.efi,$(TEST_APPS))
 
 ESP := $(BUILD)/esp

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Boots an ESP directory under Bochs (OVMF, one CPU): the twin of qemu.sh.
+# Boots an ESP directory under Bochs (OVMF, one CPU unless --cpus): the twin of qemu.sh.
 #
 #   bochs.sh --esp DIR [--cpu MODEL] [--interactive] [--mem MB] [--cpuid OPTS]
-#            [--log FILE --timeout SECONDS --until REGEX]
+#            [--cpus N] [--log FILE --timeout SECONDS --until REGEX]
 #
 # MODEL is a Bochs CPU model, corei7_skylake_x when not given. VMX with EPT:
 # corei5_lynnfield_750, arrandale, sandy/ivy bridge, haswell, broadwell,
@@ -14,6 +14,8 @@
 # it say "GenuineIntel", so that it is an Intel CPU with VMX and without EPT;
 # --cpuid OPTS replaces that with a bochsrc "cpuid: OPTS" line of your own
 # (e.g. --cpuid 'vendor_string="AuthenticAMD"'; only bx_generic heeds it).
+# --cpus N (or BOCHS_CPUS=N in the environment) gives the machine N processors
+# (bochsrc "cpu: count=N": N sockets of one core; APIC IDs 0..N-1).
 #
 # The ESP is copied into a FAT16 image without partition table (mtools, no
 # root). OVMF writes to COM1, which Bochs writes to FILE; Bochs' own log goes
@@ -30,7 +32,7 @@
 # Runs must be sequential: Bochs takes the first free RFB port, and the disk
 # image is locked while a run holds it.
 set -euo pipefail
-cpu=corei7_skylake_x esp= interactive=0 log= timeout=120 until= mem=512 cpuid=-
+cpu=corei7_skylake_x esp= interactive=0 log= timeout=120 until= mem=512 cpuid=- cpus=${BOCHS_CPUS:-1}
 while [ $# -gt 0 ]; do
   case "$1" in
     --cpu) cpu=$2; shift 2 ;;
@@ -41,6 +43,7 @@ while [ $# -gt 0 ]; do
     --until) until=$2; shift 2 ;;
     --mem) mem=${2%[Mm]}; shift 2 ;;
     --cpuid) cpuid=$2; shift 2 ;;
+    --cpus) cpus=$2; shift 2 ;;
     *) echo "bochs.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -48,6 +51,7 @@ done
 [ "$interactive" = 1 ] || [ -n "$log" ] ||
   { echo "bochs.sh: --log is required outside --interactive" >&2; exit 2; }
 case "$mem" in ''|*[!0-9]*) echo "bochs.sh: --mem takes megabytes, not '$mem'" >&2; exit 2 ;; esac
+case "$cpus" in ''|*[!0-9]*|0) echo "bochs.sh: --cpus takes a count, not '$cpus'" >&2; exit 2 ;; esac
 case "$timeout" in ''|*[!0-9]*) echo "bochs.sh: --timeout takes seconds, not '$timeout'" >&2; exit 2 ;; esac
 for tool in bochs mkfs.fat mmd mcopy; do
   command -v $tool >/dev/null || { echo "bochs.sh: $tool is missing (bash tools/setup.sh)" >&2; exit 2; }
@@ -107,7 +111,7 @@ rc=$tmp/bochsrc
   echo "memory: guest=$mem, host=$mem"
   echo "romimage: file=\"$code\""
   echo "vgaromimage: file=\"$vgarom\""
-  echo "cpu: model=$cpu, count=1, reset_on_triple_fault=0"
+  echo "cpu: model=$cpu, count=$cpus, reset_on_triple_fault=0"
   if [ "$cpuid" = - ] && [ "$cpu" = bx_generic ]; then
     echo 'cpuid: vendor_string="GenuineIntel", brand_string="Bochs generic: VMX without EPT"'
   elif [ "$cpuid" != - ] && [ -n "$cpuid" ]; then

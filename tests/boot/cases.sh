@@ -430,6 +430,31 @@ case_bochs_linux_root() {
   verdict
 }
 
+case_bochs_linux_smp() {
+  # the Linux root on Bochs with two CPUs: OVMF has no ACPI tables under Bochs (no fw_cfg), so
+  # tests/efi/madt.c installs a MADT from the MP services' APIC IDs and starts the kernel. Only
+  # CPU 0 runs under Raum (CPU 1 natively, until the SMP work): raum.ko makes every hypercall on
+  # CPU 0, also when raumctl runs on CPU 1
+  CASE=bochs-linux-smp CASE_DIR=$BT/bochs-linux-smp MISSING=()
+  rm -rf "$CASE_DIR"; mkdir -p "$CASE_DIR/esp/EFI/raum/test"; cp -r build/esp-linux-test/. "$CASE_DIR/esp"
+  cp build/tests/madt.efi "$CASE_DIR/esp/EFI/raum/test/"
+  sed -i -e 's|^root = .*|root = \\EFI\\raum\\test\\madt.efi|' \
+    -e 's|^root_options = |root_options = \\EFI\\linux\\vmlinuz.efi |' "$CASE_DIR/esp/EFI/raum/raum.cfg"
+  BOCHS_CPUS=2 BOOT_MEM=1024 boot bochs corei7_skylake_x \
+    'reboot: (Power down|System halted)|Kernel panic|RAUM PANIC|this CPU halts'
+  expect '^\[cpu0\] I vmx: late launch on cpu0' 'Raum is running: this firmware' \
+    '^RAUM-MADT: CPU 1: APIC ID 1$' 'RAUM-MADT: installed a MADT with 2 CPUs' \
+    'RAUM-MADT: starting \\EFI\\linux\\vmlinuz.efi initrd=' 'ACPI: APIC 0x[0-9A-F]+ [0-9A-F]+ \(v04 RAUMT ' \
+    'smpboot: Allowing 2 CPUs' 'smp: Brought up 1 node, 2 CPUs' 'RAUM-ROOT: /init reached' \
+    'raum: Raum [0-9.]+ detected \(Intel VT-x, VMCALL\) on CPU 0 of 2: /dev/raum ready' \
+    'RAUM-ROOT: raumctl version exit 0' 'RAUM-ROOT: raumctl stats exit 0' \
+    'RAUM-ROOT: cpu1 raumctl version exit 0' 'RAUM-ROOT: cpu1 raumctl stats exit 0' \
+    'RAUM-ROOT: powering off' 'reboot: (Power down|System halted)'
+  forbid "${NO_CRASH[@]}" 'Kernel panic' 'RAUM-ROOT: module refused' 'this CPU halts' 'traps: init' \
+    'unchecked MSR access' 'invalid opcode'
+  verdict
+}
+
 case_bochs_entry_failure() {
   # debug_fault=entry on VT-x: an available TSS in TR fails the entry; the rule is named
   mk_esp bochs-entry-failure 'debug_fault = entry'
@@ -516,6 +541,7 @@ BOCHS_CASES=(bochs_skylake bochs_tigerlake bochs_intercepts_skylake bochs_interc
              bochs_fuzz_skylake
              bochs_lynnfield
              bochs_generic bochs_entry_failure bochs_triple_fault bochs_linux_root
+             bochs_linux_smp
              bochs_init_self
              bochs_taskswitch_skylake)
 
