@@ -181,10 +181,15 @@ static int walk(struct vp *vp, const struct vp_ctrl *c, u64 va, u64 *gpa)
 	return gwalk(&w, va, gpa);
 }
 
-int vp_read_virt(struct vp *vp, const struct vp_ctrl *c, u64 va, void *buf, size_t n)
+/*
+ * Copies n bytes between buf and guest-virtual va, page by page: each page
+ * is walked through the guest's tables and must be RAM (the walk's tables
+ * too), else nothing more is copied and the error returned. Inlined into
+ * both directions, so each is as short as a copy of its own.
+ */
+static inline __attribute__((always_inline)) int copy_virt(struct vp *vp, const struct vp_ctrl *c, u64 va, u8 *buf,
+							     size_t n, bool write)
 {
-	u8 *out = buf;
-
 	while (n) {
 		u64 gpa;
 		size_t chunk = MIN(n, PAGE_SIZE - (va & (PAGE_SIZE - 1)));
@@ -193,37 +198,29 @@ int vp_read_virt(struct vp *vp, const struct vp_ctrl *c, u64 va, void *buf, size
 			return rc;
 		if (!gpa_backed(vp->part, gpa, chunk))
 			return -RAUM_EINVAL;
-		const u8 *src = gpa_ptr(gpa);
-		for (size_t i = 0; i < chunk; i++)
-			out[i] = src[i];
-		out += chunk;
+		u8 *g = gpa_ptr(gpa);
+		for (size_t i = 0; i < chunk; i++) {
+			if (write)
+				g[i] = buf[i];
+			else
+				buf[i] = g[i];
+		}
+		buf += chunk;
 		va += chunk;
 		n -= chunk;
 	}
 	return 0;
 }
 
-/* vp_read_virt's twin: the same walk and the same RAM-only check, page by page. */
+int vp_read_virt(struct vp *vp, const struct vp_ctrl *c, u64 va, void *buf, size_t n)
+{
+	return copy_virt(vp, c, va, buf, n, false);
+}
+
+/* buf is only read in this direction: the cast drops a const copy_virt does not use */
 int vp_write_virt(struct vp *vp, const struct vp_ctrl *c, u64 va, const void *buf, size_t n)
 {
-	const u8 *in = buf;
-
-	while (n) {
-		u64 gpa;
-		size_t chunk = MIN(n, PAGE_SIZE - (va & (PAGE_SIZE - 1)));
-		int rc = walk(vp, c, va, &gpa);
-		if (rc)
-			return rc;
-		if (!gpa_backed(vp->part, gpa, chunk))
-			return -RAUM_EINVAL;
-		u8 *dst = gpa_ptr(gpa);
-		for (size_t i = 0; i < chunk; i++)
-			dst[i] = in[i];
-		in += chunk;
-		va += chunk;
-		n -= chunk;
-	}
-	return 0;
+	return copy_virt(vp, c, va, (u8 *)(uintptr_t)buf, n, true);
 }
 
 /*
