@@ -180,7 +180,6 @@ static int svm_prepare(bool *slat_1g)
 	struct cpuid_regs r = cpuid(0x8000000a, 0);
 
 	svm_caps.nrips = r.edx & CPUID_8000000A_EDX_NRIPS;
-	svm_caps.flush_by_asid = r.edx & BIT(6);
 	efer_root_rules_init();
 	*slat_1g = cpuid(0x80000001, 0).edx & CPUID_80000001_EDX_PAGE1GB;
 	return 0;

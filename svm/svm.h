@@ -29,7 +29,6 @@ static inline struct svm_partition *to_svm_part(struct partition *p) { return co
 /* What the boot CPU's CPUID says, decided once by svm_prepare (every CPU must match it). */
 struct svm_caps {
 	bool nrips;          /* NRIP_SAVE: the VMCB's next RIP after instruction intercepts (APM 15.7.1) */
-	bool flush_by_asid;  /* TLB_CONTROL 3 (APM 15.16.1) */
 	u64 efer_root_writable; /* the EFER bits the root may write; SVME never */
 };
 extern struct svm_caps svm_caps;

@@ -103,7 +103,6 @@ static inline int vendor_cpu_enable(struct cpu *c) { return vendor_current()->cp
 static inline void vendor_cpu_disable(struct cpu *c) { vendor_current()->cpu_disable(c); }
 static inline const char *vendor_name(void) { return vendor_current()->name; }
 static inline void vp_get_ctrl(struct vp *vp, struct vp_ctrl *c) { vendor_current()->get_ctrl(vp, c); }
-static inline void vendor_vp_run(struct vp *vp, struct vp_exit *e) { vendor_current()->vp_run(vp, e); }
 static inline void vp_inject_exception(struct vp *vp, u8 vector, bool has_error, u32 error)
 {
 	vendor_current()->inject_exception(vp, vector, has_error, error);

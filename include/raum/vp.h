@@ -2,8 +2,9 @@
 /*
  * Partitions and virtual processors: the vendor-neutral part. The vendor VP
  * (struct svm_vp, struct vmx_vp) embeds struct vp and recovers itself with
- * container_of. Vendor code decodes an exit into a call of one of the
- * common handlers below (kernel/exit.c, kernel/hypercall.c), which work on
+ * container_of. Vendor code decodes an exit into a struct vp_exit record;
+ * the dispatcher (kernel/dispatch.c) hands it to one of the common handlers
+ * below (kernel/exit.c, kernel/msr.c, kernel/hypercall.c), which work on
  * struct vp alone and ask the vendor ops for what only it can do.
  */
 #ifndef RAUM_VP_H
