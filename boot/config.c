@@ -107,7 +107,7 @@ static void set_key(struct ctx *x, struct raum_config *c, const char *k, size_t 
 		    const char *v, size_t vn)
 {
 	static const char *const levels[] = { "error", "warn", "info", "debug", NULL };
-	static const char *const faults[] = { "none", "page", "ud", "gp", "stack", "entry", NULL };
+	static const char *const faults[] = { "none", "page", "ud", "gp", "stack", "entry", "ap", NULL };
 	static const char *const coms[] = { "none", "com1", "com2", "com3", "com4", NULL };
 	static const u16 com_ports[] = { 0, 0x3f8, 0x2f8, 0x3e8, 0x2e8 };
 	u64 num;
@@ -141,7 +141,7 @@ static void set_key(struct ctx *x, struct raum_config *c, const char *k, size_t 
 		if ((i = lookup(v, vn, faults)) >= 0)
 			c->debug_fault = (u8)i;
 		else
-			report(x, "debug_fault must be none, page, ud, gp, stack or entry, not '%.*s'", (int)vn, v);
+			report(x, "debug_fault must be none, page, ud, gp, stack, entry or ap, not '%.*s'", (int)vn, v);
 	} else if (str_eq(k, kn, "root")) {
 		if (vn >= RAUM_CFG_PATH_MAX)
 			report(x, "root path is longer than %d characters", RAUM_CFG_PATH_MAX - 1);

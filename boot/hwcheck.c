@@ -188,3 +188,52 @@ void hw_check(const struct hw_probe *p, struct hw_result *r)
 		fail(r, HW_FAIL_MEMCRYPT, "%s", r->mc.reason);
 	r->ok = r->nfail == 0;
 }
+
+/* The features in 'want' that 'have' lacks, as a mask. */
+static u64 lacks(u64 want, u64 have) { return want & ~have; }
+
+bool hw_compare(const struct hw_probe *bp, const struct hw_result *b, const struct hw_probe *ap,
+		const struct hw_result *a, u32 cpu, char *why, size_t n)
+{
+	const char *what = NULL;
+	u64 mask = 0;
+
+	if (!a->ok) {
+		raum_snprintf(why, n, "CPU %u cannot run Raum: %s", cpu, a->reason[0]);
+		return false;
+	}
+	if (a->vendor != b->vendor || !str_is(ap->vendor, bp->vendor))
+		what = "the boot CPU's vendor";
+	else if (b->slat_2m && !a->slat_2m)
+		what = "2 MiB SLAT pages";
+	else if (b->slat_1g && !a->slat_1g)
+		what = "1 GiB SLAT pages";
+	else if (b->ept_ad && !a->ept_ad)
+		what = "EPT accessed / dirty bits";
+	else if (b->vpid && !a->vpid)
+		what = "VPID";
+	else if (b->nrips && !a->nrips)
+		what = "NRIP save";
+	else if (b->page1g && !a->page1g)
+		what = "1 GiB pages";
+	else if (a->mc.bits != b->mc.bits)
+		what = "the boot CPU's physical-address width";
+	else if (b->vendor == RAUM_VENDOR_INTEL &&
+		 (mask = lacks(bp->vmx_procbased >> 32, ap->vmx_procbased >> 32)) != 0)
+		what = "a VM-execution control the boot CPU has";
+	else if (b->vendor == RAUM_VENDOR_INTEL &&
+		 (mask = lacks(bp->vmx_procbased2 >> 32, ap->vmx_procbased2 >> 32)) != 0)
+		what = "a secondary VM-execution control the boot CPU has";
+	else if (b->vendor == RAUM_VENDOR_INTEL && (mask = lacks(bp->vmx_ept_vpid_cap, ap->vmx_ept_vpid_cap)) != 0)
+		what = "an EPT / VPID capability the boot CPU has";
+	else if (b->vendor == RAUM_VENDOR_AMD && (mask = lacks(bp->svm_edx, ap->svm_edx)) != 0)
+		what = "an SVM feature the boot CPU has (CPUID 8000000Ah EDX)";
+	if (!what)
+		return true;
+	if (mask)
+		raum_snprintf(why, n, "CPU %u lacks %s (bits %#llx): Raum needs every CPU alike, so it starts on none",
+			      cpu, what, (unsigned long long)mask);
+	else
+		raum_snprintf(why, n, "CPU %u lacks %s: Raum needs every CPU alike, so it starts on none", cpu, what);
+	return false;
+}

@@ -25,6 +25,7 @@
 #include <raum/version.h>
 #include <raum/x86.h>
 
+#include "mpservices.h"
 #include "probe.h"
 
 #define CFG_PATH L"\\EFI\\raum\\raum.cfg"
@@ -37,6 +38,18 @@ static EFI_HANDLE self;
 static EFI_FILE_HANDLE esp_root;
 static EFI_HANDLE esp_device;
 static struct raum_config cfg;
+
+/*
+ * The CPUs Raum starts on (issue 10): the boot CPU is CPU 0, the
+ * application processors follow in MP services' order. Raum's CPU n runs
+ * the root's VP n.
+ */
+static struct mp_services *mp;
+static u32 nr_cpus = 1;
+static UINTN mp_number[RAUM_BI_MAX_CPUS]; /* MP services' processor number of CPU n */
+static u32 apic_id[RAUM_BI_MAX_CPUS];
+static struct hw_probe ap_probe[RAUM_BI_MAX_CPUS];
+static struct hw_result ap_hw[RAUM_BI_MAX_CPUS];
 
 /* printf to the console. Lines stay under 80 columns: OVMF's serial terminal wraps there. */
 static void say(const char *fmt, ...) __printf(1, 2);
@@ -266,6 +279,116 @@ static const char *errname(s64 rc)
 	}
 }
 
+/* The boot CPU's local APIC ID: CPUID 0Bh where it exists (x2APIC IDs), else CPUID 1 EBX[31:24]. */
+static u32 this_apic_id(void)
+{
+	if (cpuid(0, 0).eax >= 0xb && cpuid(0xb, 0).ebx != 0)
+		return cpuid(0xb, 0).edx;
+	return cpuid(1, 0).ebx >> 24;
+}
+
+/* Runs on an application processor (no boot services there): its CPUID and MSRs, as on the boot CPU. */
+static VOID EFIAPI ap_probe_proc(VOID *arg) { hw_probe_cpu(arg); }
+
+/*
+ * Lists the processors through MP services and checks every application
+ * processor against the boot CPU (hw_compare), before anything runs under
+ * Raum. Returns false with one sentence said when one cannot be
+ * virtualized: then no CPU is. A firmware without MP services, or a
+ * machine with one CPU, is one CPU.
+ */
+static bool list_and_check_cpus(const struct hw_probe *bp, const struct hw_result *b)
+{
+	EFI_GUID guid = MP_SERVICES_PROTOCOL_GUID;
+	UINTN all = 0, enabled = 0;
+	char why[HW_REASON_MAX];
+
+	nr_cpus = 1;
+	apic_id[0] = this_apic_id();
+	if (EFI_ERROR(uefi_call_wrapper(BS->LocateProtocol, 3, &guid, NULL, (void **)&mp)) || !mp) {
+		mp = NULL;
+		say("CPUs     1 (the firmware has no MP services protocol)\n");
+		return true;
+	}
+	if (EFI_ERROR(uefi_call_wrapper(mp->get_number_of_processors, 3, mp, &all, &enabled)) || all == 0) {
+		say("Raum cannot start: the firmware's MP services do not count the CPUs.\n");
+		return false;
+	}
+	if (enabled != all) {
+		say("Raum cannot start: %llu of %llu CPUs are disabled in the firmware, and Raum must run\n"
+		    "on every CPU: enable them in the firmware setup.\n", (unsigned long long)(all - enabled),
+		    (unsigned long long)all);
+		return false;
+	}
+	if (all > RAUM_BI_MAX_CPUS) {
+		say("Raum cannot start: this machine has %llu CPUs, more than the %u Raum supports.\n",
+		    (unsigned long long)all, RAUM_BI_MAX_CPUS);
+		return false;
+	}
+	for (UINTN n = 0; n < all; n++) {
+		struct mp_processor_info pi;
+		if (EFI_ERROR(uefi_call_wrapper(mp->get_processor_info, 3, mp, n, &pi))) {
+			say("Raum cannot start: the firmware describes no CPU number %llu.\n", (unsigned long long)n);
+			return false;
+		}
+		if (pi.status & MP_PROC_BSP)
+			continue;
+		if (!(pi.status & MP_PROC_HEALTHY)) {
+			say("Raum cannot start: the firmware reports CPU %u (APIC ID %llu) unhealthy.\n", nr_cpus,
+			    (unsigned long long)pi.processor_id);
+			return false;
+		}
+		mp_number[nr_cpus] = n;
+		apic_id[nr_cpus] = (u32)pi.processor_id;
+		nr_cpus++;
+	}
+	for (u32 c = 1; c < nr_cpus; c++) {
+		EFI_STATUS st = uefi_call_wrapper(mp->startup_this_ap, 7, mp, ap_probe_proc, mp_number[c], NULL, 0,
+						  &ap_probe[c], NULL);
+		if (EFI_ERROR(st)) {
+			say("Raum cannot start: CPU %u did not run the loader's check (EFI status %#llx).\n", c,
+			    (unsigned long long)st);
+			return false;
+		}
+		hw_check(&ap_probe[c], &ap_hw[c]);
+		if (cfg.debug_fault == RAUM_FAULT_AP && c == 1) {
+			/* the refusal path on any machine with 2 CPUs: CPU 1 as if it had a narrower address width */
+			say("debug_fault=ap is set in raum.cfg: CPU 1 is checked as if unlike the boot CPU\n");
+			ap_hw[c].mc.bits = b->mc.bits - 1;
+		}
+		if (!hw_compare(bp, b, &ap_probe[c], &ap_hw[c], c, why, sizeof(why))) {
+			say("Raum cannot start: %s.\n", why);
+			return false;
+		}
+	}
+	say("CPUs     %u, all alike: Raum starts on every one\n", nr_cpus);
+	return true;
+}
+
+/* What an application processor's launch call gets and gives back. */
+struct ap_launch {
+	raum_entry_fn entry;
+	u64 bootinfo;
+	u64 featctl;   /* IA32_FEATURE_CONTROL to write first (VT-x, unlocked by the firmware), else 0 */
+	s64 rc;
+};
+
+/*
+ * Runs on an application processor: locks IA32_FEATURE_CONTROL as the
+ * loader did on the boot CPU (every CPU has its own, and OVMF leaves them
+ * all unlocked), then Raum's entry, which returns RAUM_ENTRY_LAUNCHED as
+ * the root: this procedure then returns into the firmware's AP loop as a
+ * guest, and the AP halts there, now the root's VP.
+ */
+static VOID EFIAPI ap_launch_proc(VOID *arg)
+{
+	struct ap_launch *a = arg;
+
+	if (a->featctl)
+		wrmsr(MSR_IA32_FEATURE_CONTROL, a->featctl);
+	a->rc = a->entry(a->bootinfo);
+}
+
 /*
  * Loads and runs the hypervisor. Returns true when it started (and, in this
  * build, returned after bringing the CPU up and down again).
@@ -347,12 +470,51 @@ static bool run_hypervisor(const struct hw_result *hw)
 		.debug_fault = cfg.debug_fault,
 		.serial_baud = cfg.serial_baud,
 		.loader_flags = hw->featctl_write ? RAUM_BI_F_FEATCTL_SET : 0,
+		.phase = RAUM_PHASE_INIT,
+		.nr_cpus = nr_cpus,
 	};
+	for (u32 c = 0; c < nr_cpus; c++)
+		bi->apic_ids[c] = apic_id[c];
 	raum_snprintf(bi->loader_version, sizeof(bi->loader_version), "loader %s", RAUM_VERSION);
 
 	say("Starting the hypervisor (log on serial port %#x)\n", cfg.serial_port);
 	raum_entry_fn entry = (raum_entry_fn)(base + entry_off);
 	s64 rc = entry((u64)bi);
+	/*
+	 * The application processors first, one at a time, while this CPU is
+	 * still native: once it runs under Raum its INIT / SIPI writes are
+	 * Raum's to emulate, and no MP services call may follow (it would send
+	 * a physical INIT to CPUs that run under Raum). The boot CPU last.
+	 */
+	for (u32 c = 1; rc == RAUM_ENTRY_PREPARED && c < nr_cpus; c++) {
+		struct ap_launch a = { .entry = entry, .bootinfo = (u64)bi, .rc = -RAUM_EIO,
+				       .featctl = ap_hw[c].featctl_write ? ap_hw[c].featctl_value : 0 };
+		bi->phase = RAUM_PHASE_LAUNCH;
+		bi->cpu = c;
+		st = uefi_call_wrapper(mp->startup_this_ap, 7, mp, ap_launch_proc, mp_number[c], NULL, 0,
+						  &a, NULL);
+		if (EFI_ERROR(st) || a.rc != RAUM_ENTRY_LAUNCHED) {
+			/*
+			 * After every check passed: CPUs 1 .. c-1 run under Raum, c does
+			 * not. No MP call can take them back (it would INIT them), and
+			 * the boot CPU must not run the OS natively beside them.
+			 */
+			say("Raum failed to start on CPU %u (EFI status %#llx, error %lld) after starting on %u\n"
+			    "other CPUs: see its log on serial. The machine resets now.\n", c,
+			    (unsigned long long)st, (long long)a.rc, c - 1);
+			uefi_call_wrapper(RT->ResetSystem, 4, EfiResetCold, EFI_ABORTED, 0, NULL);
+		}
+	}
+	if (rc == RAUM_ENTRY_PREPARED) {
+		bi->phase = RAUM_PHASE_LAUNCH;
+		bi->cpu = 0;
+		rc = entry((u64)bi);
+		if (rc != RAUM_ENTRY_LAUNCHED && nr_cpus > 1) {
+			say("Raum failed to start on the boot CPU (error %lld) after starting on the %u others:\n"
+			    "see its log on serial. The machine resets now.\n", (long long)rc, nr_cpus - 1);
+			uefi_call_wrapper(RT->ResetSystem, 4, EfiResetCold, EFI_ABORTED, 0, NULL);
+		}
+	}
 	if (rc == RAUM_ENTRY_LAUNCHED) {
 		/* We run as the root partition's VP 0 now; the region stays Raum's for good. */
 		say("Raum is running: this firmware and the OS it boots are its root partition.\n");
@@ -407,6 +569,10 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 		return continue_boot(EFI_UNSUPPORTED);
 	}
 	say("Hardware OK: Raum can run here (backend %s)\n", hw.vendor == RAUM_VENDOR_AMD ? "svm" : "vmx");
+	if (!list_and_check_cpus(&probe, &hw)) {
+		say("Booting on without virtualization.\n");
+		return continue_boot(EFI_UNSUPPORTED);
+	}
 	if (hw.featctl_write) {
 		/* SDM vol. 3C 23.7: lock with VMX outside SMX on, as OVMF leaves it unlocked */
 		wrmsr(MSR_IA32_FEATURE_CONTROL, hw.featctl_value);

@@ -174,6 +174,23 @@ call_on_stack:
 	popq %rbp
 	ret
 
+/*
+ * void hlt_until(const u32 *word): halts until *word is not 0 or an NMI
+ * wakes the CPU (include/raum/smp.h). An NMI that arrives at or after the
+ * check but before the HLT completes resumes at the check (kernel/trap.c),
+ * so a word set by the NMI's sender is never slept past. After an NMI that
+ * woke the HLT, RIP is hlt_until_end: it returns, and the caller looks.
+ */
+.globl hlt_until, hlt_until_check, hlt_until_end
+hlt_until:
+hlt_until_check:
+	movl (%rdi), %eax
+	testl %eax, %eax
+	jnz 1f
+	hlt
+hlt_until_end:
+1:	ret
+
 .bss
 .balign 4096
 .globl fw_ctx

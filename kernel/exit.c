@@ -10,6 +10,7 @@
 #include <raum/health.h>
 #include <raum/hwcheck.h>
 #include <raum/log.h>
+#include <raum/smp.h>
 #include <raum/vendor.h>
 #include <raum/version.h>
 #include <raum/vm.h>
@@ -270,6 +271,8 @@ enum exit_action exit_slat_violation(struct vp *vp, u64 gpa, bool write, bool fe
 		vp_inject_exception(vp, 13, true, 0);
 		return EXIT_RESUME;
 	}
+	if (write && apic_page_has(vp->part, gpa) && (in.op == X86_OP_STORE || in.op == X86_OP_STORE_IMM))
+		return apic_page_write(vp, gpa, &in, x86_store_value(vp->gpr, &in)); /* include/raum/smp.h */
 	if (in.op != X86_OP_STORE && in.op != X86_OP_STORE_IMM)
 		x86_write_reg(vp->gpr, &in, ~0ULL); /* a read: all-ones; a write: dropped */
 	vp->rip += in.len;

@@ -15,6 +15,7 @@
 #include <raum/log.h>
 #include <raum/memcrypt.h>
 #include <raum/memmap.h>
+#include <raum/smp.h>
 #include <raum/trap.h>
 #include <raum/vendor.h>
 #include <raum/version.h>
@@ -30,9 +31,10 @@ static struct raum_bootinfo bi;
 static struct raum_mem_range map[MAP_MAX];
 static size_t map_count;
 
-static const char *const fault_names[] = { "none", "page", "ud", "gp", "stack", "entry" };
+static const char *const fault_names[] = { "none", "page", "ud", "gp", "stack", "entry", "ap" };
 
-bool debug_bad_entry(void) { return bi.debug_fault == RAUM_FAULT_ENTRY; }
+/* debug_fault=entry breaks the boot CPU's first entry only: the APs launch first and must come up. */
+bool debug_bad_entry(void) { return bi.debug_fault == RAUM_FAULT_ENTRY && cpu_id() == 0; }
 
 static void print_memmap(void)
 {
@@ -74,35 +76,17 @@ static __attribute__((noinline)) int root_phys_bits(unsigned *bits)
 
 static u64 pool_free_pages(void) { return __atomic_load_n(&hv_pool.nfree, __ATOMIC_RELAXED); }
 
+static struct cpu *cpu_area(u32 n) { return (struct cpu *)(PERCPU_BASE + (u64)n * sizeof(struct cpu)); }
+
 /*
- * What Raum's own memory holds, at boot (issue 10 asks it per CPU and for
- * the SLAT): the per-CPU area (stacks, IST stacks, bounce pages, tables),
- * the backend's per-CPU pages (host save area and host VMCB, or the VMXON
- * region), the root partition (SLAT tables, RAM list, vendor part with its
- * MSR / I/O maps) and of that the SLAT alone. The VP is reported when it
- * is created (kernel/partition.c).
+ * RAUM_PHASE_INIT, on the boot CPU's own stack (its tables are not loaded:
+ * the call returns to the firmware): everything every CPU shares. The
+ * CPUs stay native; each is launched by a later call (hv_launch_late).
  */
-static __attribute__((noinline)) void memory_report(const struct cpu *c, u64 backend_pages, u64 part_pages)
+static s64 hv_init_late(u64 arg __unused)
 {
-	const struct partition *p = root_partition;
-
-	pr_info("memory: per CPU %llu KiB (cpu%u: area %llu KiB, %s %llu KiB); root partition %llu KiB, of which "
-		"SLAT %llu KiB in %llu tables (%s pages); pool %llu KiB free",
-		(unsigned long long)((sizeof(struct cpu) >> 10) + (backend_pages << 2)), c->id,
-		(unsigned long long)(sizeof(struct cpu) >> 10), vendor_name(),
-		(unsigned long long)(backend_pages << 2), (unsigned long long)(part_pages << 2),
-		(unsigned long long)(p->slat.nr_tables << 2), (unsigned long long)p->slat.nr_tables,
-		p->slat.allow_1g ? "1 GiB" : p->slat.allow_2m ? "2 MiB" : "4 KiB",
-		(unsigned long long)(pool_free_pages() << 2));
-}
-
-/* The bring-up that runs on this CPU's own stack. */
-static s64 hv_main_late(u64 arg __unused)
-{
-	struct cpu *c = this_cpu();
 	int rc;
 
-	cpu_load_tables(c);
 	if (!hypercall_selftest()) {
 		pr_err("the hypercall table is out of order: a build mistake");
 		return -RAUM_EINVAL;
@@ -112,62 +96,96 @@ static s64 hv_main_late(u64 arg __unused)
 		pr_err("no virtualization backend for CPU vendor %u", bi.vendor);
 		return rc;
 	}
-	u64 free0 = pool_free_pages();
-	rc = vendor_cpu_enable(c);
-	if (rc)
-		return rc;
-	u64 backend_pages = free0 - pool_free_pages();
-
-	if (bi.debug_fault != RAUM_FAULT_NONE && bi.debug_fault != RAUM_FAULT_ENTRY) {
-		pr_warn("debug_fault=%s is set in raum.cfg: faulting on purpose to test the panic path",
-			bi.debug_fault < ARRAY_SIZE(fault_names) ? fault_names[bi.debug_fault] : "?");
-		debug_fault(bi.debug_fault);
-		pr_err("debug_fault=%u did not fault", bi.debug_fault);
-	}
-
 	unsigned phys_bits;
 	rc = root_phys_bits(&phys_bits);
-	if (rc) {
-		vendor_cpu_disable(c);
+	if (rc)
 		return rc;
-	}
-
 	bool slat_1g = false;
 	rc = vendor_current()->prepare(&slat_1g);
 	if (rc) {
 		pr_err("virtualization is unavailable on this CPU: returning to the firmware unvirtualized");
-		vendor_cpu_disable(c);
 		return rc;
 	}
 	u64 free1 = pool_free_pages();
 	rc = root_partition_create(map, map_count, bi.region_phys, bi.region_size, slat_1g, phys_bits);
 	if (rc) {
 		pr_err("cannot build the root partition's SLAT (error %d)", rc);
-		vendor_cpu_disable(c);
 		return rc;
 	}
-
-	memory_report(c, backend_pages, free1 - pool_free_pages());
+	rc = smp_init(root_partition, bi.apic_ids, bi.nr_cpus);
+	if (rc)
+		return rc;
+	const struct partition *p = root_partition;
+	pr_info("memory: root partition %llu KiB, of which SLAT %llu KiB in %llu tables (%s pages); %u per-CPU "
+		"areas of %llu KiB; pool %llu KiB free",
+		(unsigned long long)((free1 - pool_free_pages()) << 2), (unsigned long long)(p->slat.nr_tables << 2),
+		(unsigned long long)p->slat.nr_tables, p->slat.allow_1g ? "1 GiB" : p->slat.allow_2m ? "2 MiB" : "4 KiB",
+		bi.nr_cpus, (unsigned long long)(sizeof(struct cpu) >> 10),
+		(unsigned long long)(pool_free_pages() << 2));
 	rc = health_init();
 	if (rc) {
 		pr_err("cannot take a page for the canary (error %d)", rc);
-		vendor_cpu_disable(c);
 		return rc;
 	}
+	pr_info("Raum %s ready: backend %s, image %llu KiB, pool %llu MiB (%llu KiB free), %u CPU%s",
+		RAUM_VERSION, vendor_name(), (unsigned long long)(bi.image_size >> 10),
+		(unsigned long long)(bi.pool_size >> 20), (unsigned long long)(hv_pool.nfree * PAGE_SIZE >> 10),
+		bi.nr_cpus, bi.nr_cpus == 1 ? "" : "s");
+	return RAUM_ENTRY_PREPARED;
+}
 
-	u64 image_kib = bi.image_size >> 10;
-	pr_info("Raum %s ready: backend %s, image %llu KiB, pool %llu MiB (%llu KiB free), cpu%u",
-		RAUM_VERSION, vendor_name(), (unsigned long long)image_kib,
-		(unsigned long long)(bi.pool_size >> 20),
-		(unsigned long long)(hv_pool.nfree * PAGE_SIZE >> 10), c->id);
+/*
+ * RAUM_PHASE_LAUNCH on CPU n, on its own stack: its tables, VT-x / AMD-V,
+ * and the late launch of the root's VP n from the state the firmware called
+ * with (fw_ctx: the loader makes these calls one CPU at a time). Returns
+ * only when the launch did not happen, with this CPU native again.
+ */
+static s64 hv_launch_late(u64 n)
+{
+	struct cpu *c = this_cpu();
+	int rc;
 
+	cpu_load_tables(c);
+	u32 id = cpu_apic_id();
+	if (c->id != n || id != c->apic_id) {
+		pr_err("cpu%llu: the launch runs on APIC ID %u, the loader named APIC ID %u for it",
+		       (unsigned long long)n, id, c->apic_id);
+		return -RAUM_EINVAL;
+	}
+	u64 free0 = pool_free_pages();
+	rc = vendor_cpu_enable(c);
+	if (rc)
+		return rc;
+	u64 backend_pages = free0 - pool_free_pages();
+	if (n == 0 && bi.debug_fault != RAUM_FAULT_NONE && bi.debug_fault != RAUM_FAULT_ENTRY &&
+	    bi.debug_fault != RAUM_FAULT_AP) {
+		pr_warn("debug_fault=%s is set in raum.cfg: faulting on purpose to test the panic path",
+			bi.debug_fault < ARRAY_SIZE(fault_names) ? fault_names[bi.debug_fault] : "?");
+		debug_fault(bi.debug_fault);
+		pr_err("debug_fault=%u did not fault", bi.debug_fault);
+	}
+	pr_info("memory: cpu%u %llu KiB (area %llu KiB, %s %llu KiB)", c->id,
+		(unsigned long long)((sizeof(struct cpu) >> 10) + (backend_pages << 2)),
+		(unsigned long long)(sizeof(struct cpu) >> 10), vendor_name(), (unsigned long long)(backend_pages << 2));
 	if (debug_bad_entry())
 		pr_warn("debug_fault=entry is set in raum.cfg: the root's first entry gets a broken guest state");
 	/* Returns only when the launch did not happen. */
 	rc = root_vp_launch(c, &fw_ctx, RAUM_ENTRY_LAUNCHED);
 	vendor_cpu_disable(c);
-	pr_err("late launch failed (error %d): returning to the firmware unvirtualized", rc);
+	pr_err("late launch failed on cpu%u (error %d): returning to the firmware unvirtualized", c->id, rc);
 	return rc;
+}
+
+/* RAUM_PHASE_LAUNCH: on the boot tables (entry.S) until Raum's own are loaded here. */
+static s64 hv_launch(u32 n)
+{
+	if (n >= bi.nr_cpus || !root_partition) {
+		/* nothing can be printed safely before Raum's tables are in: the loader reports it */
+		return -RAUM_EINVAL;
+	}
+	vm_enter_cpu();
+	struct cpu *c = cpu_area(n);
+	return call_on_stack(hv_launch_late, n, c->stack + sizeof(c->stack));
 }
 
 s64 hv_main(u64 bootinfo_phys, u64 image_phys)
@@ -180,6 +198,10 @@ s64 hv_main(u64 bootinfo_phys, u64 image_phys)
 		return -RAUM_EINVAL;
 	if (in->version != RAUM_BOOTINFO_VERSION || in->size != sizeof(bi))
 		return -RAUM_ENOTSUP;
+	if (in->phase == RAUM_PHASE_LAUNCH)
+		return hv_launch(in->cpu);
+	if (in->phase != RAUM_PHASE_INIT || in->nr_cpus == 0 || in->nr_cpus > RAUM_MAX_CPUS)
+		return -RAUM_EINVAL;
 	bi = *in;
 
 	log_init(bi.serial_port, bi.serial_baud, bi.log_level);
@@ -224,16 +246,21 @@ s64 hv_main(u64 bootinfo_phys, u64 image_phys)
 	/* From here the pool's bitmap is reached through the physmap. */
 	hv_pool.bitmap = phys_to_virt(bi.pool_phys);
 
-	u64 area;
-	struct cpu *c;
-	rc = page_alloc_zeroed(sizeof(struct cpu) / PAGE_SIZE, &area);
-	if (rc == 0)
-		rc = vm_map_percpu(0, area, (void **)&c);
-	if (rc) {
-		pr_err("cannot map the per-CPU area (error %d)", rc);
-		return rc;
+	/* A per-CPU area for every CPU the loader named, CPU 0 (this one) first. */
+	for (u32 n = 0; n < bi.nr_cpus; n++) {
+		u64 area;
+		struct cpu *c;
+		rc = page_alloc_zeroed(sizeof(struct cpu) / PAGE_SIZE, &area);
+		if (rc == 0)
+			rc = vm_map_percpu(n, area, (void **)&c);
+		if (rc) {
+			pr_err("cannot map the per-CPU area of cpu%u (error %d): raise pool_mb in raum.cfg", n, rc);
+			return rc;
+		}
+		c->id = n;
+		c->apic_id = bi.apic_ids[n];
+		c->area_phys = area;
 	}
-	c->id = 0;
-	c->area_phys = area;
-	return call_on_stack(hv_main_late, 0, c->stack + sizeof(c->stack));
+	struct cpu *c0 = cpu_area(0);
+	return call_on_stack(hv_init_late, 0, c0->stack + sizeof(c0->stack));
 }

@@ -7,7 +7,9 @@
  * fault-safe RDMSR / WRMSR, so the root sees the hardware's own answer.
  */
 #include <raum/health.h>
+#include <raum/icr.h>
 #include <raum/log.h>
+#include <raum/smp.h>
 #include <raum/msrpolicy.h>
 #include <raum/vendor.h>
 #include <raum/x86.h>
@@ -41,7 +43,12 @@ static enum exit_action emulate(struct vp *vp, u32 msr, bool write, u64 v)
 	case MSR_IA32_APIC_BASE:
 		if (!msr_apic_base_ok(v, vp->part->hv_base, vp->part->hv_size))
 			return deny(vp, msr, write);
+		/* the xAPIC page stays where smp_init made it read-only: moved, it would let INIT through */
+		if (vp->part->apic_base && (v & 0x000ffffffffff000ULL) != vp->part->apic_base)
+			return deny(vp, msr, write);
 		return exit_msr_forward(vp, write);
+	case APIC_MSR_ICR:
+		return write ? apic_x2icr_write(vp, v) : exit_msr_forward(vp, write);
 	case MSR_IA32_UCODE_REV:
 		/* SDM vol. 3A 10.11.7: write 0, CPUID, then read the revision */
 		return v == 0 ? exit_msr_forward(vp, write) : deny(vp, msr, write);

@@ -131,6 +131,7 @@ int root_vp_launch(struct cpu *c, const struct fw_ctx *fw, u64 rax)
 		pr_err("root VP%u: cannot create it (error %d)", c->id, rc);
 		return rc;
 	}
+	vp->apic_id = c->apic_id;
 	pr_info("memory: root VP%u %llu KiB (%s VP and its %s)", vp->index,
 		(unsigned long long)((before - __atomic_load_n(&hv_pool.nfree, __ATOMIC_RELAXED)) << 2), vendor_name(),
 		vendor_current()->vendor == RAUM_VENDOR_AMD ? "VMCB" : "VMCS");

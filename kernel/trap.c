@@ -6,6 +6,7 @@
  */
 #include <raum/cpu.h>
 #include <raum/log.h>
+#include <raum/smp.h>
 #include <raum/trap.h>
 #include <raum/x86.h>
 
@@ -64,6 +65,8 @@ static const char *const exc_names[32] = {
 extern const u64 fixup_table[], fixup_table_end[];
 /* Pairs (start, end) of code an NMI restarts at start, from vmx/vmrun.S (the last check before VM entry). */
 extern const u64 nmi_restart_table[], nmi_restart_table_end[];
+/* kernel/entry.S: hlt_until's check and HLT, which an NMI restarts at the check */
+extern const char hlt_until_check[], hlt_until_end[];
 
 void trap_dispatch(struct trap_frame *f)
 {
@@ -90,11 +93,16 @@ void trap_dispatch(struct trap_frame *f)
 		u64 rsp = (u64)f;
 		if (rsp >= PERCPU_BASE && rsp < PERCPU_BASE + RAUM_MAX_CPUS * sizeof(struct cpu)) {
 			struct cpu *c = this_cpu();
-			if (c->nmi_pending < 2)
+			if (smp_nmi_is_kick(&c->kick_inflight))
+				c->kicks++; /* Raum's own signal (include/raum/smp.h): not the root's */
+			else if (c->nmi_pending < 2)
 				c->nmi_pending++;
 			for (const u64 *e = nmi_restart_table; e < nmi_restart_table_end; e += 2)
 				if (f->rip >= e[0] && f->rip < e[1])
 					f->rip = e[0];
+			/* hlt_until: an NMI before its HLT checks the word again rather than halt past it */
+			if (f->rip >= (u64)hlt_until_check && f->rip < (u64)hlt_until_end)
+				f->rip = (u64)hlt_until_check;
 		} else {
 			/* no lock in NMI context: this CPU may hold one (docs/locking.md) */
 			log_nmi_printf(RAUM_LOG_WARN, "NMI while in the hypervisor at rip %p", (void *)f->rip);

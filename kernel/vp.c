@@ -32,6 +32,8 @@ int vp_create(struct partition *p, u32 index, struct vp **out)
 	vp->part = p;
 	vp->index = index;
 	vp->life = (struct vp_life){ .state = VP_STATE_CREATED };
+	vp->apic_id = index; /* the root's VPs take their CPU's (root_vp_launch) */
+	initsipi_init(&vp->initsipi, index == 0);
 	vp->slat_generation = p->slat_generation;
 	spin_lock(&p->lock);
 	if (p->vps[index]) {

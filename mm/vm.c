@@ -92,6 +92,13 @@ int vm_map_percpu(u32 id, u64 phys, void **va)
 	return 0;
 }
 
+void vm_enter_cpu(void)
+{
+	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_NXE);
+	write_cr0(read_cr0() | CR0_WP);
+	write_cr3(kpt.root);
+}
+
 int vm_init(const struct raum_mem_range *map, size_t n, u64 image_phys, bool page1g)
 {
 	int rc;

@@ -7,9 +7,10 @@
  * length decoded from the bytes where the CPU has no NRIPS: QEMU TCG) and
  * the MSRs the policy gives the backend.
  *
- * Host interrupts: GIF is 0 after every #VMEXIT and Raum never executes
- * STGI, so the host runs with interrupts and NMIs held; they are taken by
- * the guest on the next VMRUN (nothing intercepts them: pass-through).
+ * Host interrupts: GIF is 0 after every #VMEXIT, so the host runs with
+ * interrupts and NMIs held; interrupts are taken by the guest on the next
+ * VMRUN (not intercepted: pass-through). NMIs exit (the NMI intercept):
+ * Raum takes each with a brief STGI and injects the root's (svm_vendor_exit).
  */
 #include <raum/crrules.h>
 #include <raum/dispatch.h>
@@ -200,6 +201,8 @@ static inline void prepare_entry(struct svm_vp *s)
 	v->save.rax = vp->gpr[GPR_RAX];
 	v->save.rsp = vp->gpr[GPR_RSP];
 	v->save.rip = vp->rip;
+	if (__builtin_expect(this_cpu()->nmi_pending != 0, 0))
+		svm_inject_nmi(s);
 	struct asid_decision d = asid_prepare(&s->cpu->asid, &s->asid, vp->part->slat_generation);
 	v->control.tlb_control = svm_tlb_control(d.flush);
 	v->control.guest_asid = d.tag;
@@ -270,6 +273,11 @@ static __attribute__((noinline)) void decode_rare(struct svm_vp *s, u32 code, st
 	case SVM_EXIT_INIT:
 		e->kind = VPX_INIT;
 		e->reason = RAUM_EXIT_INIT_SIPI;
+		return;
+	case SVM_EXIT_NMI:
+	case SVM_EXIT_IRET:
+		e->kind = VPX_VENDOR; /* svm_vendor_exit */
+		e->reason = code == SVM_EXIT_NMI ? RAUM_EXIT_NMI : RAUM_EXIT_OTHER;
 		return;
 	case SVM_EXIT_INVALID: {
 		const char *rule = svm_check_vmcb(v);
@@ -363,12 +371,54 @@ static inline __attribute__((always_inline)) void complete_insn(struct vp *vp, c
 		single_step_trap(s);
 }
 
-/* AMD-V has no exits of its own kind: every one is common (svm_vp_run never makes VPX_VENDOR). */
+/*
+ * The root's NMIs, which Raum injects (struct svm_vp): when the root is
+ * not in an NMI handler and no other event is being injected, one goes in
+ * on this entry and the IRET intercept watches for the handler's end.
+ * Otherwise it waits in this CPU's nmi_pending (two at most, as hardware
+ * latches one behind the one in service) for a later entry.
+ */
+void svm_inject_nmi(struct svm_vp *s)
+{
+	struct vmcb_control *ctl = &s->vmcb->control;
+	struct cpu *c = this_cpu();
+
+	if (s->nmi_masked || (ctl->eventinj & SVM_EVT_VALID))
+		return;
+	if (s->nmi_after_iret) {
+		s->nmi_after_iret = false; /* the IRET runs first: the NMI goes in at the next entry */
+		return;
+	}
+	ctl->eventinj = 2 | ((u64)SVM_EVT_TYPE_NMI << SVM_EVT_TYPE_SHIFT) | SVM_EVT_VALID;
+	c->nmi_pending--;
+	s->nmi_masked = true;
+	ctl->intercept_misc1 |= SVM_INTERCEPT_IRET;
+}
+
+/*
+ * The exits only AMD-V has: an NMI (a kick, or the root's), and the IRET
+ * that ends the root's NMI handler. After #VMEXIT(NMI) the NMI is still
+ * pending, held by GIF = 0 (APM 15.17.1): STGI takes it in Raum's NMI
+ * handler, which tells a kick from the root's (kernel/trap.c), and CLGI
+ * closes the window again (KVM's svm_vcpu_run, Jailhouse do the same).
+ */
 enum exit_action svm_vendor_exit(struct vp *vp, struct vp_exit *e)
 {
-	vp->stop_reason = "svm: an exit record of the vendor kind, which AMD-V never makes";
-	(void)e;
-	return EXIT_FATAL;
+	struct svm_vp *s = to_svm(vp);
+
+	switch (e->code) {
+	case SVM_EXIT_NMI:
+		__asm__ volatile("stgi\n\tclgi" ::: "memory");
+		return EXIT_RESUME;
+	case SVM_EXIT_IRET:
+		s->nmi_masked = false;
+		s->nmi_after_iret = true;
+		s->vmcb->control.intercept_misc1 &= ~SVM_INTERCEPT_IRET;
+		return EXIT_RESUME;
+	default:
+		vp->stop_reason = "svm: an exit record of the vendor kind for an exit it has no handler for";
+		return EXIT_FATAL;
+	}
 }
 
 void svm_complete_insn(struct vp *vp, const struct vp_exit *e, bool advance) { complete_insn(vp, e, advance); }

@@ -17,6 +17,7 @@
 #include <raum/health.h>
 #include <raum/hwcheck.h>
 #include <raum/log.h>
+#include <raum/smp.h>
 #include <raum/trap.h>
 #include <raum/vendor.h>
 #include <raum/vm.h>
@@ -260,7 +261,8 @@ static int svm_vp_create(struct partition *p, u32 index __unused, struct vp **ou
 	 */
 	ctl->intercept_misc1 = SVM_INTERCEPT_CPUID | SVM_INTERCEPT_MSR_PROT | SVM_INTERCEPT_SHUTDOWN |
 			       SVM_INTERCEPT_INVLPGA | SVM_INTERCEPT_INVD |
-			       SVM_INTERCEPT_INIT; /* an INIT must not reset the CPU out of guest mode (APM 15.29) */
+			       SVM_INTERCEPT_INIT | /* an INIT must not reset the CPU out of guest mode (APM 15.29) */
+			       SVM_INTERCEPT_NMI;   /* kicks are NMIs (include/raum/smp.h); the root's are injected */
 	ctl->intercept_misc2 = SVM_INTERCEPT_VMRUN | SVM_INTERCEPT_VMMCALL | SVM_INTERCEPT_VMLOAD |
 			       SVM_INTERCEPT_VMSAVE | SVM_INTERCEPT_STGI | SVM_INTERCEPT_CLGI |
 			       SVM_INTERCEPT_SKINIT | SVM_INTERCEPT_WBINVD;
@@ -431,6 +433,32 @@ void svm_inject_exception(struct vp *vp, u8 vector, bool has_error, u32 error)
 			(has_error ? SVM_EVT_ERROR_VALID | ((u64)error << 32) : 0);
 }
 
+/*
+ * INIT reached the VP (include/raum/smp.h): nothing in flight survives it,
+ * NMI blocking included, and the VP's ASID is flushed before the next
+ * VMRUN (a SLAT generation it never had makes asid_prepare flush the tag).
+ */
+static void svm_reset_events(struct vp *vp)
+{
+	struct svm_vp *s = to_svm(vp);
+	struct vmcb_control *ctl = &s->vmcb->control;
+
+	ctl->eventinj = 0;
+	ctl->interrupt_shadow = 0;
+	ctl->intercept_misc1 &= ~SVM_INTERCEPT_IRET;
+	s->nmi_masked = false;
+	s->nmi_after_iret = false;
+	s->asid.slat_generation = ~0ULL;
+}
+
+/* GIF is 0 in Raum after every #VMEXIT: STGI lets the wake-up NMI in (taken by kernel/trap.c). */
+static void svm_host_wait(const u32 *word)
+{
+	__asm__ volatile("stgi" ::: "memory");
+	hlt_until(word);
+	__asm__ volatile("clgi" ::: "memory");
+}
+
 const struct vendor_ops svm_ops = {
 	.name = "svm",
 	.vendor = RAUM_VENDOR_AMD,
@@ -453,4 +481,6 @@ const struct vendor_ops svm_ops = {
 	.msr_vendor = svm_msr_vendor,
 	.get_ctrl = svm_get_ctrl,
 	.inject_exception = svm_inject_exception,
+	.reset_events = svm_reset_events,
+	.host_wait = svm_host_wait,
 };

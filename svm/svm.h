@@ -50,6 +50,15 @@ struct svm_vp {
 	u64 dbgctl;
 	bool lbrv;           /* LBR virtualization on: DEBUGCTL lives in the VMCB */
 	u64 perf_ctl[6];     /* PerfEvtSel0-5 as the root wrote them (svm/perfctl.h) */
+	/*
+	 * The root's NMIs (svm/exit.c): every physical NMI exits (the NMI
+	 * intercept: kicks must not reach the root), so Raum injects the
+	 * root's itself and keeps the NMI blocking hardware would: set by an
+	 * injection, cleared when the root's handler executes IRET (the IRET
+	 * intercept, on only meanwhile).
+	 */
+	bool nmi_masked;
+	bool nmi_after_iret; /* the IRET exit came first: inject no NMI before the IRET has executed */
 };
 
 static inline struct svm_vp *to_svm(struct vp *vp) { return container_of(vp, struct svm_vp, vp); }
@@ -67,6 +76,7 @@ void svm_run_loop(struct vp *vp);
 void svm_complete_insn(struct vp *vp, const struct vp_exit *e, bool advance);
 enum exit_action svm_vendor_exit(struct vp *vp, struct vp_exit *e);
 enum exit_action svm_msr_vendor(struct vp *vp, u32 msr, bool write);
+void svm_inject_nmi(struct svm_vp *s);
 /* svm/svm.c */
 void svm_inject_exception(struct vp *vp, u8 vector, bool has_error, u32 error);
 void svm_get_ctrl(struct vp *vp, struct vp_ctrl *c);

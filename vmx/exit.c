@@ -18,6 +18,7 @@
 #include <raum/health.h>
 #include <raum/hwcheck.h>
 #include <raum/log.h>
+#include <raum/smp.h>
 #include <raum/taskswitch.h>
 #include <raum/vendor.h>
 #include <raum/x86.h>
@@ -373,8 +374,20 @@ enum exit_action vmx_vendor_exit(struct vp *vp, struct vp_exit *e)
 	case EXIT_EXCEPTION_NMI: {
 		u32 info = vmcs_read32(VMCS_EXIT_INTR_INFO);
 		if (((info >> INTR_INFO_TYPE_SHIFT) & 7) == INTR_TYPE_NMI) {
-			/* NMI exiting: the NMI was the guest's; hand it on (deliver_nmis caps the count) */
-			x->nmi_pending++;
+			/*
+			 * NMI exiting: a kick (include/raum/smp.h), or the root's NMI,
+			 * handed on (deliver_nmis caps the count). The exit left NMIs
+			 * blocked in VMX root operation (SDM vol. 3C 28.? "NMI
+			 * blocking" after an NMI-caused exit) and Bochs 2.7's VM entry
+			 * does not unblock them: an IRET does, as KVM's call of the
+			 * host NMI handler does, so the next kick is not held back.
+			 */
+			struct cpu *c = this_cpu();
+			if (smp_nmi_is_kick(&c->kick_inflight))
+				c->kicks++;
+			else
+				x->nmi_pending++;
+			nmi_unblock_iret();
 			return EXIT_RESUME;
 		}
 		return exception_exit(x, info); /* the bitmap is empty: not expected, delivered as hardware would */

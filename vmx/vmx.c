@@ -25,6 +25,7 @@
 #include <raum/errno.h>
 #include <raum/hwcheck.h>
 #include <raum/log.h>
+#include <raum/smp.h>
 #include <raum/mtrr.h>
 #include <raum/trap.h>
 #include <raum/vendor.h>
@@ -314,6 +315,38 @@ static int vmx_prepare(bool *slat_1g)
 	return 0;
 }
 
+/*
+ * INIT reached the VP (include/raum/smp.h): nothing in flight survives it
+ * (the injection, NMIs held for the root, the NMI window, STI / MOV SS and
+ * NMI blocking, pending debug exceptions), the activity state is active,
+ * and the VP's VPID and EPT translations are flushed before the next entry
+ * (a SLAT generation it never had makes asid_prepare flush).
+ */
+static void vmx_reset_events(struct vp *vp)
+{
+	struct vmx_vp *x = to_vmx(vp);
+
+	vmx_check_current(vp);
+	vmcs_write32(VMCS_ENTRY_INTR_INFO, 0);
+	vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY, 0);
+	vmcs_write32(VMCS_GUEST_ACTIVITY, 0);
+	vmcs_writel(VMCS_GUEST_PENDING_DBG, 0);
+	x->nmi_pending = 0;
+	x->window_exit = false;
+	if (x->nmi_window) {
+		vmcs_write32(VMCS_PROC_CTLS, vmcs_read32(VMCS_PROC_CTLS) & ~PROC_NMI_WINDOW);
+		x->nmi_window = false;
+	}
+	x->vpid.slat_generation = ~0ULL;
+}
+
+/* NMIs may still be blocked by the last NMI exit: an IRET opens them before the wait (vmx/exit.c). */
+static void vmx_host_wait(const u32 *word)
+{
+	nmi_unblock_iret();
+	hlt_until(word);
+}
+
 const struct vendor_ops vmx_ops = {
 	.name = "vmx",
 	.vendor = RAUM_VENDOR_INTEL,
@@ -336,4 +369,6 @@ const struct vendor_ops vmx_ops = {
 	.msr_vendor = vmx_msr_vendor,
 	.get_ctrl = vmx_get_ctrl,
 	.inject_exception = vmx_inject_exception,
+	.reset_events = vmx_reset_events,
+	.host_wait = vmx_host_wait,
 };

@@ -15,7 +15,7 @@
 #include <raum/types.h>
 
 #define RAUM_BOOTINFO_MAGIC 0x4f464e494d554152ULL /* "RAUMINFO" */
-#define RAUM_BOOTINFO_VERSION 1
+#define RAUM_BOOTINFO_VERSION 2
 
 /* Memory range types, translated by the loader from EFI_MEMORY_TYPE. */
 enum raum_mem_type {
@@ -54,6 +54,28 @@ enum raum_debug_fault {
 	RAUM_FAULT_GP = 3,   /* load a non-canonical address: #GP */
 	RAUM_FAULT_STACK = 4,  /* run off the boot stack into its guard page: #DF on IST */
 	RAUM_FAULT_ENTRY = 5,  /* launch the root with a guest state VMRUN / VM entry must refuse */
+	RAUM_FAULT_AP = 6,     /* the loader finds CPU 1 unlike the boot CPU: the whole launch is refused */
+};
+
+/* CPUs the block describes at most (RAUM_MAX_CPUS in include/raum/cpu.h). */
+#define RAUM_BI_MAX_CPUS 64
+
+/*
+ * What one call of the entry point does (raum_bootinfo.phase), in the
+ * order the loader makes them (boot/loader.c, docs/smp.md):
+ *   RAUM_PHASE_INIT   on the boot CPU: the memory map, the pool, Raum's
+ *                     address space, a per-CPU area for every CPU, the
+ *                     root partition; returns RAUM_ENTRY_PREPARED with
+ *                     every CPU still native;
+ *   RAUM_PHASE_LAUNCH on CPU 'cpu' (the application processors first,
+ *                     through the firmware's MP services, the boot CPU
+ *                     last): enables VT-x / AMD-V there and late-launches
+ *                     the root's VP 'cpu'; returns RAUM_ENTRY_LAUNCHED as
+ *                     the root, or an error with the CPU native.
+ */
+enum raum_phase {
+	RAUM_PHASE_INIT = 0,
+	RAUM_PHASE_LAUNCH = 1,
 };
 
 #define RAUM_LOG_ERROR 0
@@ -87,6 +109,11 @@ struct raum_bootinfo {
 
 	u64 loader_flags; /* RAUM_BI_F_* */
 	char loader_version[32];
+	u32 phase;       /* enum raum_phase: what this call of the entry does */
+	u32 cpu;         /* RAUM_PHASE_LAUNCH: the CPU the call runs on (0: the boot CPU) */
+	u32 nr_cpus;     /* CPUs the firmware started (1 .. RAUM_BI_MAX_CPUS) */
+	u32 reserved;
+	u32 apic_ids[RAUM_BI_MAX_CPUS]; /* by CPU number: the boot CPU first, then MP services' order */
 };
 #define RAUM_BI_F_FEATCTL_SET BIT(0) /* the loader locked IA32_FEATURE_CONTROL */
 
@@ -95,7 +122,9 @@ _Static_assert(offsetof(struct raum_bootinfo, memmap_phys) == 64, "bootinfo layo
 _Static_assert(offsetof(struct raum_bootinfo, rsdp_phys) == 80, "bootinfo layout");
 _Static_assert(offsetof(struct raum_bootinfo, serial_port) == 88, "bootinfo layout");
 _Static_assert(offsetof(struct raum_bootinfo, loader_flags) == 96, "bootinfo layout");
-_Static_assert(sizeof(struct raum_bootinfo) == 136, "bootinfo size");
+_Static_assert(offsetof(struct raum_bootinfo, phase) == 136, "bootinfo layout");
+_Static_assert(offsetof(struct raum_bootinfo, apic_ids) == 152, "bootinfo layout");
+_Static_assert(sizeof(struct raum_bootinfo) == 152 + 4 * RAUM_BI_MAX_CPUS, "bootinfo size");
 
 /*
  * The image header: the first bytes of raum.bin (see kernel/entry.S).
@@ -130,5 +159,6 @@ typedef __attribute__((sysv_abi)) s64 (*raum_entry_fn)(u64 bootinfo_phys);
  */
 #define RAUM_ENTRY_RETURNED 0
 #define RAUM_ENTRY_LAUNCHED 1
+#define RAUM_ENTRY_PREPARED 2 /* RAUM_PHASE_INIT done: call again on every CPU with RAUM_PHASE_LAUNCH */
 
 #endif

@@ -10,6 +10,7 @@
  *   root = \EFI\BOOT\next.efi   # EFI image started after Raum (the root OS)
  *   root_options = console=ttyS0
  *   debug_fault = none       # none | page | ud | gp | stack (the panic path) | entry (a refused VM entry)
+ *                            # | ap (CPU 1 unlike the boot CPU: the launch refused on every CPU)
  *
  * A bad line is reported with its number and ignored; the key keeps its
  * default. Pure code, unit-tested on the host.

@@ -61,7 +61,9 @@ struct cpu {
 	struct tss64 tss __aligned(16);
 	u32 id;
 	u32 apic_id;
-	u32 nmi_pending; /* NMIs taken while Raum ran (VT-x), at most 2: the exit path passes them to the root */
+	u32 nmi_pending; /* the root's NMIs Raum took, at most 2: the exit path passes them to the root */
+	u32 kick_inflight; /* a kick NMI is on its way here (include/raum/smp.h): the next NMI is Raum's */
+	u32 kicks;       /* kicks taken here */
 	u64 area_phys; /* physical address of this area */
 	void *vendor;  /* the vendor backend's per-CPU state */
 	struct vp *loaded_vp; /* the VP loaded on this CPU (kernel/vp.c), or NULL */

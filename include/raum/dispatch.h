@@ -9,6 +9,7 @@
 #ifndef RAUM_DISPATCH_H
 #define RAUM_DISPATCH_H
 
+#include <raum/smp.h>
 #include <raum/vp.h>
 
 typedef enum exit_action (*exit_handler)(struct vp *vp, struct vp_exit *e);
@@ -34,6 +35,9 @@ vp_dispatch_inline(struct vp *vp, struct vp_exit *e, void (*complete)(struct vp 
 	if (__builtin_expect(a <= EXIT_SKIPPED, 1)) {
 		if (a != EXIT_RESUME)
 			complete(vp, e, a == EXIT_ADVANCE);
+		/* INIT / SIPI other CPUs posted (include/raum/smp.h): taken before the next entry */
+		if (__builtin_expect(vp_events_pending(&vp->initsipi.pending), 0))
+			vp_take_events(vp);
 		return true;
 	}
 	vp_fail(vp, e, a);

@@ -108,4 +108,16 @@ struct hw_result {
 
 void hw_check(const struct hw_probe *p, struct hw_result *r);
 
+/*
+ * An application processor against the boot CPU (issue 10): true when CPU
+ * 'cpu' (probe ap, checked into a) passes hw_check and has every feature
+ * Raum chose from the boot CPU (bp, b): the vendor, the SLAT page sizes,
+ * VPID, NRIPS, 1 GiB pages, the physical-address width, and the VMX
+ * controls / SVM features the boot CPU offers. Otherwise false and one
+ * sentence in why (n bytes) naming the CPU and what it lacks: the whole
+ * launch is refused, never a machine with some CPUs outside Raum.
+ */
+bool hw_compare(const struct hw_probe *bp, const struct hw_result *b, const struct hw_probe *ap,
+		const struct hw_result *a, u32 cpu, char *why, size_t n);
+
 #endif

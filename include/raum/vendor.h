@@ -85,6 +85,16 @@ struct vendor_ops {
 	void (*get_ctrl)(struct vp *vp, struct vp_ctrl *out);
 	/* Queues an exception for the next entry (SDM 6.15 / APM 8.2 vectors). */
 	void (*inject_exception)(struct vp *vp, u8 vector, bool has_error, u32 error);
+	/*
+	 * INIT reached the VP (include/raum/smp.h): drops every event in flight
+	 * or pending for it (injection, NMI and interrupt windows, STI / MOV SS
+	 * blocking, the VT-x activity state) and flushes its TLB tag before the
+	 * next entry, as INIT does (SDM vol. 3A 10.1: "the TLBs and BTB are
+	 * invalidated").
+	 */
+	void (*reset_events)(struct vp *vp);
+	/* hlt_until(word) with NMIs open on this CPU (SVM: STGI around it; VT-x: an IRET first). */
+	void (*host_wait)(const u32 *word);
 };
 
 extern const struct vendor_ops svm_ops;

@@ -33,6 +33,13 @@ int page_alloc_zeroed(u64 n, u64 *phys);
  */
 int vm_init(const struct raum_mem_range *map, size_t n, u64 image_phys, bool page1g);
 
+/*
+ * On a CPU launched after vm_init (RAUM_PHASE_LAUNCH): the same EFER.NXE
+ * and CR0.WP, and Raum's tables in CR3. The caller runs on the boot tables,
+ * which map the image at its link address as Raum's do.
+ */
+void vm_enter_cpu(void);
+
 /* Maps a per-CPU area (whole pages, guards left out) for cpu 'id'; returns its address. */
 int vm_map_percpu(u32 id, u64 phys, void **va);
 

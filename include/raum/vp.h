@@ -15,6 +15,7 @@
 #include <raum/cpuid.h>
 #include <raum/decode.h>
 #include <raum/evdeliver.h>
+#include <raum/initsipi.h>
 #include <raum/mtrr.h>
 #include <raum/pt.h>
 #include <raum/ramrange.h>
@@ -49,6 +50,7 @@ struct partition {
 	 */
 	u64 slat_generation;
 	struct cpuid_policy cpuid; /* what CPUID shows it (kernel/cpuid.c), set when the partition is created */
+	u64 apic_base;   /* the xAPIC page, read-only in its SLAT (include/raum/smp.h); 0: not trapped */
 	struct spinlock lock; /* guards vps[] and nr_vps (docs/locking.md: above the pool lock) */
 	struct vp *vps[PARTITION_MAX_VPS]; /* by VP index; NULL where none */
 	u32 nr_vps;
@@ -129,6 +131,9 @@ struct vp {
 	struct mtrr_state mtrr; /* the VP's MTRRs as it wrote them (kernel/msr.c) */
 	struct vp_spec_ctrl spec_ctrl; /* IA32_SPEC_CTRL, switched by the run loop (include/raum/specctrl.h) */
 	u64 slat_generation;  /* the partition's SLAT generation this VP last flushed for */
+	struct initsipi initsipi; /* INIT / SIPI posted by other VPs and this VP's start-up state (include/raum/smp.h) */
+	u32 apic_id;          /* the APIC ID the root addresses it by (root VP n: CPU n's) */
+	u32 apic_ldr, apic_dfr; /* the xAPIC LDR and DFR as the VP wrote them: logical destinations */
 	const char *stop_reason; /* why the failure policy stopped it (kernel/dispatch.c): points at stop_why or a constant */
 	char stop_why[160];      /* the reason's own copy: the exit record it came from lives on the run loop's stack */
 };

@@ -84,4 +84,25 @@ struct __packed desc_ptr {
 };
 _Static_assert(sizeof(struct desc_ptr) == 10, "descriptor-table register image");
 
+/*
+ * An IRET to the next instruction, on the same stack: ends the NMI blocking
+ * an NMI-caused VM exit leaves in VMX root operation (SDM vol. 3A 6.7.1:
+ * "the processor ... blocks NMIs until the next IRET").
+ */
+static inline void nmi_unblock_iret(void)
+{
+	__asm__ volatile("mov %%ss, %%eax\n\t"
+			 "pushq %%rax\n\t"
+			 "pushq %%rsp\n\t"
+			 "addq $8, (%%rsp)\n\t"
+			 "pushfq\n\t"
+			 "mov %%cs, %%eax\n\t"
+			 "pushq %%rax\n\t"
+			 "leaq 1f(%%rip), %%rax\n\t"
+			 "pushq %%rax\n\t"
+			 "iretq\n"
+			 "1:"
+			 ::: "rax", "memory", "cc");
+}
+
 #endif

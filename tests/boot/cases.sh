@@ -71,7 +71,8 @@ case_qemu_epyc() {
     '^\[cpu0\] I Raum [0-9.]+ hypervisor' '^\[cpu0\] I svm: EFER.SVME set on cpu0' \
     '^\[cpu0\] I Raum [0-9.]+ ready: backend svm, image [0-9]+ KiB, pool 32 MiB' \
     '^\[cpu0\] I root partition: SLAT identity map of [0-9]+ GiB, Raum.s 32 MiB at 0x[0-9a-f]+ left out' \
-    '^\[cpu0\] I memory: per CPU [1-9][0-9]* KiB \(cpu0: area [0-9]+ KiB, svm [1-9][0-9]* KiB\); root partition [1-9][0-9]* KiB, of which SLAT [1-9][0-9]* KiB in [1-9][0-9]* tables \(1 GiB pages\)' \
+    '^\[cpu0\] I memory: root partition [1-9][0-9]* KiB, of which SLAT [1-9][0-9]* KiB in [1-9][0-9]* tables \(1 GiB pages\); 1 per-CPU areas of [1-9][0-9]* KiB' \
+    '^\[cpu0\] I memory: cpu0 [1-9][0-9]* KiB \(area [0-9]+ KiB, svm [1-9][0-9]* KiB\)' \
     '^\[cpu0\] I memory: root VP0 [1-9][0-9]* KiB \(svm VP and its VMCB\)' \
     '^\[cpu0\] I svm: late launch on cpu0: the firmware resumes as root VP0' \
     'the serial port now belongs to the root' \
@@ -280,7 +281,8 @@ case_qemu_linux_big() {
   expect 'Raum is running: this firmware' \
     '^\[cpu0\] I memory: [0-9]+ MiB usable RAM in a map of [0-9]+ ranges, highest address 0xa[0-9a-f]{8}$' \
     '^\[cpu0\] I root partition: (4[0-9]|3[89])[0-9]{3} MiB of RAM in [0-9]+ ranges' \
-    '^\[cpu0\] I memory: per CPU [1-9][0-9]* KiB' \
+    '^\[cpu0\] I memory: root partition [1-9][0-9]* KiB, of which SLAT [1-9][0-9]* KiB in [1-9][0-9]* tables \(1 GiB pages\); 6 per-CPU areas' \
+    '^\[cpu[0-5]\] I memory: cpu5 [1-9][0-9]* KiB' \
     'smp: Brought up 1 node, 6 CPUs' 'Memory: [0-9]+K/(4[01]|39)[0-9]{6}K available' \
     'raum: Raum [0-9.]+ detected \(AMD-V, VMMCALL\) on CPU 0 of 6: /dev/raum ready' \
     'RAUM-ROOT: raumctl version exit 0' 'RAUM-ROOT: raumctl health exit 0' '^canary +intact' \
@@ -372,7 +374,8 @@ bochs_vtx_case() { # bochs_vtx_case NAME CPU: the late launch on VT-x, then the 
     '^EPT +yes' 'unrestricted guest yes, VPID yes' 'Hardware OK: Raum can run here \(backend vmx\)' \
     '^\[cpu0\] I vmx: VMXON on cpu0' '^\[cpu0\] I vmx: EPT built from [0-9]+ MTRR segments? \((1 GiB|2 MiB)' \
     '^\[cpu0\] I Raum [0-9.]+ ready: backend vmx' \
-    '^\[cpu0\] I memory: per CPU [1-9][0-9]* KiB \(cpu0: area [0-9]+ KiB, vmx [1-9][0-9]* KiB\); root partition [1-9][0-9]* KiB, of which SLAT [1-9][0-9]* KiB in [1-9][0-9]* tables' \
+    '^\[cpu0\] I memory: root partition [1-9][0-9]* KiB, of which SLAT [1-9][0-9]* KiB in [1-9][0-9]* tables; 1 per-CPU areas of [1-9][0-9]* KiB' \
+    '^\[cpu0\] I memory: cpu0 [1-9][0-9]* KiB \(area [0-9]+ KiB, vmx [1-9][0-9]* KiB\)' \
     '^\[cpu0\] I memory: root VP0 [1-9][0-9]* KiB \(vmx VP and its VMCS\)' \
     '^\[cpu0\] I vmx: late launch on cpu0: the firmware resumes as root VP0' \
     'Raum is running: this firmware and the OS it boots are its root partition' "$MARKER"

@@ -59,6 +59,9 @@ enum exit_action exit_delivery_fault(struct vp *vp, enum ev_type type, u8 vector
 enum exit_action exit_xsetbv(struct vp *vp) { (void)vp; calls[VPX_XSETBV]++; return next_action; }
 enum exit_action exit_undefined(struct vp *vp) { (void)vp; calls[VPX_UNDEFINED]++; return EXIT_RESUME; }
 void vp_dump(struct vp *vp, const char *why) { (void)vp; last_why = why; }
+/* INIT / SIPI taken before the next entry (kernel/smp.c): counted, and the posted word cleared */
+static int takes;
+void vp_take_events(struct vp *vp) { takes++; vp->initsipi.pending = 0; }
 void log_printf(int level, const char *fmt, ...) { (void)level; (void)fmt; }
 __noreturn void vp_halt_cpu(struct vp *vp, const char *why)
 {
@@ -125,7 +128,7 @@ static struct partition root_part = { .id = 0 }, child_part = { .id = 7 };
 static void reset(void)
 {
 	memset(calls, 0, sizeof(calls));
-	completes = advances = halts = resets = 0;
+	completes = advances = halts = resets = takes = 0;
 	last_why = NULL;
 	next_action = EXIT_ADVANCE;
 	vendor_ops_current = &fake_ops;
@@ -187,6 +190,29 @@ static void test_skipped_completes_without_advancing(void **state)
 	next_action = EXIT_RESUME;
 	assert_true(vp_dispatch(&vp, &e));
 	assert_int_equal(completes, 1);
+}
+
+/* Posted INIT / SIPI are taken after the handler, once, only when something is pending, and not after a failure. */
+static void test_events_taken_before_next_entry(void **state)
+{
+	(void)state;
+	struct vp vp = { .part = &child_part };
+	struct vp_exit e = { .kind = VPX_CPUID, .reason = RAUM_EXIT_CPUID };
+
+	reset();
+	assert_true(vp_dispatch(&vp, &e));
+	assert_int_equal(takes, 0);
+	vp.initsipi.pending = INITSIPI_PEND_INIT;
+	assert_true(vp_dispatch(&vp, &e));
+	assert_int_equal(takes, 1);
+	assert_int_equal(calls[VPX_CPUID], 2);
+	assert_true(vp_dispatch(&vp, &e));
+	assert_int_equal(takes, 1);
+	/* a VP the failure policy stops takes nothing */
+	vp.initsipi.pending = INITSIPI_PEND_SIPI | 0x9a;
+	next_action = EXIT_FATAL;
+	assert_false(vp_dispatch(&vp, &e));
+	assert_int_equal(takes, 1);
 }
 
 /* A record out of range (a vendor bug, or memory the guest could not reach anyway) cannot index past the tables. */
@@ -297,6 +323,7 @@ int main(void)
 		cmocka_unit_test(test_table_complete),
 		cmocka_unit_test(test_each_kind_reaches_its_handler_and_counts_once),
 		cmocka_unit_test(test_skipped_completes_without_advancing),
+		cmocka_unit_test(test_events_taken_before_next_entry),
 		cmocka_unit_test(test_out_of_range_kind_and_reason),
 		cmocka_unit_test(test_failure_policy_decisions),
 		cmocka_unit_test(test_root_failures_halt_or_reset),

@@ -631,6 +631,65 @@ static void test_several_failures(void **state)
 	assert_reason(r, 2, HW_FAIL_NO_NX, "firmware setup");
 }
 
+/* hw_compare: an AP against the boot CPU (issue 10): alike passes, each missing feature is named. */
+static void test_compare_aps(void **state)
+{
+	(void)state;
+	struct hw_probe bp = skylake_x(), ap = skylake_x();
+	struct hw_result b, a;
+	char why[HW_REASON_MAX];
+
+	hw_check(&bp, &b);
+	hw_check(&ap, &a);
+	assert_true(hw_compare(&bp, &b, &ap, &a, 1, why, sizeof(why)));
+
+	/* the AP has more than the boot CPU: fine */
+	ap.vmx_procbased2 |= 1ULL << 63;
+	hw_check(&ap, &a);
+	assert_true(hw_compare(&bp, &b, &ap, &a, 1, why, sizeof(why)));
+
+	/* no 1 GiB EPT pages on CPU 3 */
+	ap = skylake_x();
+	ap.vmx_ept_vpid_cap &= ~(u64)VMX_EPT_1G;
+	hw_check(&ap, &a);
+	assert_true(a.ok);
+	assert_false(hw_compare(&bp, &b, &ap, &a, 3, why, sizeof(why)));
+	assert_non_null(strstr(why, "CPU 3 lacks 1 GiB SLAT pages"));
+	assert_non_null(strstr(why, "starts on none"));
+
+	/* a secondary control the boot CPU has (bit 2: descriptor-table exiting) */
+	ap = skylake_x();
+	ap.vmx_procbased2 &= ~(BIT(2) << 32);
+	hw_check(&ap, &a);
+	assert_false(hw_compare(&bp, &b, &ap, &a, 2, why, sizeof(why)));
+	assert_non_null(strstr(why, "CPU 2 lacks a secondary VM-execution control"));
+	assert_non_null(strstr(why, "0x4"));
+
+	/* an AP that fails hw_check on its own: its own reason */
+	ap = skylake_x();
+	ap.featctl = 0x1; /* locked, VMX off */
+	hw_check(&ap, &a);
+	assert_false(hw_compare(&bp, &b, &ap, &a, 5, why, sizeof(why)));
+	assert_non_null(strstr(why, "CPU 5 cannot run Raum: "));
+
+	/* another vendor, another address width, no NRIPS on AMD */
+	struct hw_probe abp = qemu_epyc(), aap = qemu_epyc();
+	struct hw_result ab, aa;
+	abp.svm_edx |= CPUID_8000000A_EDX_NRIPS;
+	hw_check(&abp, &ab);
+	hw_check(&aap, &aa);
+	assert_false(hw_compare(&abp, &ab, &aap, &aa, 1, why, sizeof(why)));
+	assert_non_null(strstr(why, "CPU 1 lacks NRIP save"));
+	aap.svm_edx |= CPUID_8000000A_EDX_NRIPS;
+	hw_check(&aap, &aa);
+	assert_true(hw_compare(&abp, &ab, &aap, &aa, 1, why, sizeof(why)));
+	assert_false(hw_compare(&bp, &b, &aap, &aa, 1, why, sizeof(why)));
+	assert_non_null(strstr(why, "vendor"));
+	aa.mc.bits = ab.mc.bits - 1;
+	assert_false(hw_compare(&abp, &ab, &aap, &aa, 1, why, sizeof(why)));
+	assert_non_null(strstr(why, "physical-address width"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -652,6 +711,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_vendor),
 		cmocka_unit_test(test_several_failures),
 		cmocka_unit_test(test_memcrypt),
+		cmocka_unit_test(test_compare_aps),
 	};
 	return cmocka_run_group_tests_name("hwcheck", tests, NULL, NULL) ? 1 : 0;
 }
