@@ -19,7 +19,20 @@ static void set_tss_desc(u64 *d, u64 base, u32 limit)
 	d[1] = base >> 32;
 }
 
-void cpu_load_tables(struct cpu *c)
+static void load(struct cpu *c, bool tr);
+
+void cpu_load_tables(struct cpu *c) { load(c, true); }
+
+/*
+ * RAUM_PHASE_INIT returns to the firmware, whose GDT and IDT kernel/entry.S
+ * loads again, but not its TR (0 under OVMF): that call takes Raum's GDT
+ * and IDT for its faults (reported, not a silent triple fault) and leaves
+ * TR alone. Without a TSS the IST exceptions (#DF, NMI, #MC) would not be
+ * delivered: none is expected in that short call.
+ */
+void cpu_load_tables_no_tr(struct cpu *c) { load(c, false); }
+
+static void load(struct cpu *c, bool tr)
 {
 	extern struct desc_ptr idt_ptr;
 
@@ -45,9 +58,10 @@ void cpu_load_tables(struct cpu *c)
 			 "movw %%ax, %%ss\n\t"
 			 "movw %%ax, %%ds\n\t"
 			 "movw %%ax, %%es\n\t"
-			 "ltr %w3\n\t"
-			 "lidt %4"
+			 "lidt %3"
 			 :
-			 : "m"(gdtr), "i"(SEL_CODE), "i"(SEL_DATA), "r"((u16)SEL_TSS), "m"(idt_ptr)
+			 : "m"(gdtr), "i"(SEL_CODE), "i"(SEL_DATA), "m"(idt_ptr)
 			 : "rax", "memory");
+	if (tr)
+		__asm__ volatile("ltr %w0" ::"r"((u16)SEL_TSS) : "memory");
 }

@@ -79,14 +79,15 @@ static u64 pool_free_pages(void) { return __atomic_load_n(&hv_pool.nfree, __ATOM
 static struct cpu *cpu_area(u32 n) { return (struct cpu *)(PERCPU_BASE + (u64)n * sizeof(struct cpu)); }
 
 /*
- * RAUM_PHASE_INIT, on the boot CPU's own stack (its tables are not loaded:
- * the call returns to the firmware): everything every CPU shares. The
+ * RAUM_PHASE_INIT, on the boot CPU's own stack (its GDT and IDT without
+ * TR: the call returns to the firmware): everything every CPU shares. The
  * CPUs stay native; each is launched by a later call (hv_launch_late).
  */
 static s64 hv_init_late(u64 arg __unused)
 {
 	int rc;
 
+	cpu_load_tables_no_tr(this_cpu());
 	if (!hypercall_selftest()) {
 		pr_err("the hypercall table is out of order: a build mistake");
 		return -RAUM_EINVAL;

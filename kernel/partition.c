@@ -151,7 +151,8 @@ int root_vp_launch(struct cpu *c, const struct fw_ctx *fw, u64 rax)
 	}
 	pr_info("%s: late launch on cpu%u: the firmware resumes as root VP%u at rip %#llx", vendor_name(), c->id,
 		vp->index, (unsigned long long)r.rip);
-	log_console_handover();
+	if (c->id == 0)
+		log_console_handover(); /* the boot CPU launches last: the APs' lines reached the serial port too */
 	vp_run_loop(vp);
 	return -RAUM_EIO; /* the root's loop returns only if the run was refused */
 }

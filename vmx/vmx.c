@@ -202,9 +202,12 @@ static int vmx_partition_finalize(struct partition *p)
 	xp->eptp = p->slat.root | (3 << 3) | MTRR_WB;
 	/* CPUID shows what the controls vmx_compute_controls got let the partition use */
 	partition_cpuid_setup(p, RAUM_VENDOR_INTEL, xp->ctls.cpuid_ctls);
-	/* Nothing may be cached for this EPTP from before (SDM 29.4.3). */
-	if (xp->ctls.invept_type)
-		invept(xp->ctls.invept_type, xp->eptp);
+	/*
+	 * Nothing may be cached for this EPTP from before (SDM 29.4.3): each
+	 * VP's first entry on a CPU has a fresh VPID, and a fresh VPID gets
+	 * INVEPT (vpid_flush, vmx/exit.c). Not here: the root partition is
+	 * built before any CPU is in VMX operation, where INVEPT is #UD.
+	 */
 	return 0;
 }
 

@@ -90,6 +90,8 @@ static inline struct cpu *this_cpu(void)
 
 /* Loads this CPU's GDT, TSS and the shared IDT (kernel/cpu.c). */
 void cpu_load_tables(struct cpu *c);
+/* The same without TR, for a call that returns to the firmware (RAUM_PHASE_INIT). */
+void cpu_load_tables_no_tr(struct cpu *c);
 /* Installs the exception handlers in the shared IDT (kernel/trap.c). */
 void trap_init(void);
 

@@ -102,6 +102,18 @@ case_qemu_no_svm() {
   verdict
 }
 
+case_qemu_cpu_unlike() {
+  # issue 10: one CPU that cannot be virtualized refuses the launch on all of them (debug_fault=ap makes
+  # CPU 1 look unlike the boot CPU); one sentence, and the root boots natively on every CPU
+  mk_esp qemu-cpu-unlike 'root = \EFI\raum\test\marker.efi' 'debug_fault = ap'
+  BOOT_QEMU_ARGS='-smp 2' boot qemu EPYC "$MARKER|RAUM PANIC"
+  expect 'debug_fault=ap is set in raum.cfg: CPU 1 is checked as if unlike the boot CPU' \
+    "Raum cannot start: CPU 1 lacks the boot CPU's physical-address width: Raum needs every CPU alike, so it starts on none\\." \
+    'Booting on without virtualization' "$MARKER"
+  forbid "${NO_CRASH[@]}" 'Starting the hypervisor' 'Raum is running' 'late launch'
+  verdict
+}
+
 case_qemu_no_nx() {
   # no root configured: the loader must return an error and the firmware go on
   mk_esp qemu-no-nx
@@ -374,7 +386,7 @@ bochs_vtx_case() { # bochs_vtx_case NAME CPU: the late launch on VT-x, then the 
     '^EPT +yes' 'unrestricted guest yes, VPID yes' 'Hardware OK: Raum can run here \(backend vmx\)' \
     '^\[cpu0\] I vmx: VMXON on cpu0' '^\[cpu0\] I vmx: EPT built from [0-9]+ MTRR segments? \((1 GiB|2 MiB)' \
     '^\[cpu0\] I Raum [0-9.]+ ready: backend vmx' \
-    '^\[cpu0\] I memory: root partition [1-9][0-9]* KiB, of which SLAT [1-9][0-9]* KiB in [1-9][0-9]* tables; 1 per-CPU areas of [1-9][0-9]* KiB' \
+    '^\[cpu0\] I memory: root partition [1-9][0-9]* KiB, of which SLAT [1-9][0-9]* KiB in [1-9][0-9]* tables \([0-9] [KMG]iB pages\); 1 per-CPU areas of [1-9][0-9]* KiB' \
     '^\[cpu0\] I memory: cpu0 [1-9][0-9]* KiB \(area [0-9]+ KiB, vmx [1-9][0-9]* KiB\)' \
     '^\[cpu0\] I memory: root VP0 [1-9][0-9]* KiB \(vmx VP and its VMCS\)' \
     '^\[cpu0\] I vmx: late launch on cpu0: the firmware resumes as root VP0' \
@@ -537,7 +549,7 @@ case_bochs_taskswitch_skylake() {
 
 QEMU_CASES=(qemu_epyc qemu_intercepts qemu_hostile
             qemu_fuzz
-            qemu_linux_root qemu_linux_smp qemu_linux_big qemu_twice qemu_no_svm qemu_no_nx qemu_intel qemu_bad_config qemu_no_image qemu_triple_fault qemu_entry_failure qemu_bad_root
+            qemu_linux_root qemu_linux_smp qemu_linux_big qemu_twice qemu_no_svm qemu_cpu_unlike qemu_no_nx qemu_intel qemu_bad_config qemu_no_image qemu_triple_fault qemu_entry_failure qemu_bad_root
             qemu_panic_page qemu_panic_ud qemu_panic_gp qemu_panic_stack
             qemu_taskswitch)
 BOCHS_CASES=(bochs_skylake bochs_tigerlake bochs_intercepts_skylake bochs_intercepts_tigerlake bochs_hostile_skylake
