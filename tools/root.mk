@@ -3,7 +3,7 @@
 # initramfs, raum.ko and raumctl. Included by the top Makefile (BUILD, CC, Q,
 # PYTHON come from there). See tools/linux/ and docs in the scripts.
 #
-#   make root          kernel + headers (downloaded once), raum.ko, raumctl, both initramfs
+#   make root          kernel + headers (downloaded once), raum.ko, raumctl, cpuidcheck, both initramfs
 #   make esp-linux     $(BUILD)/esp-linux: build/esp + Linux (shell initramfs) as the root OS
 #   make run-linux     boot it under QEMU, console on this terminal (Ctrl-A X quits)
 #   make test-root     boot $(BUILD)/esp-linux-test (test initramfs), check the RAUM-ROOT: lines
@@ -24,7 +24,7 @@ ROOT_KMAKE := env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES make
 
 .PHONY: root esp-linux esp-linux-test run-linux test-root $(ESP_LINUX)/ $(ESP_LINUX_TEST)/
 
-root: $(ROOT)/stamp $(ROOT)/raum.ko $(ROOT)/raumctl $(ROOT)/initrd-test.img $(ROOT)/initrd-shell.img
+root: $(ROOT)/stamp $(ROOT)/raum.ko $(ROOT)/raumctl $(ROOT)/cpuidcheck $(ROOT)/initrd-test.img $(ROOT)/initrd-shell.img
 
 # Kernel and headers: downloaded with apt-get download, extracted, nothing installed.
 $(ROOT)/stamp: tools/linux/fetch-kernel.sh
@@ -50,10 +50,17 @@ $(ROOT)/raumctl: tools/raumctl/raumctl.c $(ROOT_ABI_HDRS)
 	@echo "  CC      $@ (static)"
 	$(Q)$(CC) -static -O2 -Wall -Wextra -Werror -Iinclude -o $@ $< $(RAUMCTL_LIBS)
 
+# cpuidcheck: what CPUID shows on one CPU, for the test initramfs' SMP checks (no libraries)
+$(ROOT)/cpuidcheck: tools/linux/cpuidcheck.c $(ROOT_ABI_HDRS)
+	@mkdir -p $(ROOT)
+	@echo "  CC      $@ (static)"
+	$(Q)$(CC) -static -O2 -Wall -Wextra -Werror -Iinclude -o $@ $<
+
 ROOT_INITRD_DEPS := tools/linux/mkinitramfs.sh $(ROOT)/raum.ko $(ROOT)/raumctl
-$(ROOT)/initrd-test.img: $(ROOT_INITRD_DEPS) tools/linux/init-test.sh
+$(ROOT)/initrd-test.img: $(ROOT_INITRD_DEPS) tools/linux/init-test.sh $(ROOT)/cpuidcheck
 	@echo "  INITRD  $@"
-	$(Q)bash tools/linux/mkinitramfs.sh $@ $(ROOT)/raum.ko $(ROOT)/raumctl tools/linux/init-test.sh >/dev/null
+	$(Q)bash tools/linux/mkinitramfs.sh $@ $(ROOT)/raum.ko $(ROOT)/raumctl tools/linux/init-test.sh \
+		$(ROOT)/cpuidcheck >/dev/null
 $(ROOT)/initrd-shell.img: $(ROOT_INITRD_DEPS) tools/linux/init-shell.sh
 	@echo "  INITRD  $@"
 	$(Q)bash tools/linux/mkinitramfs.sh $@ $(ROOT)/raum.ko $(ROOT)/raumctl tools/linux/init-shell.sh >/dev/null

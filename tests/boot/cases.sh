@@ -248,11 +248,12 @@ case_qemu_linux_root() {
   boot qemu EPYC 'Kernel panic|RAUM PANIC'
   expect '^\[cpu0\] I svm: late launch on cpu0' 'Raum is running: this firmware' \
     'Starting the root OS: \\EFI\\linux\\vmlinuz.efi initrd=' '^\[ *[0-9.]+\] Linux version 6\.' \
-    'RAUM-ROOT: /init reached' 'raum: Raum [0-9.]+ detected \(AMD-V, VMMCALL\) on CPU 0 of 1: /dev/raum ready' \
+    'RAUM-ROOT: /init reached' 'raum: Raum [0-9.]+ detected \(AMD-V, VMMCALL\) on all 1 CPU: /dev/raum ready' \
     'RAUM-ROOT: module loaded' '^Raum [0-9]+\.[0-9]+\.[0-9]+ \(vendor AMD-V, built ' \
     'RAUM-ROOT: raumctl version exit 0' '^VP 0 exits:' '^  cpuid +[1-9][0-9]*$' '^  hypercall +[1-9][0-9]*$' \
     'RAUM-ROOT: raumctl stats exit 0' '^\[cpu0\] I svm: late launch on cpu0' \
     '^canary +intact \(page 0x[0-9a-f]+\)$' 'RAUM-ROOT: raumctl health exit 0' \
+    'RAUM-ROOT: smp checks skipped \(one CPU\)' \
     'RAUM-ROOT: raumctl log exit 0' 'RAUM-ROOT: powering off' 'reboot: Power down'
   # the late-launch line appears twice: on serial at boot and again from raumctl log
   [ "$(grep -c 'svm: late launch on cpu0' "$LOG")" -ge 2 ] || MISSING+=("raumctl log did not print the hypervisor's ring")
@@ -263,21 +264,39 @@ case_qemu_linux_root() {
   verdict
 }
 
-case_qemu_linux_smp() {
-  # the Linux root with two CPUs: only CPU 0 runs under Raum (CPU 1 natively, until the SMP
-  # work), so raum.ko must make every hypercall on CPU 0 even when raumctl runs on CPU 1
-  CASE=qemu-linux-smp CASE_DIR=$BT/qemu-linux-smp MISSING=()
+# The SMP checks of tools/linux/init-test.sh on a root with N CPUs (issue 10: every CPU under Raum, root
+# VP n on CPU n): every possible CPU online; on each CPU, Raum's CPUID leaf without VMX / SVM, and VP n's
+# cpuid counter up by at least the loop's 20000 CPUIDs (read by a hypercall from that CPU); the highest
+# CPU offline and online twice (INIT / SIPI from the root), then its leaf and counter again.
+expect_smp_checks() { # N
+  local n=$1 c last=$(($1 - 1))
+  expect "RAUM-ROOT: smp all $n possible CPUs online ok"
+  for ((c = 0; c < n; c++)); do
+    expect "RAUM-ROOT: smp cpu$c cpuid leaf ok\$" "RAUM-ROOT: smp cpu$c vp counter \\+[0-9]+ ok \\(VP $c cpuid"
+  done
+  expect "RAUM-ROOT: smp offline/online cpu$last round 1 ok" "RAUM-ROOT: smp offline/online cpu$last round 2 ok" \
+    "RAUM-ROOT: smp cpu$last cpuid leaf ok after offline/online" \
+    "RAUM-ROOT: smp cpu$last vp counter \\+[0-9]+ ok after offline/online" 'RAUM-ROOT: smp checks passed'
+  forbid 'RAUM-ROOT: smp check FAILED' 'RAUM-ROOT: smp checks FAILED'
+}
+# What a stuck CPU looks like in Linux's log (besides the crash markers).
+NO_STALL=('Call Trace' 'rcu.*stall' 'soft lockup')
+
+case_qemu_linux_smp4() {
+  # the Linux root with four CPUs, every one under Raum (issue 10): raum.ko loads only when all four
+  # see Raum and makes each hypercall on the calling CPU; the SMP checks of init-test.sh
+  CASE=qemu-linux-smp4 CASE_DIR=$BT/qemu-linux-smp4 MISSING=()
   rm -rf "$CASE_DIR"; mkdir -p "$CASE_DIR"; cp -r build/esp-linux-test "$CASE_DIR/esp"
-  BOOT_QEMU_ARGS='-smp 2' boot qemu EPYC 'reboot: Power down|Kernel panic|RAUM PANIC'
-  expect 'Raum is running: this firmware' 'smp: Brought up 1 node, 2 CPUs' \
-    'raum: Raum [0-9.]+ detected \(AMD-V, VMMCALL\) on CPU 0 of 2: /dev/raum ready' \
-    'RAUM-ROOT: raumctl version exit 0' 'RAUM-ROOT: taskset -c 1 raumctl version' \
-    'RAUM-ROOT: cpu1 raumctl version exit 0' 'RAUM-ROOT: cpu1 raumctl stats exit 0' \
+  # no 'reboot: Power down' in --until: wait for QEMU to end by itself (as qemu_linux_root)
+  BOOT_QEMU_ARGS='-smp 4' boot qemu EPYC 'Kernel panic|RAUM PANIC'
+  expect 'Raum is running: this firmware' 'smp: Brought up 1 node, 4 CPUs' 'RAUM-ROOT: /init reached' \
+    'raum: Raum [0-9.]+ detected \(AMD-V, VMMCALL\) on all 4 CPUs: /dev/raum ready' 'RAUM-ROOT: module loaded' \
+    'RAUM-ROOT: raumctl version exit 0' 'RAUM-ROOT: raumctl stats exit 0' 'RAUM-ROOT: raumctl health exit 0' \
     'RAUM-ROOT: powering off' 'reboot: Power down'
-  [ "$(grep -c '^Raum [0-9]*\.[0-9]*\.[0-9]* (vendor AMD-V, built ' "$LOG")" -ge 2 ] ||
-    MISSING+=("raumctl version on CPU 1 printed no version")
+  expect_smp_checks 4
   stats_all_and_json
-  forbid "${NO_CRASH[@]}" 'Kernel panic' 'RAUM-ROOT: module refused' 'Call Trace' 'invalid opcode' \
+  grep -q 'qemu exit status' "$CASE_DIR/serial.raw.qemu" || MISSING+=("QEMU did not power off by itself")
+  forbid "${NO_CRASH[@]}" "${NO_STALL[@]}" 'Kernel panic' 'RAUM-ROOT: module refused' 'invalid opcode' \
     'unchecked MSR access'
   verdict
 }
@@ -285,7 +304,8 @@ case_qemu_linux_smp() {
 case_qemu_linux_big() {
   # a large machine (issue 10): 6 CPUs and 40 GiB (PLATFORM.md: a RAM backend with reserve=off, so
   # the host commits only what the guest touches). Raum's SLAT, RAM list and hypercall buffers above
-  # 32 GiB; the root brings up all six CPUs. Only CPU 0 runs under Raum until the SMP work lands.
+  # 32 GiB; the root brings up all six CPUs, each under Raum (raum.ko loads on all six; init-test.sh's
+  # SMP checks, as in qemu_linux_smp4).
   CASE=qemu-linux-big CASE_DIR=$BT/qemu-linux-big MISSING=()
   rm -rf "$CASE_DIR"; mkdir -p "$CASE_DIR"; cp -r build/esp-linux-test "$CASE_DIR/esp"
   BOOT_QEMU_ARGS='-smp 6 -machine memory-backend=ram0 -object memory-backend-ram,id=ram0,size=40G,reserve=off' \
@@ -296,11 +316,12 @@ case_qemu_linux_big() {
     '^\[cpu0\] I memory: root partition [1-9][0-9]* KiB, of which SLAT [1-9][0-9]* KiB in [1-9][0-9]* tables \(1 GiB pages\); 6 per-CPU areas' \
     '^\[cpu[0-5]\] I memory: cpu5 [1-9][0-9]* KiB' \
     'smp: Brought up 1 node, 6 CPUs' 'Memory: [0-9]+K/(4[01]|39)[0-9]{6}K available' \
-    'raum: Raum [0-9.]+ detected \(AMD-V, VMMCALL\) on CPU 0 of 6: /dev/raum ready' \
+    'raum: Raum [0-9.]+ detected \(AMD-V, VMMCALL\) on all 6 CPUs: /dev/raum ready' \
     'RAUM-ROOT: raumctl version exit 0' 'RAUM-ROOT: raumctl health exit 0' '^canary +intact' \
     'RAUM-ROOT: powering off' 'reboot: Power down'
+  expect_smp_checks 6
   grep -q 'qemu exit status' "$CASE_DIR/serial.raw.qemu" || MISSING+=("QEMU did not power off by itself")
-  forbid "${NO_CRASH[@]}" 'Kernel panic' 'RAUM-ROOT: module refused' 'Call Trace' 'unchecked MSR access'
+  forbid "${NO_CRASH[@]}" "${NO_STALL[@]}" 'Kernel panic' 'RAUM-ROOT: module refused' 'unchecked MSR access'
   verdict
 }
 
@@ -432,7 +453,7 @@ case_bochs_linux_root() {
   BOOT_MEM=1024 boot bochs corei7_skylake_x 'reboot: (Power down|System halted)|Kernel panic|RAUM PANIC|this CPU halts'
   expect '^\[cpu0\] I vmx: late launch on cpu0' 'Raum is running: this firmware' \
     '^\[ *[0-9.]+\] Linux version 6\.' 'RAUM-ROOT: /init reached' \
-    'raum: Raum [0-9.]+ detected \(Intel VT-x, VMCALL\) on CPU 0 of 1: /dev/raum ready' 'RAUM-ROOT: module loaded' \
+    'raum: Raum [0-9.]+ detected \(Intel VT-x, VMCALL\) on all 1 CPU: /dev/raum ready' 'RAUM-ROOT: module loaded' \
     '^Raum [0-9]+\.[0-9]+\.[0-9]+ \(vendor Intel VT-x, built ' 'RAUM-ROOT: raumctl version exit 0' \
     '^VP 0 exits:' '^  cpuid +[1-9][0-9]*$' '^  hypercall +[1-9][0-9]*$' 'RAUM-ROOT: raumctl stats exit 0' \
     '^canary +intact \(page 0x[0-9a-f]+\)$' 'RAUM-ROOT: raumctl health exit 0' \
@@ -447,9 +468,8 @@ case_bochs_linux_root() {
 
 case_bochs_linux_smp() {
   # the Linux root on Bochs with two CPUs: OVMF has no ACPI tables under Bochs (no fw_cfg), so
-  # tests/efi/madt.c installs a MADT from the MP services' APIC IDs and starts the kernel. Only
-  # CPU 0 runs under Raum (CPU 1 natively, until the SMP work): raum.ko makes every hypercall on
-  # CPU 0, also when raumctl runs on CPU 1
+  # tests/efi/madt.c installs a MADT from the MP services' APIC IDs and starts the kernel. Both
+  # CPUs run under Raum (issue 10): raum.ko loads on both, and init-test.sh's SMP checks run
   CASE=bochs-linux-smp CASE_DIR=$BT/bochs-linux-smp MISSING=()
   rm -rf "$CASE_DIR"; mkdir -p "$CASE_DIR/esp/EFI/raum/test"; cp -r build/esp-linux-test/. "$CASE_DIR/esp"
   cp build/tests/madt.efi "$CASE_DIR/esp/EFI/raum/test/"
@@ -461,12 +481,12 @@ case_bochs_linux_smp() {
     '^RAUM-MADT: CPU 1: APIC ID 1$' 'RAUM-MADT: installed a MADT with 2 CPUs' \
     'RAUM-MADT: starting \\EFI\\linux\\vmlinuz.efi initrd=' 'ACPI: APIC 0x[0-9A-F]+ [0-9A-F]+ \(v04 RAUMT ' \
     'smpboot: Allowing 2 CPUs' 'smp: Brought up 1 node, 2 CPUs' 'RAUM-ROOT: /init reached' \
-    'raum: Raum [0-9.]+ detected \(Intel VT-x, VMCALL\) on CPU 0 of 2: /dev/raum ready' \
+    'raum: Raum [0-9.]+ detected \(Intel VT-x, VMCALL\) on all 2 CPUs: /dev/raum ready' \
     'RAUM-ROOT: raumctl version exit 0' 'RAUM-ROOT: raumctl stats exit 0' \
-    'RAUM-ROOT: cpu1 raumctl version exit 0' 'RAUM-ROOT: cpu1 raumctl stats exit 0' \
     'RAUM-ROOT: powering off' 'reboot: (Power down|System halted)'
-  forbid "${NO_CRASH[@]}" 'Kernel panic' 'RAUM-ROOT: module refused' 'this CPU halts' 'traps: init' \
-    'unchecked MSR access' 'invalid opcode'
+  expect_smp_checks 2
+  forbid "${NO_CRASH[@]}" "${NO_STALL[@]}" 'Kernel panic' 'RAUM-ROOT: module refused' 'this CPU halts' \
+    'traps: init' 'unchecked MSR access' 'invalid opcode'
   verdict
 }
 
@@ -549,7 +569,7 @@ case_bochs_taskswitch_skylake() {
 
 QEMU_CASES=(qemu_epyc qemu_intercepts qemu_hostile
             qemu_fuzz
-            qemu_linux_root qemu_linux_smp qemu_linux_big qemu_twice qemu_no_svm qemu_cpu_unlike qemu_no_nx qemu_intel qemu_bad_config qemu_no_image qemu_triple_fault qemu_entry_failure qemu_bad_root
+            qemu_linux_root qemu_linux_smp4 qemu_linux_big qemu_twice qemu_no_svm qemu_cpu_unlike qemu_no_nx qemu_intel qemu_bad_config qemu_no_image qemu_triple_fault qemu_entry_failure qemu_bad_root
             qemu_panic_page qemu_panic_ud qemu_panic_gp qemu_panic_stack
             qemu_taskswitch)
 BOCHS_CASES=(bochs_skylake bochs_tigerlake bochs_intercepts_skylake bochs_intercepts_tigerlake bochs_hostile_skylake

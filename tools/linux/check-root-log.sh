@@ -7,7 +7,7 @@
 # Passes when Linux reached /init and then either
 #   - the module loaded and raumctl version / stats / log all succeeded, or
 #   - the module refused to load, saying why (Raum not running below Linux),
-# and the machine powered off by itself (qemu.sh writes "qemu exit status" to LOG.qemu).
+# the SMP checks (more than one CPU) found nothing wrong, and the machine powered off by itself (qemu.sh writes "qemu exit status" to LOG.qemu).
 set -uo pipefail
 log=$1
 fail() { echo "check-root-log: FAIL: $*" >&2; exit 1; }
@@ -21,12 +21,20 @@ if has 'RAUM-ROOT: module loaded'; then
   done
   result="module loaded, raumctl version/stats/log answered"
 elif has 'RAUM-ROOT: module refused'; then
+  # Raum runs, but not below every CPU: a Raum failure, not "Raum is not running"
+  if has 'raum: CPU [0-9]+ does not run under Raum'; then
+    fail "$(grep -Eo 'raum: CPU [0-9]+ does not run under Raum[^(]*' "$log" | head -n1)(see $log)"
+  fi
   has 'raum: (no hypervisor|a hypervisor runs but it is not Raum)' ||
     fail "the module refused without naming the reason"
   result="module refused: $(grep -Eo 'raum: (no hypervisor|a hypervisor runs but it is not Raum)[^(]*' "$log" | head -n1)"
 else
   fail "no 'module loaded' / 'module refused' line after /init"
 fi
+if has 'RAUM-ROOT: smp check FAILED'; then
+  fail "$(grep -E 'RAUM-ROOT: smp check FAILED' "$log" | head -n1) (see $log)"
+fi
+has 'RAUM-ROOT: smp checks passed' && result="$result; smp checks passed"
 has 'RAUM-ROOT: powering off' || fail "/init did not reach power-off"
 grep -q 'qemu exit status' "$log.qemu" 2>/dev/null || fail "QEMU did not exit by itself after poweroff"
 echo "check-root-log: PASS: $result; powered off"

@@ -1,6 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# /init of the test initramfs: loads raum.ko, runs raumctl, powers off.
+# /init of the test initramfs: loads raum.ko, runs raumctl, with more than one CPU
+# the SMP checks (cpuidcheck, tools/linux/cpuidcheck.c), powers off.
 # The boot tests look for the RAUM-ROOT: lines.
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
@@ -8,7 +9,110 @@ mount -t devtmpfs devtmpfs /dev 2>/dev/null
 exec </dev/console >/dev/console 2>&1
 echo "RAUM-ROOT: /init reached"
 echo "RAUM-ROOT: kernel $(uname -r), cmdline: $(cat /proc/cmdline)"
+
+# --- SMP checks (issue 10: every CPU runs under Raum, root VP n = CPU n) ---------------------
+# Run when Linux has more than one CPU, with or without raum.ko (the CPUID checks need no module):
+#   - every possible CPU is online;
+#   - on each online CPU N (taskset -c N): Raum's CPUID leaf, and no VMX / SVM (cpuidcheck);
+#   - VP N's cpuid exit counter (raumctl stats N --json, itself run on CPU N: a hypercall from
+#     there) rises by at least SMP_LOOPS over a loop of SMP_LOOPS CPUIDs pinned to CPU N;
+#   - the highest CPU offline and online twice (the root starts it again with INIT / SIPI), then
+#     its CPUID and counter checks again.
+# One 'RAUM-ROOT: smp ...' line per check; each failure is 'RAUM-ROOT: smp check FAILED: <what>',
+# and the block ends with 'RAUM-ROOT: smp checks passed' or 'RAUM-ROOT: smp checks FAILED (<n>)'.
+# raum_smp_loops=N on the command line changes the loop (default 20000).
+SYS_CPU=/sys/devices/system/cpu
+SMP_LOOPS=$(sed -n 's/.*raum_smp_loops=\([0-9][0-9]*\).*/\1/p' /proc/cmdline)
+SMP_LOOPS=${SMP_LOOPS:-20000}
+smp_failed=0
+smp_fail() { echo "RAUM-ROOT: smp check FAILED: $*"; smp_failed=$((smp_failed + 1)); }
+# a kernel CPU list ("0-3,5") one number a line
+cpulist() { echo "$1" | tr ',' '\n' | while IFS=- read -r a b; do [ -n "$a" ] && seq "$a" "${b:-$a}"; done; }
+# smp_leaf CPU [SUFFIX]: Raum's CPUID leaf and no VMX / SVM, on CPU
+smp_leaf() {
+  taskset -c "$1" cpuidcheck leaf "$1"
+  case $? in
+    0) echo "RAUM-ROOT: smp cpu$1 cpuid leaf ok$2" ;;
+    1) smp_fail "cpu$1 has no Raum CPUID leaf$2" ;;
+    3) smp_fail "cpu$1 sees VMX or SVM under Raum$2" ;;
+    4) smp_fail "cpu$1: cpuidcheck did not run on CPU $1$2" ;;
+    *) smp_fail "cpu$1: taskset -c $1 cpuidcheck leaf failed$2" ;;
+  esac
+}
+# VP CPU's cpuid exit counter, read by a hypercall made on CPU
+smp_vp_cpuid() { taskset -c "$1" raumctl stats "$1" --json | sed -n 's/.*"cpuid":\([0-9][0-9]*\).*/\1/p'; }
+# smp_counter CPU [SUFFIX]: SMP_LOOPS CPUIDs on CPU raise VP CPU's cpuid counter by at least as many
+smp_counter() {
+  local a b
+  if [ "$module" != loaded ]; then
+    smp_fail "cpu$1 vp counter: raum.ko is not loaded$2"; return
+  fi
+  a=$(smp_vp_cpuid "$1")
+  taskset -c "$1" cpuidcheck loop "$1" "$SMP_LOOPS" || { smp_fail "cpu$1: the CPUID loop did not run on CPU $1$2"; return; }
+  b=$(smp_vp_cpuid "$1")
+  if [ -z "$a" ] || [ -z "$b" ]; then
+    smp_fail "cpu$1: taskset -c $1 raumctl stats $1 --json gave no cpuid counter ('$a' '$b')$2"
+  elif [ $((b - a)) -ge "$SMP_LOOPS" ]; then
+    echo "RAUM-ROOT: smp cpu$1 vp counter +$((b - a)) ok$2 (VP $1 cpuid $a -> $b over $SMP_LOOPS CPUIDs)"
+  else
+    smp_fail "cpu$1 vp counter +$((b - a)), not at least $SMP_LOOPS (VP $1 cpuid $a -> $b)$2"
+  fi
+}
+# smp_cycle CPU ROUND: CPU offline, then online again
+smp_cycle() {
+  local st
+  if ! echo 0 > "$SYS_CPU/cpu$1/online"; then
+    smp_fail "cpu$1 did not go offline in round $2 (write refused)"; return 1
+  fi
+  st=$(cat "$SYS_CPU/cpu$1/online")
+  if [ "$st" != 0 ] || cpulist "$(cat $SYS_CPU/online)" | grep -qx "$1"; then
+    smp_fail "cpu$1 still online after offline in round $2 (online $(cat $SYS_CPU/online))"; return 1
+  fi
+  echo "RAUM-ROOT: smp cpu$1 offline (online $(cat $SYS_CPU/online))"
+  if ! echo 1 > "$SYS_CPU/cpu$1/online"; then
+    smp_fail "cpu$1 did not come back online in round $2 (write refused: see the kernel and raum: lines above)"; return 1
+  fi
+  st=$(cat "$SYS_CPU/cpu$1/online")
+  if [ "$st" != 1 ] || ! cpulist "$(cat $SYS_CPU/online)" | grep -qx "$1"; then
+    smp_fail "cpu$1 not online after online in round $2 (online $(cat $SYS_CPU/online))"; return 1
+  fi
+  echo "RAUM-ROOT: smp offline/online cpu$1 round $2 ok (online $(cat $SYS_CPU/online))"
+}
+smp_checks() {
+  local online possible cpus last n
+  online=$(cat $SYS_CPU/online) possible=$(cat $SYS_CPU/possible)
+  cpus=$(cpulist "$online")
+  n=$(echo "$cpus" | wc -l)
+  if [ "$n" -le 1 ] && [ "$(cpulist "$possible" | wc -l)" -le 1 ]; then
+    echo "RAUM-ROOT: smp checks skipped (one CPU)"; return
+  fi
+  echo "RAUM-ROOT: smp cpus online $online, possible $possible, present $(cat $SYS_CPU/present)"
+  if [ "$(cpulist "$possible")" = "$cpus" ]; then
+    echo "RAUM-ROOT: smp all $n possible CPUs online ok"
+  else
+    smp_fail "CPUs online $online, but possible $possible"
+  fi
+  for c in $cpus; do smp_leaf "$c"; done
+  for c in $cpus; do smp_counter "$c"; done
+  last=$(echo "$cpus" | tail -n 1)
+  if [ "$last" = 0 ]; then
+    smp_fail "no CPU but cpu0 online: no offline/online check"
+  elif [ ! -w "$SYS_CPU/cpu$last/online" ]; then
+    smp_fail "cpu$last cannot go offline (no $SYS_CPU/cpu$last/online)"
+  elif smp_cycle "$last" 1 && smp_cycle "$last" 2; then
+    smp_leaf "$last" " after offline/online"
+    smp_counter "$last" " after offline/online"
+  fi
+  if [ "$smp_failed" = 0 ]; then
+    echo "RAUM-ROOT: smp checks passed"
+  else
+    echo "RAUM-ROOT: smp checks FAILED ($smp_failed)"
+  fi
+}
+
+module=refused
 if insmod /lib/raum.ko; then
+  module=loaded
   echo "RAUM-ROOT: module loaded"
   echo "RAUM-ROOT: raumctl version"
   raumctl version; echo "RAUM-ROOT: raumctl version exit $?"
@@ -26,14 +130,8 @@ if insmod /lib/raum.ko; then
   raumctl stats 999; echo "RAUM-ROOT: raumctl stats 999 exit $?"
   echo "RAUM-ROOT: raumctl health"
   raumctl health; echo "RAUM-ROOT: raumctl health exit $?"
-  # with a second CPU (which runs natively until the SMP work): raum.ko must make
-  # the hypercall on the virtualized CPU, never VMMCALL / VMCALL here (#UD, an oops)
-  if [ -d /sys/devices/system/cpu/cpu1 ]; then
-    echo "RAUM-ROOT: taskset -c 1 raumctl version"
-    taskset -c 1 raumctl version; echo "RAUM-ROOT: cpu1 raumctl version exit $?"
-    echo "RAUM-ROOT: taskset -c 1 raumctl stats"
-    taskset -c 1 raumctl stats; echo "RAUM-ROOT: cpu1 raumctl stats exit $?"
-  fi
+  # with more than one CPU: each under Raum, hypercalls made on the calling CPU
+  smp_checks
   # make bench: exits an idle root takes (raum_idle=SECONDS on the command line)
   idle=$(sed -n 's/.*raum_idle=\([0-9]*\).*/\1/p' /proc/cmdline)
   if [ -n "$idle" ]; then
@@ -46,6 +144,7 @@ if insmod /lib/raum.ko; then
   raumctl log; echo "RAUM-ROOT: raumctl log exit $?"
 else
   echo "RAUM-ROOT: module refused"
+  smp_checks
 fi
 echo "RAUM-ROOT: powering off"
 sync

@@ -2,19 +2,21 @@
 # SPDX-License-Identifier: MIT
 # Builds the root partition's busybox initramfs (cpio newc, gzip).
 #
-#   mkinitramfs.sh OUT.cpio.gz MODULE RAUMCTL [INIT-SCRIPT]
+#   mkinitramfs.sh OUT.cpio.gz MODULE RAUMCTL [INIT-SCRIPT [PROGRAM...]]
 #
 # Holds: /bin/busybox (busybox-static) and its applet links, /init
 # (INIT-SCRIPT, default tools/linux/init-test.sh), the module at
-# /lib/raum.ko, /bin/raumctl, and /dev/console (the kernel opens it before
-# /init runs). The archive is written by Python, not cpio(1): device nodes
-# need no root, and owners (0:0) and times (0) are fixed, so the same inputs
-# give the same bytes.
+# /lib/raum.ko, /bin/raumctl, each PROGRAM (static) at /bin/<its name>, and
+# /dev/console (the kernel opens it before /init runs). The archive is
+# written by Python, not cpio(1): device nodes need no root, and owners (0:0)
+# and times (0) are fixed, so the same inputs give the same bytes.
 set -euo pipefail
 die() { echo "mkinitramfs: $*" >&2; exit 1; }
-if [ $# -lt 3 ] || [ $# -gt 4 ]; then die "usage: $0 OUT.cpio.gz MODULE RAUMCTL [INIT-SCRIPT]"; fi
+if [ $# -lt 3 ]; then die "usage: $0 OUT.cpio.gz MODULE RAUMCTL [INIT-SCRIPT [PROGRAM...]]"; fi
 here=$(cd "$(dirname "$0")" && pwd)
 out=$1 module=$2 raumctl=$3 init=${4:-$here/init-test.sh}
+shift $(( $# < 4 ? $# : 4 ))
+programs=("$@")
 busybox=${BUSYBOX:-/bin/busybox}
 [ -f "$module" ] || die "no module '$module' (build raum.ko first)"
 [ -x "$raumctl" ] || die "no raumctl '$raumctl' (build it first)"
@@ -23,14 +25,20 @@ busybox=${BUSYBOX:-/bin/busybox}
 if readelf -l "$raumctl" 2>/dev/null | grep -q INTERP; then
   die "$raumctl is dynamically linked: the initramfs has no libc (build it with -static)"
 fi
+for p in "${programs[@]}"; do
+  [ -x "$p" ] || die "no program '$p' (build it first)"
+  if readelf -l "$p" 2>/dev/null | grep -q INTERP; then die "$p is dynamically linked (build it with -static)"; fi
+  case $(basename "$p") in busybox|raumctl) die "$p: a program may not replace /bin/$(basename "$p")";; esac
+done
 if readelf -l "$busybox" 2>/dev/null | grep -q INTERP; then
   die "$busybox is dynamically linked: install busybox-static, or set BUSYBOX=/path/to/static/busybox"
 fi
 applets=$("$busybox" --list-full) || die "$busybox --list-full failed"
 
-python3 - "$out" "$module" "$raumctl" "$init" "$busybox" "$applets" <<'PY'
+python3 - "$out" "$module" "$raumctl" "$init" "$busybox" "$applets" "${programs[@]}" <<'PY'
 import gzip, os, sys
 out, module, raumctl, init, busybox, applets = sys.argv[1:7]
+programs = sys.argv[7:]
 S_IFDIR, S_IFREG, S_IFLNK, S_IFCHR = 0o040000, 0o100000, 0o120000, 0o020000
 entries = []          # (name, mode, data, rdev)
 def d(name): entries.append((name, S_IFDIR | 0o755, b"", (0, 0)))
@@ -50,6 +58,12 @@ for a in applets.split():
     seen.add(a)
     l(a, "/bin/busybox")
 f("bin/raumctl", raumctl, 0o755)
+for p in programs:
+    name = "bin/" + os.path.basename(p)
+    if name in seen:      # an applet of that name: the program wins
+        entries[:] = [e for e in entries if e[0] != name]
+    seen.add(name)
+    f(name, p, 0o755)
 f("lib/raum.ko", module, 0o644)
 f("init", init, 0o755)
 def pad(n): return b"\0" * ((4 - n % 4) % 4)

@@ -24,14 +24,23 @@
  * has its own pages and nothing else is shared, so concurrent callers are
  * safe without a lock.
  *
- * Only the CPU Raum late-launched on runs under Raum (until the SMP work puts
- * every CPU under it); on the others VMMCALL / VMCALL is a plain #UD, an oops
- * in this module. So the load runs the CPUID check on every online CPU,
- * records the first that sees Raum's signature (raum_cpu: not necessarily the
- * one insmod runs on), and every hypercall runs there, through
- * smp_call_function_single(). That CPU may not go offline while the module is
- * loaded (its hotplug teardown refuses with -EBUSY): a CPU that comes back
- * online is started by the root with INIT / SIPI, natively, out of Raum.
+ * Every CPU of the root runs under Raum (root VP n on CPU n), so a hypercall
+ * is made on the calling CPU, with preemption disabled from the check that
+ * this CPU is one of Raum's (raum_cpus) to the VMMCALL / VMCALL. On a CPU
+ * outside Raum that instruction is a plain #UD, an oops in this module; so:
+ *
+ *   - the load runs the CPUID check on every online CPU and refuses (-ENODEV,
+ *     naming the first CPU that fails) unless all of them see Raum;
+ *   - a CPU that comes online later (the root starts it with INIT / SIPI,
+ *     which Raum emulates) is checked on arrival by a CPU hotplug callback;
+ *     one that does not see Raum is refused: its online fails and the kernel
+ *     rolls it back, with a message naming it;
+ *   - the ioctl still checks raum_cpus and answers -ENXIO on a CPU outside
+ *     it, so no path reaches the instruction on such a CPU.
+ *
+ * The two pages are the request's own, not per-CPU buffers: the copies from
+ * and to user space (which may sleep and migrate) happen outside the window
+ * with preemption off, and need no lock.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -58,8 +67,14 @@
 			      HV_HYPERCALL_REP_START_MASK)
 
 static bool raum_use_vmmcall;   /* AMD-V: VMMCALL; Intel VT-x: VMCALL */
-static unsigned int raum_cpu;   /* the CPU that runs under Raum: every hypercall runs there */
-static int raum_hp_state = -1;  /* the CPU hotplug state that keeps raum_cpu online */
+/*
+ * The online CPUs whose CPUID showed Raum's signature: set by the load's probe
+ * and by raum_cpu_online(), cleared by raum_cpu_offline() (both run on that
+ * CPU's hotplug path). The ioctl tests its own CPU with preemption disabled,
+ * so the bit cannot change under it (going offline needs that CPU to preempt).
+ */
+static struct cpumask raum_cpus;
+static int raum_hp_state = -1;  /* the CPU hotplug state of raum_cpu_online / _offline */
 
 static bool raum_allowed_call(u64 code)
 {
@@ -94,32 +109,6 @@ static u64 raum_hypercall(u64 control, u64 in_gpa, u64 out_gpa)
 			     : "=a"(result), "+c"(control), "+d"(in_gpa), "+r"(r8)
 			     : : "memory");
 	return result;
-}
-
-struct raum_call {
-	u64 control, in_gpa, out_gpa, result;
-};
-
-/* Runs on raum_cpu (smp_call_function_single: IPI context, interrupts off). */
-static void raum_call_on_cpu(void *arg)
-{
-	struct raum_call *c = arg;
-
-	c->result = raum_hypercall(c->control, c->in_gpa, c->out_gpa);
-}
-
-/*
- * Raum's CPU must stay online: offlining it and bringing it back would start
- * it natively (INIT / SIPI from the root), without Raum. Refusing the
- * teardown makes the kernel roll the offline request back.
- */
-static int raum_cpu_down(unsigned int cpu)
-{
-	if (cpu != raum_cpu)
-		return 0;
-	pr_warn("CPU %u runs under Raum and serves /dev/raum: it stays online while raum.ko is loaded\n",
-		cpu);
-	return -EBUSY;
 }
 
 static long raum_ioctl_hypercall(struct raum_hypercall __user *uarg)
@@ -157,20 +146,17 @@ static long raum_ioctl_hypercall(struct raum_hypercall __user *uarg)
 	}
 
 	{
-		struct raum_call call = {
-			.control = hc.control,
-			.in_gpa = virt_to_phys((void *)in_page),
-			.out_gpa = virt_to_phys((void *)out_page),
-		};
-		int rc = smp_call_function_single(raum_cpu, raum_call_on_cpu, &call, 1);
+		u64 in_gpa = virt_to_phys((void *)in_page), out_gpa = virt_to_phys((void *)out_page);
+		unsigned int cpu = get_cpu();   /* preemption off: the call stays on this CPU */
 
-		if (rc) {
-			pr_err_ratelimited("CPU %u (Raum's) is not online: no hypercall (error %d)\n",
-					   raum_cpu, rc);
+		if (!cpumask_test_cpu(cpu, &raum_cpus)) {
+			put_cpu();
+			pr_err_ratelimited("CPU %u does not run under Raum: no hypercall\n", cpu);
 			ret = -ENXIO;
 			goto out;
 		}
-		hc.result = call.result;
+		hc.result = raum_hypercall(hc.control, in_gpa, out_gpa);
+		put_cpu();
 	}
 
 	if (hc.out_len &&
@@ -233,40 +219,78 @@ static bool raum_probe_is_raum(const struct raum_probe *p)
 	       p->sig[1] == RAUM_CPUID_SIGNATURE_ECX && p->sig[2] == RAUM_CPUID_SIGNATURE_EDX;
 }
 
+/* What a probe saw, for a message: "hypervisor bit clear" or the signature found. */
+static void raum_probe_describe(const struct raum_probe *p, char *buf, size_t len)
+{
+	char sig[13];
+	int i;
+
+	if (!p->hv_bit) {
+		snprintf(buf, len, "CPUID.1:ECX[31] (hypervisor present) is clear");
+		return;
+	}
+	memcpy(sig, p->sig, 12);
+	sig[12] = '\0';
+	for (i = 0; i < 12; i++)   /* the hypervisor below chose these bytes */
+		if (sig[i] < 0x20 || sig[i] > 0x7e)
+			sig[i] = '.';
+	snprintf(buf, len, "CPUID leaf 0x%x signature is \"%s\" (%08x %08x %08x), not \"RaumRaumRaum\"",
+		 RAUM_CPUID_VENDOR_LEAF, sig, p->sig[0], p->sig[1], p->sig[2]);
+}
+
+/* Probes one CPU, on that CPU. Returns false when it could not run there (not online). */
+static bool raum_probe_on(unsigned int cpu, struct raum_probe *p)
+{
+	memset(p, 0, sizeof(*p));
+	return smp_call_function_single(cpu, raum_probe_cpu, p, 1) == 0;
+}
+
 /*
- * Returns 0 when Raum runs below some online CPU (raum_cpu: the first such),
- * else -ENODEV after saying why not. Runs under cpus_read_lock().
+ * Returns 0 when Raum runs below every online CPU (raum_cpus: all of them),
+ * else -ENODEV after saying why not: no hypervisor, another hypervisor, or
+ * the first CPU that does not run under Raum while others do. Runs under
+ * cpus_read_lock(), so the online set cannot change during the probe.
  */
 static int raum_detect(void)
 {
-	struct raum_probe p, first = { 0 };
-	unsigned int cpu;
-	bool found = false;
-	char sig[13];
+	struct raum_probe p, first = { 0 }, bad = { 0 };
+	unsigned int cpu, n = 0, bad_cpu = 0, nbad = 0;
+	char why[128];
 
+	cpumask_clear(&raum_cpus);
 	for_each_online_cpu(cpu) {
-		memset(&p, 0, sizeof(p));
-		if (smp_call_function_single(cpu, raum_probe_cpu, &p, 1))
-			continue;
-		if (cpu == cpumask_first(cpu_online_mask))
+		n++;
+		if (!raum_probe_on(cpu, &p)) {
+			/* cannot happen under cpus_read_lock; count it as not Raum's */
+			memset(&p, 0, sizeof(p));
+		}
+		if (n == 1)
 			first = p;
 		if (raum_probe_is_raum(&p)) {
-			raum_cpu = cpu;
-			found = true;
-			break;
+			cpumask_set_cpu(cpu, &raum_cpus);
+			continue;
+		}
+		if (!nbad++) {
+			bad_cpu = cpu;
+			bad = p;
 		}
 	}
-	if (!found && !first.hv_bit) {
-		pr_err("no hypervisor: CPUID.1:ECX[31] (hypervisor present) is clear on every CPU, so Raum is not running "
+	if (cpumask_empty(&raum_cpus) && !first.hv_bit) {
+		pr_err("no hypervisor: CPUID.1:ECX[31] (hypervisor present) is clear, so Raum is not running "
 		       "(did the Raum loader start this OS, and does the CPU have AMD-V with NPT or VT-x with EPT?)\n");
 		return -ENODEV;
 	}
-	if (!found) {
-		memcpy(sig, first.sig, 12);
-		sig[12] = '\0';
-		pr_err("a hypervisor runs but it is not Raum: CPUID leaf 0x%x signature is \"%s\" "
-		       "(%08x %08x %08x), not the Raum CPUID signature \"RaumRaumRaum\"\n",
-		       RAUM_CPUID_VENDOR_LEAF, sig, first.sig[0], first.sig[1], first.sig[2]);
+	if (cpumask_empty(&raum_cpus)) {
+		raum_probe_describe(&first, why, sizeof(why));
+		pr_err("a hypervisor runs but it is not Raum: %s\n", why);
+		return -ENODEV;
+	}
+	if (nbad) {
+		/* a hypercall from that CPU would be #UD: refuse rather than pin every call */
+		raum_probe_describe(&bad, why, sizeof(why));
+		pr_err("CPU %u does not run under Raum: refusing (%s; %u of %u online CPUs lack Raum, "
+		       "CPU %u has it; every CPU must run under Raum)\n",
+		       bad_cpu, why, nbad, n, cpumask_first(&raum_cpus));
 		return -ENODEV;
 	}
 	switch (boot_cpu_data.x86_vendor) {
@@ -287,31 +311,52 @@ static int raum_detect(void)
 	return 0;
 }
 
-static void raum_version_cpu(void *arg)
+/*
+ * CPU hotplug, startup (CPUHP_AP_ONLINE_DYN: runs in the incoming CPU's hotplug
+ * thread, the CPU already online). A CPU the root (re)starts must come up
+ * under Raum; one that does not is refused: the error makes the kernel roll
+ * the online back, so it never runs a task that could reach the ioctl.
+ */
+static int raum_cpu_online(unsigned int cpu)
 {
-	unsigned int *r = arg;
+	struct raum_probe p;
+	char why[128];
 
-	cpuid(RAUM_CPUID_VERSION_LEAF, &r[0], &r[1], &r[2], &r[3]);
+	if (raum_probe_on(cpu, &p) && raum_probe_is_raum(&p)) {
+		cpumask_set_cpu(cpu, &raum_cpus);
+		return 0;
+	}
+	raum_probe_describe(&p, why, sizeof(why));
+	pr_err("CPU %u came online outside Raum: refusing it while raum.ko is loaded (%s)\n", cpu, why);
+	return -ENODEV;
+}
+
+/* CPU hotplug, teardown: runs on the outgoing CPU; no hypercall starts there afterwards. */
+static int raum_cpu_offline(unsigned int cpu)
+{
+	cpumask_clear_cpu(cpu, &raum_cpus);
+	return 0;
 }
 
 static int __init raum_init(void)
 {
-	unsigned int eax, ebx, regs[4] = { 0 };
+	unsigned int eax, ebx, ecx, edx, ncpus;
 	int ret;
 
-	/* The CPU set may not change between the probe and the hotplug guard. */
+	/* The CPU set may not change between the probe and the hotplug callbacks. */
 	cpus_read_lock();
 	ret = raum_detect();
 	if (!ret) {
-		ret = cpuhp_setup_state_nocalls_cpuslocked(CPUHP_AP_ONLINE_DYN, "raum:online", NULL,
-							   raum_cpu_down);
+		ret = cpuhp_setup_state_nocalls_cpuslocked(CPUHP_AP_ONLINE_DYN, "raum:online",
+							   raum_cpu_online, raum_cpu_offline);
 		if (ret >= 0) {
 			raum_hp_state = ret;
 			ret = 0;
 		} else {
-			pr_err("cannot guard CPU hotplug (error %d)\n", ret);
+			pr_err("cannot register the CPU hotplug check (error %d)\n", ret);
 		}
 	}
+	ncpus = cpumask_weight(&raum_cpus);
 	cpus_read_unlock();
 	if (ret)
 		return ret;
@@ -321,13 +366,11 @@ static int __init raum_init(void)
 		cpuhp_remove_state_nocalls(raum_hp_state);
 		return ret;
 	}
-	/* The version leaf is Raum's on raum_cpu: ask there too. */
-	smp_call_function_single(raum_cpu, raum_version_cpu, regs, 1);
-	eax = regs[0];
-	ebx = regs[1];
-	pr_info("Raum %u.%u.%u detected (%s) on CPU %u of %u: /dev/raum ready\n", eax >> 16,
-		eax & 0xffff, ebx, raum_use_vmmcall ? "AMD-V, VMMCALL" : "Intel VT-x, VMCALL", raum_cpu,
-		num_online_cpus());
+	/* Every online CPU runs under Raum: its version leaf answers on any of them. */
+	cpuid(RAUM_CPUID_VERSION_LEAF, &eax, &ebx, &ecx, &edx);
+	pr_info("Raum %u.%u.%u detected (%s) on all %u CPU%s: /dev/raum ready\n", eax >> 16,
+		eax & 0xffff, ebx, raum_use_vmmcall ? "AMD-V, VMMCALL" : "Intel VT-x, VMCALL", ncpus,
+		ncpus == 1 ? "" : "s");
 	return 0;
 }
 
