@@ -150,6 +150,8 @@ static void icr_emulate(struct vp *vp, const struct icr *icr, u64 targets)
 		struct vp *t = root_vp(i);
 		if (!t)
 			continue;
+		if (ev == INITSIPI_EV_SIPI)
+			__atomic_store_n(&t->sipi_tsc, rdtsc(), __ATOMIC_RELAXED);
 		if (initsipi_post(&t->initsipi, ev, icr->vector) && t != vp)
 			smp_kick(t->life.cpu);
 	}
@@ -262,7 +264,9 @@ void vp_take_events(struct vp *vp)
 		case INITSIPI_START:
 			vp->exits[RAUM_EXIT_INIT_SIPI]++;
 			vp_load_start_state(vp, true, vector);
-			pr_info("vp%u: started by SIPI at %#x:0000 (real mode)", vp->index, (unsigned)vector << 8);
+			pr_info("vp%u: started by SIPI at %#x:0000 (real mode), %llu TSC ticks after it was sent",
+				vp->index, (unsigned)vector << 8,
+				(unsigned long long)(rdtsc() - __atomic_load_n(&vp->sipi_tsc, __ATOMIC_RELAXED)));
 			return;
 		case INITSIPI_BSP_INIT:
 		default:

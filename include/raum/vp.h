@@ -134,6 +134,7 @@ struct vp {
 	struct initsipi initsipi; /* INIT / SIPI posted by other VPs and this VP's start-up state (include/raum/smp.h) */
 	u32 apic_id;          /* the APIC ID the root addresses it by (root VP n: CPU n's) */
 	u32 apic_ldr, apic_dfr; /* the xAPIC LDR and DFR as the VP wrote them: logical destinations */
+	u64 sipi_tsc;         /* TSC when the last SIPI was posted to it: the start-up time it logs */
 	const char *stop_reason; /* why the failure policy stopped it (kernel/dispatch.c): points at stop_why or a constant */
 	char stop_why[160];      /* the reason's own copy: the exit record it came from lives on the run loop's stack */
 };

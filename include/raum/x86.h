@@ -84,6 +84,14 @@ struct __packed desc_ptr {
 };
 _Static_assert(sizeof(struct desc_ptr) == 10, "descriptor-table register image");
 
+/* The time-stamp counter (SDM vol. 3B 18.17): for durations Raum logs, in TSC ticks. */
+static inline u64 rdtsc(void)
+{
+	u32 lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((u64)hi << 32) | lo;
+}
+
 /*
  * An IRET to the next instruction, on the same stack: ends the NMI blocking
  * an NMI-caused VM exit leaves in VMX root operation (SDM vol. 3A 6.7.1:
