@@ -469,12 +469,17 @@ case_bochs_linux_root() {
 case_bochs_linux_smp() {
   # the Linux root on Bochs with two CPUs: OVMF has no ACPI tables under Bochs (no fw_cfg), so
   # tests/efi/madt.c installs a MADT from the MP services' APIC IDs and starts the kernel. Both
-  # CPUs run under Raum (issue 10): raum.ko loads on both, and init-test.sh's SMP checks run
+  # CPUs run under Raum (issue 10): raum.ko loads on both, and init-test.sh's SMP checks run.
+  # idle=halt: with Linux's MWAIT idle (the default on this CPU model) the run stalls at the first
+  # cross-CPU function call once both CPUs are VMX guests: a store to the line CPU 1 MONITORs
+  # does not wake its MWAIT under Bochs 2.7 (natively it does; Raum does not intercept either
+  # instruction). With HLT idle the same run passes. docs/smp.md, "Known emulator behaviour".
   CASE=bochs-linux-smp CASE_DIR=$BT/bochs-linux-smp MISSING=()
   rm -rf "$CASE_DIR"; mkdir -p "$CASE_DIR/esp/EFI/raum/test"; cp -r build/esp-linux-test/. "$CASE_DIR/esp"
   cp build/tests/madt.efi "$CASE_DIR/esp/EFI/raum/test/"
   sed -i -e 's|^root = .*|root = \\EFI\\raum\\test\\madt.efi|' \
-    -e 's|^root_options = |root_options = \\EFI\\linux\\vmlinuz.efi |' "$CASE_DIR/esp/EFI/raum/raum.cfg"
+    -e 's|^root_options = |root_options = \\EFI\\linux\\vmlinuz.efi |' -e '/^root_options/s|$| idle=halt|' \
+    "$CASE_DIR/esp/EFI/raum/raum.cfg"
   BOCHS_CPUS=2 BOOT_MEM=1024 boot bochs corei7_skylake_x \
     'reboot: (Power down|System halted)|Kernel panic|RAUM PANIC|this CPU halts'
   expect '^\[cpu0\] I vmx: late launch on cpu0' 'Raum is running: this firmware' \
@@ -485,7 +490,8 @@ case_bochs_linux_smp() {
     'RAUM-ROOT: raumctl version exit 0' 'RAUM-ROOT: raumctl stats exit 0' \
     'RAUM-ROOT: powering off' 'reboot: (Power down|System halted)'
   expect_smp_checks 2
-  forbid "${NO_CRASH[@]}" "${NO_STALL[@]}" 'Kernel panic' 'RAUM-ROOT: module refused' 'this CPU halts' \
+  # not NO_STALL's 'Call Trace': Linux 6.1 warns with a trace about Bochs's XSAVE layout (natively too)
+  forbid "${NO_CRASH[@]}" 'rcu.*stall' 'soft lockup' 'Kernel panic' 'RAUM-ROOT: module refused' 'this CPU halts' \
     'traps: init' 'unchecked MSR access' 'invalid opcode'
   verdict
 }
