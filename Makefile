@@ -66,7 +66,7 @@ INTERCEPTS_OBJS := $(patsubst %,$(BUILD)/efi/tests/efi/%.o,intercepts.c intercep
 	intercepts-prefix.c) \
 	$(EFI_TESTLIB_OBJS)
 INTERCEPTS_OBJS += $(BUILD)/efi/tests/efi/intercepts-singlestep.c.o
-HOSTILE_OBJS := $(patsubst %,$(BUILD)/efi/tests/efi/%.o,hostile.c hostile-msr.c hostile-invd.c hostile-xsetbv.c \
+HOSTILE_OBJS := $(patsubst %,$(BUILD)/efi/tests/efi/%.o,hostile.c hostile-msr.c hostile-invd.c hostile-apic.c hostile-xsetbv.c \
 	hostile-buffers.c) $(EFI_TESTLIB_OBJS)
 HOSTILE_OBJS += $(BUILD)/efi/tests/efi/hostile-cpustate.c.o
 HOSTILE_OBJS += $(BUILD)/efi/tests/efi/hostile-evdeliver.c.o

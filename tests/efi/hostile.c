@@ -14,6 +14,7 @@
  *                      IORRs, TOP_MEM ...) are refused and counted; MTRRs
  *                      are shadowed; allowed MSRs still work;
  *   hostile-invd.c     INVD is done as WBINVD;
+ *   hostile-apic.c     the read-only xAPIC page (INIT / SIPI are Raum's): odd writes, RMW, ICR, base;
  *   hostile-xsetbv.c   invalid XCR0 values are refused by Raum's checks;
  *   hostile-cpustate.c CR0 / CR4 / EFER values the CPU refuses get #GP
  *                      (Raum's rules, kernel/crrules.c), Raum keeps running;
@@ -135,6 +136,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	hostile_xsetbv();
 	hostile_cpustate();
 	hostile_dbgpmu();
+	hostile_apic();
 	hostile_buffers_far();
 	hostile_evdeliver();
 	hostile_log();

@@ -38,6 +38,8 @@ void hostile_buffers_far(void);
 void hostile_evdeliver(void);
 /* hostile-dbgpmu.c: DEBUGCTL kept for the root across exits; AMD PerfEvtSel read back as written */
 void hostile_dbgpmu(void);
+/* hostile-apic.c: the read-only xAPIC page: odd writes dropped, RMW #GP, ICR to nobody, APIC_BASE pinned */
+void hostile_apic(void);
 /* hostile.c: Raum's log holds no fault, panic or exception line */
 void hostile_log(void);
 
