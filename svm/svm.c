@@ -8,9 +8,10 @@
  * forbids (the loader checked it), and VM_HSAVE_PA pointing at a 4 KiB page
  * where VMRUN saves host state.
  *
- * Host interrupts: GIF is 0 after every #VMEXIT and Raum never executes
- * STGI, so the host runs with interrupts and NMIs held; they are taken by
- * the guest on the next VMRUN (nothing intercepts them: pass-through).
+ * Host interrupts: GIF is 0 after every #VMEXIT, so the host runs with
+ * interrupts and NMIs held. Interrupts are taken by the guest on the next
+ * VMRUN (pass-through); NMIs exit (the NMI intercept) and Raum takes each
+ * with a brief STGI (svm/exit.c), as it does around a parked VP's HLT.
  */
 #include <raum/crrules.h>
 #include <raum/errno.h>

@@ -376,11 +376,12 @@ enum exit_action vmx_vendor_exit(struct vp *vp, struct vp_exit *e)
 		if (((info >> INTR_INFO_TYPE_SHIFT) & 7) == INTR_TYPE_NMI) {
 			/*
 			 * NMI exiting: a kick (include/raum/smp.h), or the root's NMI,
-			 * handed on (deliver_nmis caps the count). The exit left NMIs
-			 * blocked in VMX root operation (SDM vol. 3C 28.? "NMI
-			 * blocking" after an NMI-caused exit) and Bochs 2.7's VM entry
-			 * does not unblock them: an IRET does, as KVM's call of the
-			 * host NMI handler does, so the next kick is not held back.
+			 * handed on (deliver_nmis caps the count). An NMI-caused exit
+			 * leaves NMIs blocked in VMX root operation as if the NMI had
+			 * been delivered there (SDM vol. 3C, "Event Blocking" after VM
+			 * exits), and Bochs 2.7's VM entry does not unblock them: an
+			 * IRET does, as KVM's call of the host NMI handler does, so the
+			 * next kick is not held back.
 			 */
 			struct cpu *c = this_cpu();
 			if (smp_nmi_is_kick(&c->kick_inflight))
