@@ -52,7 +52,7 @@ static void print_memmap(void)
  * or TME-MK's KeyID take, so that no alias of Raum's memory lies inside
  * the identity map (include/raum/memcrypt.h). The loader refused the
  * states Raum does not support; this checks again on the values read here.
- * Out of line: its buffers stay off hv_main_late's frame, which the panic
+ * Out of line: its buffers stay off hv_init_late's frame, which the panic
  * backtrace scans (kernel/panic.c).
  */
 static __attribute__((noinline)) int root_phys_bits(unsigned *bits)

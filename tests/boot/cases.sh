@@ -379,7 +379,7 @@ panic_case() {
   boot qemu EPYC "$PANIC_END"
   expect "debug_fault=$kind is set in raum.cfg" "$@" '^ +rax [0-9a-f]{16} rbx' \
     '^ +cs 0008 ss 0010 rflags' '^backtrace:' ' debug_fault\+0x[0-9a-f]+$' \
-    ' hv_main_late\+0x[0-9a-f]+$' '^RAUM PANIC: cpu0 halted'
+    ' hv_launch_late\+0x[0-9a-f]+$' '^RAUM PANIC: cpu0 halted'
   forbid 'fault during panic' 'Raum is running' 'X64 Exception'
   verdict
 }
