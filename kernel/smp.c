@@ -270,7 +270,7 @@ void vp_take_events(struct vp *vp)
 			return;
 		case INITSIPI_BSP_INIT:
 		default:
-			vp_reset_machine(vp, "INIT sent to the boot CPU's VP: the machine resets");
+			vp_reset_machine(vp, "INIT: resetting the machine"); /* the root's INIT policy (kernel/dispatch.c) */
 		}
 	}
 }
