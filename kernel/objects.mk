@@ -17,4 +17,4 @@ hv-y += kernel/vpstate.c
 hv-y += kernel/specctrl.c
 hv-y += kernel/speccpu.c
 hv-y += kernel/asid.c
-hv-y += kernel/icr.c kernel/initsipi.c kernel/smp.c
+hv-y += kernel/icr.c kernel/initsipi.c kernel/smp.c kernel/shootdown.c

@@ -19,6 +19,7 @@
 #include <raum/hwcheck.h>
 #include <raum/insnlen.h>
 #include <raum/log.h>
+#include <raum/shootdown.h>
 #include <raum/vendor.h>
 #include <raum/x86.h>
 
@@ -201,9 +202,9 @@ static inline void prepare_entry(struct svm_vp *s)
 	v->save.rax = vp->gpr[GPR_RAX];
 	v->save.rsp = vp->gpr[GPR_RSP];
 	v->save.rip = vp->rip;
-	if (__builtin_expect(this_cpu()->nmi_pending != 0, 0))
+	if (__builtin_expect(*s->host_nmi_pending != 0, 0))
 		svm_inject_nmi(s);
-	struct asid_decision d = asid_prepare(&s->cpu->asid, &s->asid, vp->part->slat_generation);
+	struct asid_decision d = asid_prepare(&s->cpu->asid, &s->asid, vp_entry_begin(vp));
 	v->control.tlb_control = svm_tlb_control(d.flush);
 	v->control.guest_asid = d.tag;
 }
@@ -320,6 +321,7 @@ static inline __attribute__((always_inline)) void run_once(struct vp *vp, struct
 
 	prepare_entry(s);
 	svm_enter_call(s);
+	vp_entry_end(vp);
 	vp->gpr[GPR_RAX] = v->save.rax;
 	vp->gpr[GPR_RSP] = v->save.rsp;
 	vp->rip = v->save.rip;
@@ -381,8 +383,6 @@ static inline __attribute__((always_inline)) void complete_insn(struct vp *vp, c
 void svm_inject_nmi(struct svm_vp *s)
 {
 	struct vmcb_control *ctl = &s->vmcb->control;
-	struct cpu *c = this_cpu();
-
 	if (s->nmi_masked || (ctl->eventinj & SVM_EVT_VALID))
 		return;
 	if (s->nmi_after_iret) {
@@ -390,7 +390,7 @@ void svm_inject_nmi(struct svm_vp *s)
 		return;
 	}
 	ctl->eventinj = 2 | ((u64)SVM_EVT_TYPE_NMI << SVM_EVT_TYPE_SHIFT) | SVM_EVT_VALID;
-	c->nmi_pending--;
+	(*s->host_nmi_pending)--;
 	s->nmi_masked = true;
 	ctl->intercept_misc1 |= SVM_INTERCEPT_IRET;
 }

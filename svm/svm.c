@@ -305,6 +305,7 @@ static int svm_vp_load(struct vp *vp, struct cpu *c)
 	struct svm_cpu *sc = c->vendor;
 
 	s->cpu = sc;
+	s->host_nmi_pending = &c->nmi_pending;
 	s->host_vmcb_phys = sc->host_vmcb_phys;
 	vmsave(sc->host_vmcb_phys);
 	return 0;

@@ -58,6 +58,7 @@ struct svm_vp {
 	 * intercept, on only meanwhile).
 	 */
 	bool nmi_masked;
+	u32 *host_nmi_pending; /* the loading CPU's struct cpu nmi_pending (vp_load): the root's NMIs Raum took */
 	bool nmi_after_iret; /* the IRET exit came first: inject no NMI before the IRET has executed */
 };
 

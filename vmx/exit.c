@@ -18,6 +18,7 @@
 #include <raum/health.h>
 #include <raum/hwcheck.h>
 #include <raum/log.h>
+#include <raum/shootdown.h>
 #include <raum/smp.h>
 #include <raum/taskswitch.h>
 #include <raum/vendor.h>
@@ -590,7 +591,7 @@ static inline void prepare_entry(struct vmx_vp *x)
 		x->rsp_read = false;
 	}
 	vmcs_writel(VMCS_GUEST_RIP, vp->rip);
-	struct asid_decision d = asid_prepare(&x->cpu->vpids, &x->vpid, vp->part->slat_generation);
+	struct asid_decision d = asid_prepare(&x->cpu->vpids, &x->vpid, vp_entry_begin(vp));
 	if (__builtin_expect(d.flush != ASID_FLUSH_NONE || d.fresh, 0))
 		vpid_flush(x, d);
 }
@@ -638,6 +639,7 @@ static inline __attribute__((always_inline)) void run_once(struct vp *vp, struct
 	prepare_entry(x);
 	while ((r = vmx_enter_call(x)) == VMX_ENTER_NMI)
 		deliver_nmis_slow(x, false); /* NMIs that reached Raum's IDT: see deliver_nmis_slow */
+	vp_entry_end(vp);
 	if (r != VMX_ENTER_EXITED) {
 		entry_failed(x, e);
 		return;

@@ -130,7 +130,8 @@ struct vp {
 	bool mtrr_present;    /* CPUID.1:EDX.MTRR: the shadow below exists */
 	struct mtrr_state mtrr; /* the VP's MTRRs as it wrote them (kernel/msr.c) */
 	struct vp_spec_ctrl spec_ctrl; /* IA32_SPEC_CTRL, switched by the run loop (include/raum/specctrl.h) */
-	u64 slat_generation;  /* the partition's SLAT generation this VP last flushed for */
+	u64 slat_generation;  /* the partition's SLAT generation this VP flushes for at its entry (include/raum/shootdown.h) */
+	u32 in_guest;         /* between vp_entry_begin and vp_entry_end: the shootdown waits for it */
 	struct initsipi initsipi; /* INIT / SIPI posted by other VPs and this VP's start-up state (include/raum/smp.h) */
 	u32 apic_id;          /* the APIC ID the root addresses it by (root VP n: CPU n's) */
 	u32 apic_ldr, apic_dfr; /* the xAPIC LDR and DFR as the VP wrote them: logical destinations */

@@ -69,6 +69,8 @@ unit-icr := kernel/icr.c
 UNIT_TESTS += icr
 unit-initsipi := kernel/initsipi.c
 UNIT_TESTS += initsipi
+unit-shootdown := kernel/shootdown.c
+UNIT_TESTS += shootdown
 # deferred (=): entries added after this line still count
 UNIT_BINS = $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
 
