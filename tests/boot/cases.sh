@@ -219,8 +219,9 @@ for i, (vp, row) in enumerate(zip(doc, rows)):
     # the table was printed before the JSON: no counter of the JSON is below it
     if row[0] != i or vp["total"] < row[1] or any(e[c] < row[2 + k] for k, c in enumerate(cols)):
         sys.exit("entry %d does not match the table line %s" % (i, row))
-if doc[0]["exits"]["cpuid"] < 1 or doc[0]["exits"]["hypercall"] < 1:
-    sys.exit("VP 0 has no cpuid or hypercall exits")
+# hypercalls count on the CPU that made them (raum.ko is not pinned): some VP, not always VP 0
+if doc[0]["exits"]["cpuid"] < 1 or sum(vp["exits"]["hypercall"] for vp in doc) < 1:
+    sys.exit("VP 0 has no cpuid exits, or no VP has a hypercall exit")
 ' "$json" 2>&1) || MISSING+=("raumctl stats --json: $why")
 }
 # The hostile-root fuzzer (tests/efi/fuzz.c): FUZZ_ITER iterations with a fixed seed, so that
