@@ -13,9 +13,10 @@
 #      under Raum: the exit round trip on each CPU (median of the boots);
 #   2. the boot to /init, host wall clock (as tools/bench-linux.sh) and the guest's own uptime
 #      at /init: ratio raum/native per pair, the median (target <= 1.10);
-#   3. per AP, first start-up IPI to the AP running the root's kernel, from Linux's function
-#      trace (TSC ticks, converted with the frequency of dmesg 'tsc: Detected'): Raum's
-#      'vpN: started by SIPI' log lines carry no time;
+#   3. per AP, start-up IPI to the AP running the root's code: Raum's own figure, the TSC ticks
+#      of its 'vpN: started by SIPI at V:0000 (real mode), T TSC ticks after it was sent' lines
+#      (raumctl log), and Linux's view on both sides, its function trace from the first SIPI to
+#      the AP's first traced call; ticks to microseconds with the MHz of dmesg 'tsc: Detected';
 #   4. the last Raum boot sleeps BENCH_SMP_IDLE seconds (default 10) after the loops: every
 #      VP's exits per second by reason (raumctl stats --json before and after; target < 100/s).
 set -uo pipefail
@@ -119,6 +120,21 @@ def sipi_us(log):
         prev = ts
     return rounds, mhz, ""
 
+def raum_sipi(log):
+    """{vp: [(vector, microseconds or None), ...]} in log order, from Raum's start-up lines as
+    raumctl log prints them (after its marker: the serial port is the root's by then)"""
+    mhz = num(r"tsc: Detected ([0-9.]+) MHz", log)
+    res, on = {}, False
+    for _, l in log:
+        if "RAUM-ROOT: raumctl log" in l:
+            on = True
+        m = on and re.search(r"\] I vp(\d+): started by SIPI at (0x[0-9a-f]+):0000 \(real mode\)"
+                             r"(?:, (\d+) TSC ticks after it was sent)?", l)
+        if m:
+            t = m.group(3)
+            res.setdefault(int(m.group(1)), []).append((m.group(2), int(t) / mhz if t and mhz else None))
+    return res
+
 def stats_after(log, marker):
     """the raumctl stats --json document after MARKER, and the uptime on the marker's line"""
     for i, (_, l) in enumerate(log):
@@ -176,12 +192,26 @@ for c in range(CPUS):
           f(b - a if a and b else None, "%.1f"), f(b / a if a and b else None, "%.0f")))
 
 # --- start-up IPIs ----------------------------------------------------------------------------------
-print("-- first start-up IPI to the AP in the root's kernel, per AP, microseconds (median of %d boots)" % BOOTS)
-print("   Linux's view: function trace, TSC ticks / MHz of 'tsc: Detected'; from the 3rd ICR write of a")
-print("   bring-up (INIT, INIT deassert, SIPI, SIPI) to the AP's rcu_cpu_starting, its first traced call:")
-print("   after the real-mode trampoline and cpu_init, which waits for the sender to see the AP alive.")
-print("   Raum's 'vpN: started by SIPI' log lines carry no time.")
-print("   boot: the kernel's bring-up; online: the AP offline and online again (code the emulator has run)")
+print("-- start-up IPI to the AP running the root's code, per AP, microseconds (TSC ticks / MHz of dmesg")
+print("   'tsc: Detected'), median of %d boots" % BOOTS)
+print("   Raum's figure, its log line 'vpN: started by SIPI at V:0000 (real mode), T TSC ticks after it was")
+print("   sent' (raumctl log): from the sender's ICR write, emulated, to the AP's start-up state loaded, about")
+print("   to enter the root at the vector. Each SIPI the AP took, in order: the firmware's at ExitBootServices,")
+print("   Linux's bring-up, the online again")
+rsi = [raum_sipi(l) for l in rau]
+for vp in range(1, CPUS):
+    seq = rsi[-1].get(vp, [])
+    cols = []
+    for k, (vec, _) in enumerate(seq):
+        m = med([x[vp][k][1] if len(x.get(vp, [])) > k else None for x in rsi])
+        cols.append("%s:0000 %s" % (vec, f(m and m[0], "%.1f")))
+    print("%-6s %s" % ("vp%d" % vp, "   ".join(cols) or "? (no 'started by SIPI' line)"))
+if any(t is None for x in rsi for v in x.values() for _, t in v):
+    print("   ?: a line without 'TSC ticks after it was sent' (an older raum.bin) or no 'tsc: Detected' line")
+print("   Linux's view, both sides: its function trace from the 3rd ICR write of a bring-up (INIT, INIT")
+print("   deassert, SIPI, SIPI) to the AP's rcu_cpu_starting, its first traced call: after the real-mode")
+print("   trampoline and cpu_init, which waits for the sender to see the AP alive. boot: the kernel's")
+print("   bring-up; online: the AP offline and online again (code the emulator has run before)")
 ns, rs = [sipi_us(l) for l in nat], [sipi_us(l) for l in rau]
 def sipi_med(s, rnd, c):
     m = med([x[0][rnd].get(c) if len(x[0]) > rnd else None for x in s])
@@ -195,13 +225,6 @@ for side, s in (("native", ns), ("raum", rs)):
         if why:
             print("   %s boot %d: %s" % (side, i + 1, why))
 print("   TSC MHz: native %s, raum %s" % (" ".join(f(x[1], "%.3f") for x in ns), " ".join(f(x[1], "%.3f") for x in rs)))
-sipis = {}
-for _, l in rau[-1]:
-    m = re.search(r"\[cpu\d+\] I vp(\d+): started by SIPI at (0x[0-9a-f]+):0000", l)
-    if m:
-        sipis.setdefault(m.group(2), []).append(int(m.group(1)))
-print("   Raum's log, last boot: %s" % ("; ".join("vp %s started by SIPI at %s:0000" % (
-    ",".join(map(str, v)), k) for k, v in sipis.items()) or "no 'started by SIPI' line"))
 
 # --- idle root ----------------------------------------------------------------------------------------
 last = rau[-1]
