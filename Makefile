@@ -86,7 +86,7 @@ ESP := $(BUILD)/esp
 # test run and print that last, after the runner's "N passed, N failed" line.
 .SECONDARY:
 
-.PHONY: all clean run run-firmware run-bochs debug test test-unit test-boot bench setup
+.PHONY: all clean run run-firmware run-bochs debug test test-unit test-boot bench bench-smp setup
 .PHONY: fuzz
 all: $(ESP)/EFI/BOOT/BOOTX64.EFI $(ESP)/EFI/raum/raum.bin $(ESP)/EFI/raum/raum.cfg \
 	$(BUILD)/tests/marker.efi $(BUILD)/tests/intercepts.efi $(BUILD)/tests/hostile.efi $(TEST_APP_EFIS) \
@@ -214,6 +214,9 @@ test-unit: $(UNIT_BINS)
 	bash tests/run.sh --unit-only $(UNIT_BINS)
 bench: all esp-linux-test
 	bash tools/bench.sh
+# make bench-smp: only the 4-CPU Linux part of make bench (tools/bench-smp.sh)
+bench-smp: all esp-linux-test
+	bash tools/bench-smp.sh
 # make fuzz ITER=1000000 SEED=0x... VENDOR=amd|intel|both RULES=0|1: a long fuzzer campaign (tools/fuzz.sh)
 fuzz: all
 	ITER="$(ITER)" SEED="$(SEED)" VENDOR="$(VENDOR)" RULES="$(RULES)" bash tools/fuzz.sh

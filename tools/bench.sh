@@ -52,3 +52,6 @@ done
 if [ -f tools/bench-linux.sh ]; then
   bash tools/bench-linux.sh
 fi
+if [ -f tools/bench-smp.sh ]; then
+  bash tools/bench-smp.sh
+fi

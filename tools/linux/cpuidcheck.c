@@ -9,6 +9,9 @@
  *                           Raum offers no nested virtualization
  *   cpuidcheck loop CPU N   N CPUIDs (leaf 0) on CPU: each one is a CPUID exit of
  *                           that CPU's root VP
+ *   cpuidcheck time CPU N   the same loop timed with clock_gettime(CLOCK_MONOTONIC)
+ *                           after 100 untimed CPUIDs; prints the ns per CPUID
+ *                           (make bench, tools/bench-smp.sh; a figure, not a check)
  *
  * Prints one line saying what it saw. Exit status: 0 all as expected, 1 no Raum
  * CPUID leaf, 2 usage, 3 VMX or SVM visible, 4 not running on CPU. Needs no /dev/raum: it runs with or
@@ -20,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <hv/abi/hvcall.h>
 
@@ -49,7 +53,7 @@ static long number(const char *s)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: cpuidcheck leaf CPU | cpuidcheck loop CPU N\n");
+	fprintf(stderr, "usage: cpuidcheck leaf CPU | cpuidcheck loop CPU N | cpuidcheck time CPU N\n");
 	return 2;
 }
 
@@ -102,6 +106,32 @@ static int check_leaf(long cpu)
 	return 0;
 }
 
+static int64_t now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/* N timed CPUIDs on CPU (N > 0); the line names the CPU, so a run that moved is no figure. */
+static int time_loop(long cpu, long n)
+{
+	int64_t t0, t1;
+
+	for (int i = 0; i < 100; i++)
+		(void)cpuid(0);
+	t0 = now_ns();
+	for (long i = 0; i < n; i++)
+		(void)cpuid(0);
+	t1 = now_ns();
+	if (!on_cpu(cpu))
+		return 4;
+	printf("cpuidcheck: cpu %ld: %ld CPUIDs in %lld ns: %.1f ns per CPUID\n", cpu, n,
+	       (long long)(t1 - t0), (double)(t1 - t0) / (double)n);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	long cpu, n;
@@ -121,5 +151,7 @@ int main(int argc, char **argv)
 		printf("cpuidcheck: cpu %ld: %ld CPUIDs done\n", cpu, n);
 		return 0;
 	}
+	if (!strcmp(argv[1], "time") && argc == 4 && (n = number(argv[3])) > 0)
+		return on_cpu(cpu) ? time_loop(cpu, n) : 4;
 	return usage();
 }

@@ -1,14 +1,63 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # /init of the test initramfs: loads raum.ko, runs raumctl, with more than one CPU
-# the SMP checks (cpuidcheck, tools/linux/cpuidcheck.c), powers off.
+# the SMP checks (cpuidcheck, tools/linux/cpuidcheck.c), powers off. With raum_bench=N on the
+# kernel command line it prints make bench's figures instead of the SMP checks (tools/bench-smp.sh).
 # The boot tests look for the RAUM-ROOT: lines.
 mount -t proc proc /proc
+UPTIME_AT_INIT=$(cut -d' ' -f1 /proc/uptime)
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
 exec </dev/console >/dev/console 2>&1
 echo "RAUM-ROOT: /init reached"
 echo "RAUM-ROOT: kernel $(uname -r), cmdline: $(cat /proc/cmdline)"
+
+# --- make bench (tools/bench-smp.sh): figures, no checks --------------------------------------
+# raum_bench=N on the command line: the guest's uptime at /init; instead of the SMP checks, on
+# each online CPU (taskset -c) N CPUIDs timed by cpuidcheck (ns per CPUID), then each AP offline
+# and online again; at the end the function trace of the CPUs' bring-up (the kernel command line starts it: ftrace=function
+# ftrace_filter=... trace_clock=x86-tsc; the bench pairs each AP's first traced function with the
+# start-up IPI before it). raum_bench_idle=S, with raum.ko loaded: every VP's exit counters
+# (raumctl stats --json) and the uptime before and after S seconds of sleep, from CPU 0.
+BENCH_LOOPS=$(sed -n 's/.*raum_bench=\([0-9][0-9]*\).*/\1/p' /proc/cmdline)
+BENCH_IDLE=$(sed -n 's/.*raum_bench_idle=\([0-9][0-9]*\).*/\1/p' /proc/cmdline)
+[ -n "$BENCH_LOOPS" ] && echo "RAUM-ROOT: bench uptime at /init $UPTIME_AT_INIT"
+bench_cpuid() {
+  local c
+  for c in $(cpulist "$(cat /sys/devices/system/cpu/online)"); do
+    taskset -c "$c" cpuidcheck time "$c" "$BENCH_LOOPS" || echo "RAUM-ROOT: bench cpu$c: cpuidcheck time failed"
+  done
+}
+# every AP but cpu0 offline and online again, from CPU 0: a second INIT / SIPI per AP, into code
+# the emulator has run before (the trace's second pairing)
+bench_online() {
+  local c d=/sys/devices/system/cpu
+  taskset -pc 0 $$ >/dev/null
+  for c in $(cpulist "$(cat $d/online)"); do
+    [ "$c" = 0 ] || [ ! -w $d/cpu$c/online ] && continue
+    { echo 0 > $d/cpu$c/online && echo 1 > $d/cpu$c/online; } || echo "RAUM-ROOT: bench cpu$c: offline/online failed"
+  done
+  echo "RAUM-ROOT: bench offline/online done, online $(cat $d/online)"
+}
+bench_idle() {
+  # this shell and all it starts on CPU 0: the exits of raumctl's and sleep's own start (CPUIDs of
+  # the C library's start-up, the hypercalls) land on VP 0, the other VPs only idle
+  taskset -pc 0 $$ >/dev/null
+  echo "RAUM-ROOT: bench idle start, uptime $(cut -d' ' -f1 /proc/uptime)"
+  raumctl stats --json
+  sleep "$BENCH_IDLE"
+  echo "RAUM-ROOT: bench idle end, uptime $(cut -d' ' -f1 /proc/uptime)"
+  raumctl stats --json
+  echo "RAUM-ROOT: bench idle done"
+}
+bench_trace() {
+  local t=/sys/kernel/tracing
+  mount -t tracefs tracefs $t 2>/dev/null
+  echo 0 > $t/tracing_on
+  echo "RAUM-ROOT: bench trace clock $(cat $t/trace_clock), tracer $(cat $t/current_tracer)"
+  grep -E ': [a-z_0-9.]+ <-' $t/trace | sed 's/^ */RAUM-ROOT: bench trace /'
+  echo "RAUM-ROOT: bench trace end"
+}
 
 # --- SMP checks (issue 10: every CPU runs under Raum, root VP n = CPU n) ---------------------
 # Run when Linux has more than one CPU, with or without raum.ko (the CPUID checks need no module):
@@ -131,7 +180,8 @@ if insmod /lib/raum.ko; then
   echo "RAUM-ROOT: raumctl health"
   raumctl health; echo "RAUM-ROOT: raumctl health exit $?"
   # with more than one CPU: each under Raum, hypercalls made on the calling CPU
-  smp_checks
+  if [ -n "$BENCH_LOOPS" ]; then bench_cpuid; bench_online; else smp_checks; fi
+  [ -n "$BENCH_IDLE" ] && bench_idle
   # make bench: exits an idle root takes (raum_idle=SECONDS on the command line)
   idle=$(sed -n 's/.*raum_idle=\([0-9]*\).*/\1/p' /proc/cmdline)
   if [ -n "$idle" ]; then
@@ -144,8 +194,9 @@ if insmod /lib/raum.ko; then
   raumctl log; echo "RAUM-ROOT: raumctl log exit $?"
 else
   echo "RAUM-ROOT: module refused"
-  smp_checks
+  if [ -n "$BENCH_LOOPS" ]; then bench_cpuid; bench_online; else smp_checks; fi
 fi
+[ -n "$BENCH_LOOPS" ] && bench_trace
 echo "RAUM-ROOT: powering off"
 sync
 poweroff -f
