@@ -41,7 +41,10 @@ bool apic_page_has(const struct partition *p, u64 gpa)
  * The xAPIC page leaves the root's SLAT writable: its translation is
  * taken out and put back without write permission, with the memory type
  * (EPT) or attributes (NPT) it had. Reads still go to the hardware with
- * no exit (ICR delivery-status polls, EOI-less reads of ISR / IRR).
+ * no exit (ICR delivery-status polls, EOI-less reads of ISR / IRR). With
+ * one CPU there is nothing to start and the page stays writable: an INIT
+ * the root sends itself exits as INIT (VT-x's INIT exit, SVM's intercept),
+ * the root's INIT policy, and its EOIs and timer writes cost no exit.
  */
 int smp_init(struct partition *root, const u32 *apic_ids, u32 nr_cpus)
 {
@@ -49,6 +52,11 @@ int smp_init(struct partition *root, const u32 *apic_ids, u32 nr_cpus)
 	int rc;
 
 	nr_cpus_known = nr_cpus;
+	if (nr_cpus == 1) {
+		/* nobody to start: the root's own INIT exits anyway (the INIT policy), and EOIs cost nothing */
+		pr_info("smp: 1 CPU: the xAPIC page stays the root's (no start-up IPI to catch)");
+		return 0;
+	}
 	if (!(base & APIC_BASE_EN)) {
 		pr_err("the boot CPU's local APIC is disabled (IA32_APIC_BASE %#llx): Raum needs it to catch the "
 		       "root's start-up IPIs", (unsigned long long)base);

@@ -40,7 +40,8 @@ u32 cpu_apic_id(void);
 /*
  * At boot, before any VP runs: records the APIC IDs of the CPUs and the
  * xAPIC base (every CPU's is the firmware's 0xfee00000 or the same
- * relocated page), and maps that page read-only in the root's SLAT.
+ * relocated page), and maps that page read-only in the root's SLAT when
+ * there is more than one CPU.
  */
 int smp_init(struct partition *root, const u32 *apic_ids, u32 nr_cpus);
 

@@ -158,7 +158,8 @@ case_qemu_hostile() {
   # tests/efi/hostile*.c as the root OS: attacks on Raum from the root, judged by GetHealth
   mk_esp qemu-hostile 'root = \EFI\raum\test\hostile.efi'
   cp build/tests/hostile.efi "$CASE_DIR/esp/EFI/raum/test/"
-  boot qemu EPYC 'RAUM-CHECK DONE|RAUM PANIC'
+  # two CPUs: Raum traps the xAPIC page (INIT / SIPI) only when there is an AP to start
+  BOOT_QEMU_ARGS='-smp 2' boot qemu EPYC 'RAUM-CHECK DONE|RAUM PANIC'
   expect 'Raum is running: this firmware' 'RAUM-CHECK START hostile-root suite .* on AuthenticAMD' \
     'RAUM-CHECK PASS apic.odd_writes_dropped' 'RAUM-CHECK PASS apic.rmw_gp' 'RAUM-CHECK PASS apic.icr_nowhere' \
     'RAUM-CHECK PASS apic.base_stays' 'RAUM-CHECK DONE [0-9]+ passed, 0 failed'
@@ -437,7 +438,8 @@ case_bochs_hostile_skylake() {
   # tests/efi/hostile*.c as the root OS on VT-x
   mk_esp bochs-hostile-skylake 'root = \EFI\raum\test\hostile.efi'
   cp build/tests/hostile.efi "$CASE_DIR/esp/EFI/raum/test/"
-  boot bochs corei7_skylake_x 'RAUM-CHECK DONE|RAUM PANIC|this CPU halts'
+  # two CPUs: Raum traps the xAPIC page (INIT / SIPI) only when there is an AP to start
+  BOCHS_CPUS=2 boot bochs corei7_skylake_x 'RAUM-CHECK DONE|RAUM PANIC|this CPU halts'
   expect '^\[cpu0\] I vmx: late launch on cpu0: the firmware resumes as root VP0' \
     'Raum is running: this firmware' 'RAUM-CHECK START hostile-root suite .* on GenuineIntel: hypercalls by VMCALL' \
     'RAUM-CHECK PASS apic.odd_writes_dropped' 'RAUM-CHECK PASS apic.rmw_gp' 'RAUM-CHECK PASS apic.icr_nowhere' \

@@ -10,6 +10,7 @@
  * Both vendors.
  */
 #include "hostile.h"
+#include "mpservices.h"
 
 #define APIC_ID 0x20
 #define APIC_TPR 0x80
@@ -33,9 +34,27 @@ static void icr(void *a)
 	*(volatile UINT32 *)(apic + APIC_ICR_LO) = o->lo;
 }
 
+/* The CPUs the firmware's MP services count: Raum traps the xAPIC page only with more than one. */
+static UINTN cpu_count(void)
+{
+	EFI_GUID guid = MP_SERVICES_PROTOCOL_GUID;
+	struct mp_services *mp = NULL;
+	UINTN all = 1, enabled = 1;
+
+	if (EFI_ERROR(uefi_call_wrapper(BS->LocateProtocol, 3, &guid, NULL, (void **)&mp)) || !mp ||
+	    EFI_ERROR(uefi_call_wrapper(mp->get_number_of_processors, 3, mp, &all, &enabled)))
+		return 1;
+	return all;
+}
+
 void hostile_apic(void)
 {
 	struct snap b, a;
+
+	if (cpu_count() < 2) {
+		Print(L"RAUM-CHECK INFO apic: one CPU, the xAPIC page stays the root's: nothing to attack\n");
+		return;
+	}
 	UINT64 base = rdmsr(0x1b);
 	UINT64 f = irq_save();
 
