@@ -485,7 +485,8 @@ case_bochs_linux_smp() {
   sed -i -e 's|^root = .*|root = \\EFI\\raum\\test\\madt.efi|' \
     -e 's|^root_options = |root_options = \\EFI\\linux\\vmlinuz.efi |' -e '/^root_options/s|$| idle=halt|' \
     "$CASE_DIR/esp/EFI/raum/raum.cfg"
-  BOCHS_CPUS=2 BOOT_MEM=1024 boot bochs corei7_skylake_x \
+  # two emulated CPUs and every xAPIC write an exit: the slowest case, given 10 minutes
+  BOCHS_TIMEOUT=${RAUM_BOCHS_SMP_TIMEOUT:-600} BOCHS_CPUS=2 BOOT_MEM=1024 boot bochs corei7_skylake_x \
     'reboot: (Power down|System halted)|Kernel panic|RAUM PANIC|this CPU halts'
   expect '^\[cpu0\] I vmx: late launch on cpu0' 'Raum is running: this firmware' \
     '^RAUM-MADT: CPU 1: APIC ID 1$' 'RAUM-MADT: installed a MADT with 2 CPUs' \
