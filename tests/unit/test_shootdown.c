@@ -80,29 +80,47 @@ static void setup(void)
 	kicks = 0;
 }
 
+static pthread_t threads[NCPU];
+
+static void start_cpus(void)
+{
+	setup();
+	for (u32 i = 0; i < NCPU; i++)
+		assert_int_equal(pthread_create(&threads[i], NULL, cpu_thread, (void *)(uintptr_t)i), 0);
+}
+
+static void stop_cpus(void)
+{
+	stop = 1;
+	for (u32 i = 0; i < NCPU; i++)
+		pthread_join(threads[i], NULL);
+}
+
+/* CPUs in the guest with a TLB older than gen. */
+static u64 stale_cpus(u64 gen)
+{
+	u64 n = 0;
+
+	for (u32 i = 0; i < NCPU; i++)
+		if (__atomic_load_n(&guest[i], __ATOMIC_ACQUIRE) && tlb[i] < gen)
+			n++;
+	return n;
+}
+
 /* After each shootdown, no CPU is in the guest with an older TLB: 5000 rounds against racing CPUs. */
 static void test_no_stale_translation_after_return(void **state)
 {
 	(void)state;
-	pthread_t t[NCPU];
-
-	setup();
-	for (u32 i = 0; i < NCPU; i++)
-		assert_int_equal(pthread_create(&t[i], NULL, cpu_thread, (void *)(uintptr_t)i), 0);
 	u64 stale = 0;
+
+	start_cpus();
 	for (int round = 0; round < 5000; round++) {
 		if (round % 2)
 			wait_some_guest(); /* every other round with a CPU surely in the guest: a kick to wait for */
 		assert_rc(slat_shootdown(&part, NULL, kick, 1ULL << 40), 0);
-		u64 gen = __atomic_load_n(&part.slat_generation, __ATOMIC_SEQ_CST);
-		for (u32 i = 0; i < NCPU; i++)
-			if (__atomic_load_n(&guest[i], __ATOMIC_ACQUIRE) && tlb[i] < gen &&
-			    __atomic_load_n(&part.slat_generation, __ATOMIC_SEQ_CST) == gen)
-				stale++;
+		stale += stale_cpus(__atomic_load_n(&part.slat_generation, __ATOMIC_SEQ_CST));
 	}
-	stop = 1;
-	for (u32 i = 0; i < NCPU; i++)
-		pthread_join(t[i], NULL);
+	stop_cpus();
 	assert_int_equal(stale, 0);
 	assert_true(kicks > 0); /* CPUs were caught in the guest and kicked out */
 	assert_int_equal(part.slat_generation, 5001);
@@ -112,22 +130,14 @@ static void test_no_stale_translation_after_return(void **state)
 static void test_check_detects_a_sender_that_does_not_wait(void **state)
 {
 	(void)state;
-	pthread_t t[NCPU];
-
-	setup();
-	for (u32 i = 0; i < NCPU; i++)
-		assert_int_equal(pthread_create(&t[i], NULL, cpu_thread, (void *)(uintptr_t)i), 0);
 	u64 stale = 0;
+
+	start_cpus();
 	for (int round = 0; round < 20000 && !stale; round++) {
 		wait_some_guest();
-		u64 gen = __atomic_add_fetch(&part.slat_generation, 1, __ATOMIC_SEQ_CST); /* bump only */
-		for (u32 i = 0; i < NCPU; i++)
-			if (__atomic_load_n(&guest[i], __ATOMIC_ACQUIRE) && tlb[i] < gen)
-				stale++;
+		stale = stale_cpus(__atomic_add_fetch(&part.slat_generation, 1, __ATOMIC_SEQ_CST)); /* bump only */
 	}
-	stop = 1;
-	for (u32 i = 0; i < NCPU; i++)
-		pthread_join(t[i], NULL);
+	stop_cpus();
 	assert_true(stale > 0);
 }
 
