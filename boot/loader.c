@@ -279,14 +279,6 @@ static const char *errname(s64 rc)
 	}
 }
 
-/* The boot CPU's local APIC ID: CPUID 0Bh where it exists (x2APIC IDs), else CPUID 1 EBX[31:24]. */
-static u32 this_apic_id(void)
-{
-	if (cpuid(0, 0).eax >= 0xb && cpuid(0xb, 0).ebx != 0)
-		return cpuid(0xb, 0).edx;
-	return cpuid(1, 0).ebx >> 24;
-}
-
 /* Runs on an application processor (no boot services there): its CPUID and MSRs, as on the boot CPU. */
 static VOID EFIAPI ap_probe_proc(VOID *arg) { hw_probe_cpu(arg); }
 
@@ -304,7 +296,7 @@ static bool list_and_check_cpus(const struct hw_probe *bp, const struct hw_resul
 	char why[HW_REASON_MAX];
 
 	nr_cpus = 1;
-	apic_id[0] = this_apic_id();
+	apic_id[0] = cpu_apic_id();
 	if (EFI_ERROR(uefi_call_wrapper(BS->LocateProtocol, 3, &guid, NULL, (void **)&mp)) || !mp) {
 		mp = NULL;
 		say("CPUs     1 (the firmware has no MP services protocol)\n");

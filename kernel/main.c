@@ -76,8 +76,6 @@ static __attribute__((noinline)) int root_phys_bits(unsigned *bits)
 
 static u64 pool_free_pages(void) { return __atomic_load_n(&hv_pool.nfree, __ATOMIC_RELAXED); }
 
-static struct cpu *cpu_area(u32 n) { return (struct cpu *)(PERCPU_BASE + (u64)n * sizeof(struct cpu)); }
-
 /*
  * RAUM_PHASE_INIT, on the boot CPU's own stack (its GDT and IDT without
  * TR: the call returns to the firmware): everything every CPU shares. The

@@ -44,7 +44,7 @@ static enum exit_action emulate(struct vp *vp, u32 msr, bool write, u64 v)
 		if (!msr_apic_base_ok(v, vp->part->hv_base, vp->part->hv_size))
 			return deny(vp, msr, write);
 		/* the xAPIC page stays where smp_init made it read-only: moved, it would let INIT through */
-		if (vp->part->apic_base && (v & 0x000ffffffffff000ULL) != vp->part->apic_base)
+		if (vp->part->apic_base && (v & APIC_BASE_ADDR_MASK) != vp->part->apic_base)
 			return deny(vp, msr, write);
 		return exit_msr_forward(vp, write);
 	case APIC_MSR_ICR:

@@ -17,20 +17,10 @@
 /* xAPIC registers (SDM vol. 3A 11.4.1, table "Local APIC Register Address Map") */
 #define APIC_LDR 0xd0
 #define APIC_DFR 0xe0
-#define APIC_BASE_ADDR_MASK 0x000ffffffffff000ULL
 #define APIC_BASE_EXTD BIT(10)
 #define APIC_BASE_EN BIT(11)
 
 static u32 nr_cpus_known;
-
-static struct cpu *cpu_area(u32 n) { return (struct cpu *)(PERCPU_BASE + (u64)n * sizeof(struct cpu)); }
-
-u32 cpu_apic_id(void)
-{
-	if (cpuid(0, 0).eax >= 0xb && cpuid(0xb, 0).ebx != 0)
-		return cpuid(0xb, 0).edx;
-	return cpuid(1, 0).ebx >> 24;
-}
 
 bool apic_page_has(const struct partition *p, u64 gpa)
 {

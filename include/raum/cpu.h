@@ -83,6 +83,9 @@ static inline u32 cpu_id(void)
 	return (u32)((rsp - PERCPU_BASE) / sizeof(struct cpu));
 }
 
+/* CPU n's area (mapped by vm_map_percpu). */
+static inline struct cpu *cpu_area(u32 n) { return (struct cpu *)(PERCPU_BASE + (u64)n * sizeof(struct cpu)); }
+
 static inline struct cpu *this_cpu(void)
 {
 	return (struct cpu *)(PERCPU_BASE + (u64)cpu_id() * sizeof(struct cpu));

@@ -34,8 +34,8 @@ struct vp;
 struct cpu;
 enum exit_action;
 
-/* The local APIC ID of this CPU (CPUID 0Bh where present, else CPUID 1 EBX[31:24]), as the loader reads it. */
-u32 cpu_apic_id(void);
+/* IA32_APIC_BASE bits 51:12: the xAPIC page (SDM vol. 3A 11.4.4) */
+#define APIC_BASE_ADDR_MASK 0x000ffffffffff000ULL
 
 /*
  * At boot, before any VP runs: records the APIC IDs of the CPUs and the

@@ -84,6 +84,17 @@ struct __packed desc_ptr {
 };
 _Static_assert(sizeof(struct desc_ptr) == 10, "descriptor-table register image");
 
+/*
+ * This CPU's local APIC ID as the firmware's MP services report it: CPUID
+ * 0Bh EDX (the x2APIC ID) where the leaf exists, else CPUID 1 EBX[31:24].
+ */
+static inline u32 cpu_apic_id(void)
+{
+	if (cpuid(0, 0).eax >= 0xb && cpuid(0xb, 0).ebx != 0)
+		return cpuid(0xb, 0).edx;
+	return cpuid(1, 0).ebx >> 24;
+}
+
 /* The time-stamp counter (SDM vol. 3B 18.17): for durations Raum logs, in TSC ticks. */
 static inline u64 rdtsc(void)
 {

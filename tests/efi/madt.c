@@ -31,6 +31,8 @@
 #include <efi.h>
 #include <efilib.h>
 
+#include "mpservices.h"
+
 EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab);
 
 /* ---- ACPI layouts (ACPI 6.4, 5.2) ---- */
@@ -92,22 +94,7 @@ struct madt {
 _Static_assert(__builtin_offsetof(struct madt, body) == 44, "MADT entries start at 44 (5.2.12)");
 
 /* ---- PI protocols gnu-efi lacks ---- */
-#define MP_SERVICES_GUID { 0x3fdda605, 0xa76e, 0x4f46, { 0xad, 0x29, 0x12, 0xf4, 0x53, 0x1b, 0x3d, 0x08 } }
 #define ACPI_TABLE_PROTOCOL_GUID { 0xffe06bdd, 0x6107, 0x46a6, { 0x7b, 0xb2, 0x5a, 0x9c, 0x7e, 0xc5, 0x27, 0x5c } }
-
-struct processor_info {
-	UINT64 processor_id; /* the APIC ID */
-	UINT32 status;       /* bit 0 BSP, bit 1 enabled, bit 2 healthy */
-	UINT32 package, core, thread;
-	UINT8 extended[64]; /* PI 1.7 extended topology, only when asked for */
-};
-#define PROC_ENABLED 0x2
-
-struct mp_services {
-	EFI_STATUS(EFIAPI *get_number_of_processors)(struct mp_services *, UINTN *all, UINTN *enabled);
-	EFI_STATUS(EFIAPI *get_processor_info)(struct mp_services *, UINTN n, struct processor_info *);
-	void *startup_all_aps, *startup_this_ap, *switch_bsp, *enable_disable_ap, *who_am_i;
-};
 
 struct acpi_table_protocol {
 	EFI_STATUS(EFIAPI *install)(struct acpi_table_protocol *, void *table, UINTN size, UINTN *key);
@@ -189,11 +176,11 @@ static EFI_STATUS install_by_hand(const struct madt *m)
 
 static int add_madt(int with_ioapic)
 {
-	EFI_GUID mp_guid = MP_SERVICES_GUID, at_guid = ACPI_TABLE_PROTOCOL_GUID;
+	EFI_GUID mp_guid = MP_SERVICES_PROTOCOL_GUID, at_guid = ACPI_TABLE_PROTOCOL_GUID;
 	struct mp_services *mp;
 	struct acpi_table_protocol *at;
 	static struct madt m;
-	static struct processor_info pi;
+	static struct mp_processor_info pi;
 	UINTN all, enabled, len = 0, key;
 	EFI_STATUS st;
 
@@ -221,7 +208,7 @@ static int add_madt(int with_ioapic)
 		e->length = sizeof(*e);
 		e->uid = (UINT8)n;
 		e->apic_id = (UINT8)pi.processor_id;
-		e->flags = (pi.status & PROC_ENABLED) ? 1 : 0;
+		e->flags = (pi.status & MP_PROC_ENABLED) ? 1 : 0;
 		len += sizeof(*e);
 		Print(L"RAUM-MADT: CPU %lu: APIC ID %lu%s%s\n", (UINT64)n, pi.processor_id,
 		      (pi.status & 1) ? L" (BSP)" : L"", e->flags ? L"" : L" (disabled)");
