@@ -11,6 +11,7 @@ void config_defaults(struct raum_config *c)
 	c->log_level = RAUM_LOG_INFO;
 	c->debug_fault = RAUM_FAULT_NONE;
 	c->pool_mb = 32;
+	c->iommu = RAUM_IOMMU_AUTO;
 	c->root[0] = '\0';
 	c->root_options[0] = '\0';
 }
@@ -108,6 +109,7 @@ static void set_key(struct ctx *x, struct raum_config *c, const char *k, size_t 
 {
 	static const char *const levels[] = { "error", "warn", "info", "debug", NULL };
 	static const char *const faults[] = { "none", "page", "ud", "gp", "stack", "entry", "ap", NULL };
+	static const char *const iommu_modes[] = { "auto", "required", "off", NULL };
 	static const char *const coms[] = { "none", "com1", "com2", "com3", "com4", NULL };
 	static const u16 com_ports[] = { 0, 0x3f8, 0x2f8, 0x3e8, 0x2e8 };
 	u64 num;
@@ -142,6 +144,11 @@ static void set_key(struct ctx *x, struct raum_config *c, const char *k, size_t 
 			c->debug_fault = (u8)i;
 		else
 			report(x, "debug_fault must be none, page, ud, gp, stack, entry or ap, not '%.*s'", (int)vn, v);
+	} else if (str_eq(k, kn, "iommu")) {
+		if ((i = lookup(v, vn, iommu_modes)) >= 0)
+			c->iommu = (u8)i;
+		else
+			report(x, "iommu must be auto, required or off, not '%.*s'", (int)vn, v);
 	} else if (str_eq(k, kn, "root")) {
 		if (vn >= RAUM_CFG_PATH_MAX)
 			report(x, "root path is longer than %d characters", RAUM_CFG_PATH_MAX - 1);
@@ -154,7 +161,7 @@ static void set_key(struct ctx *x, struct raum_config *c, const char *k, size_t 
 			copy_str(c->root_options, sizeof(c->root_options), v, vn);
 	} else {
 		report(x, "unknown key '%.*s' (known: serial, baud, log_level, pool_mb, root, "
-			  "root_options, debug_fault)", (int)kn, k);
+			  "root_options, debug_fault, iommu)", (int)kn, k);
 	}
 }
 

@@ -275,6 +275,7 @@ static const char *errname(s64 rc)
 	case RAUM_ERANGE: return "out of range";
 	case RAUM_EIO: return "the CPU refused an operation";
 	case RAUM_ENOTSUP: return "loader and hypervisor image do not match: rebuild both";
+	case RAUM_ENOIOMMU: return "iommu = required in raum.cfg, and Raum cannot confine device DMA here";
 	default: return "unknown error";
 	}
 }
@@ -460,6 +461,7 @@ static bool run_hypervisor(const struct hw_result *hw)
 		.serial_port = cfg.serial_port,
 		.log_level = cfg.log_level,
 		.debug_fault = cfg.debug_fault,
+		.iommu = cfg.iommu,
 		.serial_baud = cfg.serial_baud,
 		.loader_flags = hw->featctl_write ? RAUM_BI_F_FEATCTL_SET : 0,
 		.phase = RAUM_PHASE_INIT,

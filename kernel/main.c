@@ -12,6 +12,7 @@
 #include <raum/fwctx.h>
 #include <raum/health.h>
 #include <raum/hwcheck.h>
+#include <raum/iommu.h>
 #include <raum/log.h>
 #include <raum/memcrypt.h>
 #include <raum/memmap.h>
@@ -99,6 +100,9 @@ static s64 hv_init_late(u64 arg __unused)
 	rc = root_phys_bits(&phys_bits);
 	if (rc)
 		return rc;
+	rc = iommu_init(map, map_count, bi.rsdp_phys, bi.iommu, bi.region_phys, bi.region_size, phys_bits);
+	if (rc)
+		return rc;
 	bool slat_1g = false;
 	rc = vendor_current()->prepare(&slat_1g);
 	if (rc) {
@@ -111,6 +115,9 @@ static s64 hv_init_late(u64 arg __unused)
 		pr_err("cannot build the root partition's SLAT (error %d)", rc);
 		return rc;
 	}
+	rc = iommu_protect(root_partition);
+	if (rc)
+		return rc;
 	rc = smp_init(root_partition, bi.apic_ids, bi.nr_cpus);
 	if (rc)
 		return rc;
@@ -124,6 +131,12 @@ static s64 hv_init_late(u64 arg __unused)
 	rc = health_init();
 	if (rc) {
 		pr_err("cannot take a page for the canary (error %d)", rc);
+		return rc;
+	}
+	/* Last: from here device DMA is confined; a launch that fails turns the IOMMU off again. */
+	rc = iommu_enable();
+	if (rc) {
+		pr_err("the IOMMU cannot be programmed (error %d): the launch is refused", rc);
 		return rc;
 	}
 	pr_info("Raum %s ready: backend %s, image %llu KiB, pool %llu MiB (%llu KiB free), %u CPU%s",
@@ -171,6 +184,8 @@ static s64 hv_launch_late(u64 n)
 	/* Returns only when the launch did not happen. */
 	rc = root_vp_launch(c, &fw_ctx, RAUM_ENTRY_LAUNCHED);
 	vendor_cpu_disable(c);
+	if (n == 0 && bi.nr_cpus == 1)
+		iommu_disable(); /* back to native: the region goes back to the firmware, DMA must not depend on it */
 	pr_err("late launch failed on cpu%u (error %d): returning to the firmware unvirtualized", c->id, rc);
 	return rc;
 }

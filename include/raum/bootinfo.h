@@ -15,7 +15,7 @@
 #include <raum/types.h>
 
 #define RAUM_BOOTINFO_MAGIC 0x4f464e494d554152ULL /* "RAUMINFO" */
-#define RAUM_BOOTINFO_VERSION 2
+#define RAUM_BOOTINFO_VERSION 3
 
 /* Memory range types, translated by the loader from EFI_MEMORY_TYPE. */
 enum raum_mem_type {
@@ -55,6 +55,21 @@ enum raum_debug_fault {
 	RAUM_FAULT_STACK = 4,  /* run off the boot stack into its guard page: #DF on IST */
 	RAUM_FAULT_ENTRY = 5,  /* launch the root with a guest state VMRUN / VM entry must refuse */
 	RAUM_FAULT_AP = 6,     /* the loader finds CPU 1 unlike the boot CPU: the whole launch is refused */
+};
+
+/*
+ * What Raum does about the IOMMU (iommu in raum.cfg, docs/iommu.md), in the
+ * order config.c's names take:
+ *   AUTO      use one when the ACPI tables name one; say once at boot when
+ *             there is none that device DMA is not confined;
+ *   REQUIRED  refuse the launch (the OS boots natively) unless device DMA
+ *             is confined;
+ *   OFF       leave the IOMMU alone (device DMA not confined; said at boot).
+ */
+enum raum_iommu_mode {
+	RAUM_IOMMU_AUTO = 0,
+	RAUM_IOMMU_REQUIRED = 1,
+	RAUM_IOMMU_OFF = 2,
 };
 
 /* CPUs the block describes at most (RAUM_MAX_CPUS in include/raum/cpu.h). */
@@ -112,7 +127,8 @@ struct raum_bootinfo {
 	u32 phase;       /* enum raum_phase: what this call of the entry does */
 	u32 cpu;         /* RAUM_PHASE_LAUNCH: the CPU the call runs on (0: the boot CPU) */
 	u32 nr_cpus;     /* CPUs the firmware started (1 .. RAUM_BI_MAX_CPUS) */
-	u32 reserved;
+	u8 iommu;        /* enum raum_iommu_mode */
+	u8 reserved[3];
 	u32 apic_ids[RAUM_BI_MAX_CPUS]; /* by CPU number: the boot CPU first, then MP services' order */
 };
 #define RAUM_BI_F_FEATCTL_SET BIT(0) /* the loader locked IA32_FEATURE_CONTROL */
@@ -123,6 +139,7 @@ _Static_assert(offsetof(struct raum_bootinfo, rsdp_phys) == 80, "bootinfo layout
 _Static_assert(offsetof(struct raum_bootinfo, serial_port) == 88, "bootinfo layout");
 _Static_assert(offsetof(struct raum_bootinfo, loader_flags) == 96, "bootinfo layout");
 _Static_assert(offsetof(struct raum_bootinfo, phase) == 136, "bootinfo layout");
+_Static_assert(offsetof(struct raum_bootinfo, iommu) == 148, "bootinfo layout");
 _Static_assert(offsetof(struct raum_bootinfo, apic_ids) == 152, "bootinfo layout");
 _Static_assert(sizeof(struct raum_bootinfo) == 152 + 4 * RAUM_BI_MAX_CPUS, "bootinfo size");
 

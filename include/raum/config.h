@@ -11,6 +11,8 @@
  *   root_options = console=ttyS0
  *   debug_fault = none       # none | page | ud | gp | stack (the panic path) | entry (a refused VM entry)
  *                            # | ap (CPU 1 unlike the boot CPU: the launch refused on every CPU)
+ *   iommu = auto             # auto | required | off (docs/iommu.md): required refuses the launch
+ *                            # when Raum cannot confine device DMA with an IOMMU
  *
  * A bad line is reported with its number and ignored; the key keeps its
  * default. Pure code, unit-tested on the host.
@@ -29,6 +31,7 @@ struct raum_config {
 	u8 log_level;   /* RAUM_LOG_* */
 	u8 debug_fault; /* enum raum_debug_fault */
 	u32 pool_mb;
+	u8 iommu;       /* enum raum_iommu_mode (include/raum/bootinfo.h) */
 	char root[RAUM_CFG_PATH_MAX];             /* empty: no root OS configured */
 	char root_options[RAUM_CFG_OPTIONS_MAX];
 };

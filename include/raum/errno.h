@@ -13,5 +13,6 @@
 #define RAUM_ENOENT 7   /* not found */
 #define RAUM_EIO 8      /* hardware failed an operation */
 #define RAUM_ENOTSUP 9  /* not supported by this build */
+#define RAUM_ENOIOMMU 10 /* iommu = required in raum.cfg, and device DMA cannot be confined */
 
 #endif

@@ -114,6 +114,74 @@ case_qemu_cpu_unlike() {
   verdict
 }
 
+# issue 11: iommu = required where Raum cannot confine device DMA: one sentence, the OS boots natively
+IOMMU_REFUSED='Raum failed to start: error -10 \(iommu = required in raum.cfg, and Raum cannot confine device DMA here\)'
+case_qemu_iommu_none() {
+  # q35 without an IOMMU device: OVMF's ACPI tables have no DMAR or IVRS
+  mk_esp qemu-iommu-none 'root = \EFI\raum\test\marker.efi' 'iommu = required'
+  boot qemu EPYC "$MARKER|RAUM PANIC"
+  expect 'iommu = required in raum.cfg, but this machine has no IOMMU \(the ACPI tables have no DMAR or IVRS\): the launch is refused and the OS boots natively' \
+    "$IOMMU_REFUSED" "$MARKER"
+  forbid "${NO_CRASH[@]}" 'Raum is running' 'late launch'
+  verdict
+}
+
+case_qemu_iommu_found() {
+  # QEMU's VT-d model (DMAR) with iommu = required, then its AMD-Vi model (IVRS) with iommu = auto: the
+  # tables found and parsed, the unit probed, the DMA map built, translation on, the table hidden
+  mk_esp qemu-iommu-vtd 'root = \EFI\raum\test\marker.efi' 'iommu = required'
+  BOOT_QEMU_ARGS='-device intel-iommu' boot qemu EPYC "$MARKER|RAUM PANIC"
+  expect 'iommu: VT-d unit 0: registers 0x0*fed90000 \(4 KiB\), segment 0, (every device of the segment|the devices its scopes name), [0-9]+ device scopes?' \
+    'iommu: DMAR: 1 unit, 0 reserved-memory ranges \(RMRR\), host address width [0-9]+' \
+    'iommu: VT-d unit 0: version 1\.0, CAP 0x[0-9a-f]+, ECAP 0x[0-9a-f]+, [0-9]+ fault records?, translation off' \
+    'iommu: DMA map: identity below 0x[0-9a-f]+ less Raum.s region 0x[0-9a-f]+-0x[0-9a-f]+ and the MSI range, [34] levels, (1 GiB|2 MiB) pages' \
+    "iommu: the root's SLAT no longer maps the 1 unit's registers" \
+    'iommu: VT-d DMA remapping on in 1 unit: every requester ID translates through the root.s domain 1; DMAR hidden from the root \(2 table entries\)' \
+    'Raum is running: this firmware' "$MARKER"
+  forbid "${NO_CRASH[@]}" 'Raum failed to start' 'iommu: blocked DMA'
+  verdict
+  mk_esp qemu-iommu-amdvi 'root = \EFI\raum\test\marker.efi'
+  BOOT_QEMU_ARGS='-device amd-iommu' boot qemu EPYC "$MARKER|RAUM PANIC"
+  expect 'iommu: AMD-Vi unit 0: PCI 0000:00:[0-9a-f]{2}\.[0-7] \(IVHD type 0x1[01]\), registers 0x0*fed80000' \
+    'iommu: IVRS: 1 unit' 'iommu: AMD-Vi unit 0: EFR 0x[0-9a-f]+, control 0$' \
+    'iommu: DMA map: identity below 0x[0-9a-f]+ less Raum.s region 0x[0-9a-f]+-0x[0-9a-f]+ and the MSI range, 4 levels, 1 GiB pages' \
+    'iommu: AMD-Vi DMA remapping on in 1 unit: every requester ID translates through the root.s domain 1; IVRS hidden from the root \(2 table entries\)' \
+    'Raum is running: this firmware' "$MARKER"
+  forbid "${NO_CRASH[@]}" 'Raum failed to start' 'iommu: blocked DMA'
+  verdict
+}
+
+# The Linux root with Raum's DMA remapping on (issue 11): QEMU's VT-d model, then its AMD-Vi model. OVMF
+# loads the kernel and initramfs through the IOMMU; Linux finds no DMAR / IVRS and runs as on a machine
+# without one; its checks of init-test.sh pass as in qemu_linux_root.
+case_qemu_linux_iommu() {
+  local dev name kind sig
+  for dev in intel-iommu amd-iommu; do
+    if [ $dev = intel-iommu ]; then name=qemu-linux-vtd kind=VT-d sig=DMAR; else name=qemu-linux-amdvi kind=AMD-Vi sig=IVRS; fi
+    CASE=$name CASE_DIR=$BT/$name MISSING=()
+    rm -rf "$CASE_DIR"; mkdir -p "$CASE_DIR"; cp -r build/esp-linux-test "$CASE_DIR/esp"
+    sed -i 's/^iommu = .*//; $a iommu = required' "$CASE_DIR/esp/EFI/raum/raum.cfg"
+    BOOT_QEMU_ARGS="-device $dev" boot qemu EPYC 'Kernel panic|RAUM PANIC'
+    expect "iommu: $kind DMA remapping on in 1 unit: every requester ID translates through the root.s domain 1; $sig hidden from the root" \
+      'Raum is running: this firmware' 'RAUM-ROOT: /init reached' 'RAUM-ROOT: module loaded' \
+      'RAUM-ROOT: raumctl health exit 0' '^canary +intact' 'RAUM-ROOT: powering off' 'reboot: Power down'
+    grep -q 'qemu exit status' "$CASE_DIR/serial.raw.qemu" || MISSING+=("QEMU did not power off by itself")
+    forbid "${NO_CRASH[@]}" 'Kernel panic' 'RAUM-ROOT: module refused' 'Call Trace' 'iommu: blocked DMA' \
+      'DMAR: IOMMU enabled' 'AMD-Vi: (Found IOMMU|Interrupt remapping enabled)' 'ACPI: (DMAR|IVRS) 0x'
+    verdict
+  done
+}
+
+case_bochs_iommu_none() {
+  # Bochs has no IOMMU (and OVMF there has no ACPI tables): iommu = required refuses on VT-x too
+  mk_esp bochs-iommu-none 'root = \EFI\raum\test\marker.efi' 'iommu = required'
+  boot bochs corei7_skylake_x "$MARKER|RAUM PANIC"
+  expect 'iommu = required in raum.cfg, but (the firmware has no ACPI tables to name an IOMMU|this machine has no IOMMU)' \
+    "$IOMMU_REFUSED" "$MARKER"
+  forbid "${NO_CRASH[@]}" 'Raum is running' 'late launch'
+  verdict
+}
+
 case_qemu_no_nx() {
   # no root configured: the loader must return an error and the firmware go on
   mk_esp qemu-no-nx
@@ -581,11 +649,11 @@ case_bochs_taskswitch_skylake() {
 
 QEMU_CASES=(qemu_epyc qemu_intercepts qemu_hostile
             qemu_fuzz
-            qemu_linux_root qemu_linux_smp4 qemu_linux_big qemu_twice qemu_no_svm qemu_cpu_unlike qemu_no_nx qemu_intel qemu_bad_config qemu_no_image qemu_triple_fault qemu_entry_failure qemu_bad_root
+            qemu_linux_root qemu_linux_smp4 qemu_linux_big qemu_twice qemu_no_svm qemu_cpu_unlike qemu_iommu_none qemu_iommu_found qemu_linux_iommu qemu_no_nx qemu_intel qemu_bad_config qemu_no_image qemu_triple_fault qemu_entry_failure qemu_bad_root
             qemu_panic_page qemu_panic_ud qemu_panic_gp qemu_panic_stack
             qemu_taskswitch)
 BOCHS_CASES=(bochs_skylake bochs_tigerlake bochs_intercepts_skylake bochs_intercepts_tigerlake bochs_hostile_skylake
-             bochs_fuzz_skylake
+             bochs_fuzz_skylake bochs_iommu_none
              bochs_lynnfield
              bochs_generic bochs_entry_failure bochs_triple_fault bochs_linux_root
              bochs_linux_smp

@@ -71,6 +71,10 @@ unit-initsipi := kernel/initsipi.c
 UNIT_TESTS += initsipi
 unit-shootdown := kernel/shootdown.c
 UNIT_TESTS += shootdown
+unit-acpi := drivers/acpi.c kernel/fmt.c
+UNIT_TESTS += acpi
+unit-iopt := drivers/iopt.c
+UNIT_TESTS += iopt
 # deferred (=): entries added after this line still count
 UNIT_BINS = $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
 

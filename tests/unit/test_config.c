@@ -38,6 +38,7 @@ static void assert_defaults(const struct raum_config *c)
 	assert_int_equal(c->log_level, RAUM_LOG_INFO);
 	assert_int_equal(c->debug_fault, RAUM_FAULT_NONE);
 	assert_int_equal(c->pool_mb, 32);
+	assert_int_equal(c->iommu, RAUM_IOMMU_AUTO);
 	assert_string_equal(c->root, "");
 	assert_string_equal(c->root_options, "");
 }
@@ -104,6 +105,13 @@ static void test_every_key(void **state)
 		snprintf(line, sizeof(line), "debug_fault = %s", faults[i]);
 		assert_int_equal(parse(line, &c, &e), 0);
 		assert_int_equal(c.debug_fault, fault_val[i]);
+	}
+	static const char *const iommus[] = { "auto", "required", "off", "Required" };
+	static const u8 iommu_val[] = { RAUM_IOMMU_AUTO, RAUM_IOMMU_REQUIRED, RAUM_IOMMU_OFF, RAUM_IOMMU_REQUIRED };
+	for (size_t i = 0; i < ARRAY_SIZE(iommus); i++) {
+		snprintf(line, sizeof(line), "iommu = off\niommu = %s", iommus[i]);
+		assert_int_equal(parse(line, &c, &e), 0);
+		assert_int_equal(c.iommu, iommu_val[i]);
 	}
 	static const u32 bauds[] = { 50, 300, 1200, 9600, 38400, 57600, 115200 };
 	for (size_t i = 0; i < ARRAY_SIZE(bauds); i++) {
@@ -245,6 +253,10 @@ static void test_bad_values(void **state)
 		{ "pool_mb = 4097", "pool_mb" },
 		{ "pool_mb = -5", "pool_mb" },
 		{ "pool_mb = 32MB", "pool_mb" },
+		{ "iommu = on", "iommu" },
+		{ "iommu = 1", "iommu" },
+		{ "iommu = requiredx", "iommu" },
+		{ "iommu =", "iommu" },
 		{ "pool_mb = 0x", "pool_mb" },
 		{ "pool_mb = 18446744073709551616", "pool_mb" },
 		{ "debug_fault = df", "debug_fault" },
