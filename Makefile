@@ -71,6 +71,7 @@ HOSTILE_OBJS := $(patsubst %,$(BUILD)/efi/tests/efi/%.o,hostile.c hostile-msr.c 
 HOSTILE_OBJS += $(BUILD)/efi/tests/efi/hostile-cpustate.c.o
 HOSTILE_OBJS += $(BUILD)/efi/tests/efi/hostile-evdeliver.c.o
 HOSTILE_OBJS += $(BUILD)/efi/tests/efi/hostile-dbgpmu.c.o
+HOSTILE_OBJS += $(BUILD)/efi/tests/efi/hostile-pci.c.o
 # The hostile-root fuzzer (tests/efi/fuzz.c): make fuzz, boot cases qemu-fuzz / bochs-fuzz-skylake
 FUZZ_OBJS := $(BUILD)/efi/tests/efi/fuzz.c.o $(EFI_TESTLIB_OBJS)
 TASKSWITCH_OBJS := $(patsubst %,$(BUILD)/efi/tests/efi/%.o,taskswitch.c taskswitch-asm.S) $(EFI_TESTLIB_OBJS)

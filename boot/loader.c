@@ -411,13 +411,13 @@ static bool run_hypervisor(const struct hw_result *hw)
 		return false;
 	}
 
-	/* region: [image | bootinfo page | memory map | pool] */
+	/* region: [image | bootinfo page | memory map | pool], then the root's neighbour page (RAUM_BI_F_NEIGHBOUR) */
 	u64 map_bytes = ALIGN_UP(MAP_SLOTS * sizeof(struct raum_mem_range), PAGE_SIZE);
 	u64 pool = (u64)cfg.pool_mb << 20;
 	u64 size = h->mem_size + PAGE_SIZE + map_bytes + pool;
 	EFI_PHYSICAL_ADDRESS base = 0;
 	st = uefi_call_wrapper(BS->AllocatePages, 4, AllocateAnyPages, EfiReservedMemoryType,
-			       size >> PAGE_SHIFT, &base);
+			       (size >> PAGE_SHIFT) + 1, &base);
 	if (EFI_ERROR(st)) {
 		say("Raum cannot start: no %llu MiB of memory for it: lower pool_mb in raum.cfg.\n",
 		    (unsigned long long)(size >> 20));
@@ -436,7 +436,7 @@ static bool run_hypervisor(const struct hw_result *hw)
 	int count = build_memmap(map, MAP_SLOTS, base, size);
 	if (count < 0) {
 		say("Raum cannot start: the firmware's memory map cannot be used (error %d).\n", count);
-		uefi_call_wrapper(BS->FreePages, 2, base, size >> PAGE_SHIFT);
+		uefi_call_wrapper(BS->FreePages, 2, base, (size >> PAGE_SHIFT) + 1);
 		return false;
 	}
 	say("Memory   %llu MiB usable, %d ranges, top %#llx; Raum at %#llx, %llu MiB\n",
@@ -463,7 +463,7 @@ static bool run_hypervisor(const struct hw_result *hw)
 		.debug_fault = cfg.debug_fault,
 		.iommu = cfg.iommu,
 		.serial_baud = cfg.serial_baud,
-		.loader_flags = hw->featctl_write ? RAUM_BI_F_FEATCTL_SET : 0,
+		.loader_flags = (hw->featctl_write ? RAUM_BI_F_FEATCTL_SET : 0) | RAUM_BI_F_NEIGHBOUR,
 		.phase = RAUM_PHASE_INIT,
 		.nr_cpus = nr_cpus,
 	};
@@ -515,7 +515,7 @@ static bool run_hypervisor(const struct hw_result *hw)
 		return true;
 	}
 	/* Not resident: the memory goes back to the firmware. */
-	uefi_call_wrapper(BS->FreePages, 2, base, size >> PAGE_SHIFT);
+	uefi_call_wrapper(BS->FreePages, 2, base, (size >> PAGE_SHIFT) + 1);
 	if (rc < 0) {
 		say("Raum failed to start: error %lld (%s); see its log on serial.\n", (long long)rc,
 		    errname(rc));

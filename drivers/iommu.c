@@ -15,6 +15,7 @@
 #include <raum/iopt.h>
 #include <raum/log.h>
 #include <raum/memmap.h>
+#include <raum/pciio.h>
 #include <raum/pt.h>
 #include <raum/slat.h>
 #include <raum/spinlock.h>
@@ -226,6 +227,8 @@ int iommu_init(const struct raum_mem_range *map, size_t n, u64 rsdp_phys, u32 mo
 	io.m = (struct map_ctx){ map, n };
 	io.rsdp = rsdp_phys;
 	spin_init(&io.poll_lock);
+	/* The host bridge's decoding registers are Raum's on every machine, IOMMU or not (include/raum/pciguard.h). */
+	pci_guard.lock_host_bridge = true;
 	if (mode > RAUM_IOMMU_OFF)
 		mode = RAUM_IOMMU_AUTO; /* the loader checked it: a bad block gets the default */
 	if (mode == RAUM_IOMMU_OFF) {
@@ -271,6 +274,14 @@ int iommu_init(const struct raum_mem_range *map, size_t n, u64 rsdp_phys, u32 mo
 		return 0;
 	}
 	rc = build(map, n, hv_base, hv_size, phys_bits, err, sizeof(err));
+	for (unsigned i = 0; rc == 0 && io.kind == AMDVI && i < io.n; i++) {
+		/* the AMD IOMMU is a PCI function: hidden from the root (its registers are programmed there too) */
+		if (io.unit[i].segment != 0 || pciguard_hide(&pci_guard, io.unit[i].bdf)) {
+			raum_snprintf(err, sizeof(err), "AMD-Vi unit %u's PCI function %04x:%04x cannot be hidden from "
+				      "the root (segment other than 0, or too many)", i, io.unit[i].segment, io.unit[i].bdf);
+			rc = -RAUM_ENOTSUP;
+		}
+	}
 	if (rc) {
 		pr_err("iommu: %s", err);
 		io.kind = NONE;
@@ -282,13 +293,47 @@ int iommu_init(const struct raum_mem_range *map, size_t n, u64 rsdp_phys, u32 mo
 	return 0;
 }
 
+/* The ECAM side of the PCI guard: MCFG's windows, when the firmware has one (Bochs's i440FX has none). */
+static __attribute__((noinline)) int protect_ecam(struct partition *root)
+{
+	static struct mcfg_seg segs[MCFG_MAX_SEGS];
+	static char err[ACPI_ERR_MAX];
+	u64 phys;
+	u32 len;
+	int n = 0, rc;
+
+	rc = io.rsdp ? acpi_find_table(map_read, &io.m, io.rsdp, "MCFG", &phys, &len, err, sizeof(err)) : 0;
+	if (rc == 1) {
+		const void *t = map_read(&io.m, phys, len);
+		n = t ? mcfg_parse(t, len, segs, err, sizeof(err)) : -RAUM_EINVAL;
+	}
+	if (rc < 0 || n < 0) {
+		/* the ECAM windows are unknown: the root might reach a guarded function through them */
+		pr_err("pci: %s", rc < 0 || n < 0 ? err : "MCFG moved out of readable memory");
+		return rc < 0 ? rc : n;
+	}
+	rc = pciio_protect_ecam(root, segs, n);
+	if (rc) {
+		pr_err("pci: cannot protect the ECAM pages in the root's SLAT (error %d)", rc);
+		return rc;
+	}
+	pr_info("pci: configuration ports 0xcf8-0xcff through Raum; %d ECAM window%s; %u function%s hidden, the host "
+		"bridge's registers from 0x%x on read-only", n, n == 1 ? "" : "s", pci_guard.nr_hidden,
+		pci_guard.nr_hidden == 1 ? "" : "s", PCIGUARD_HOST_FIRST_LOCKED);
+	return 0;
+}
+
 int iommu_protect(struct partition *root)
 {
+	int rc = protect_ecam(root);
+
+	if (rc)
+		return rc;
 	if (io.kind == NONE)
 		return 0;
 	for (unsigned i = 0; i < io.n; i++) {
 		const struct iommu_unit *u = &io.unit[i];
-		int rc = pt_unmap(&root->slat, u->reg_base, ALIGN_UP(u->reg_size, PAGE_SIZE));
+		rc = pt_unmap(&root->slat, u->reg_base, ALIGN_UP(u->reg_size, PAGE_SIZE));
 		if (rc < 0) {
 			pr_err("iommu: cannot take %s unit %u's registers %p out of the root's SLAT (error %d)",
 			       kind_name(), i, (void *)u->reg_base, rc);

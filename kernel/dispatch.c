@@ -11,6 +11,7 @@
 #include <raum/dispatch.h>
 #include <raum/fmt.h>
 #include <raum/health.h>
+#include <raum/pciio.h>
 #include <raum/log.h>
 #include <raum/vendor.h>
 #include <raum/x86.h>
@@ -64,6 +65,11 @@ static enum exit_action h_failed(struct vp *vp, struct vp_exit *e)
 	return EXIT_FATAL;
 }
 
+static enum exit_action h_io(struct vp *vp, struct vp_exit *e)
+{
+	return exit_pci_io(vp, e->port, e->io_size, !(e->flags & VPX_F_WRITE), e->flags & VPX_F_STRING);
+}
+
 const exit_handler vp_exit_handlers[VPX_KINDS] = {
 	[VPX_CPUID] = h_cpuid,
 	[VPX_MSR_READ] = h_msr_read,
@@ -76,6 +82,7 @@ const exit_handler vp_exit_handlers[VPX_KINDS] = {
 	[VPX_UNDEFINED] = h_undefined,
 	[VPX_SHUTDOWN] = h_shutdown,
 	[VPX_INIT] = h_init,
+	[VPX_IO] = h_io,
 	[VPX_VENDOR] = h_vendor,
 	[VPX_FAILED] = h_failed,
 };

@@ -8,6 +8,7 @@
 #include <raum/errno.h>
 #include <raum/gwalk.h>
 #include <raum/health.h>
+#include <raum/pciio.h>
 #include <raum/hwcheck.h>
 #include <raum/log.h>
 #include <raum/smp.h>
@@ -273,6 +274,8 @@ enum exit_action exit_slat_violation(struct vp *vp, u64 gpa, bool write, bool fe
 	}
 	if (write && apic_page_has(vp->part, gpa) && (in.op == X86_OP_STORE || in.op == X86_OP_STORE_IMM))
 		return apic_page_write(vp, gpa, &in, x86_store_value(vp->gpr, &in)); /* include/raum/smp.h */
+	if (write && ecam_page_has(vp->part, gpa) && (in.op == X86_OP_STORE || in.op == X86_OP_STORE_IMM))
+		return ecam_page_write(vp, gpa, &in, x86_store_value(vp->gpr, &in)); /* include/raum/pciio.h */
 	if (in.op != X86_OP_STORE && in.op != X86_OP_STORE_IMM)
 		x86_write_reg(vp->gpr, &in, ~0ULL); /* a read: all-ones; a write: dropped */
 	vp->rip += in.len;

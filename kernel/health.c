@@ -1,16 +1,18 @@
 // SPDX-License-Identifier: MIT
 /* The canary and the hostile-act counters: see include/raum/health.h. */
 #include <raum/health.h>
+#include <raum/iommu.h>
 #include <raum/vm.h>
 
 struct health_counters health;
 static u64 canary_phys;
+static u64 neighbour_phys;
 
-/* A pattern no zeroing, all-ones write or stray copy of a neighbour produces. */
-static u8 canary_byte(u64 i) { return (u8)(0xa5 ^ (i * 131) ^ (i >> 8)); }
+static u8 canary_byte(u64 i) { return raum_canary_byte(i); } /* include/hv/abi/hvcall.h */
 
-int health_init(void)
+int health_init(u64 neighbour)
 {
+	neighbour_phys = neighbour;
 	int rc = page_alloc_zeroed(1, &canary_phys);
 	if (rc)
 		return rc;
@@ -37,4 +39,12 @@ void health_report(struct raum_health *out)
 	out->fixups = health.fixups;
 	out->invd = health.invd;
 	out->mtrr_writes = health.mtrr_writes;
+	struct iommu_status st;
+	iommu_poll(&st);
+	out->neighbour_phys = neighbour_phys;
+	out->iommu = st.kind;
+	out->iommu_units = st.units;
+	out->dma_faults = st.faults;
+	out->dma_fault_overflows = st.lost;
+	out->pci_refused = health.pci_refused;
 }

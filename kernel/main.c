@@ -128,7 +128,7 @@ static s64 hv_init_late(u64 arg __unused)
 		(unsigned long long)p->slat.nr_tables, p->slat.allow_1g ? "1 GiB" : p->slat.allow_2m ? "2 MiB" : "4 KiB",
 		bi.nr_cpus, (unsigned long long)(sizeof(struct cpu) >> 10),
 		(unsigned long long)(pool_free_pages() << 2));
-	rc = health_init();
+	rc = health_init(bi.loader_flags & RAUM_BI_F_NEIGHBOUR ? bi.region_phys + bi.region_size : 0);
 	if (rc) {
 		pr_err("cannot take a page for the canary (error %d)", rc);
 		return rc;

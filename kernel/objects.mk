@@ -18,3 +18,5 @@ hv-y += kernel/specctrl.c
 hv-y += kernel/speccpu.c
 hv-y += kernel/asid.c
 hv-y += kernel/icr.c kernel/initsipi.c kernel/smp.c kernel/shootdown.c
+hv-y += kernel/pciguard.c
+hv-y += kernel/pciio.c

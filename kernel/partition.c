@@ -34,6 +34,22 @@ static u64 ram_bytes(const struct ram_range *r, size_t n)
 	return b;
 }
 
+int partition_page_readonly(struct partition *p, u64 page)
+{
+	u64 pa, flags, size;
+	int rc = pt_lookup(&p->slat, page, &pa, &flags, &size);
+
+	if (rc || pa != page)
+		return rc ? rc : -RAUM_EINVAL;
+	/* a large leaf carries PAT in bit 12 (x86 format): a 4 KiB leaf has it in bit 7, which pt_map sets from no
+	 * flag; the pages this is for (the xAPIC, an ECAM page) are UC by the MTRRs anyway */
+	u64 keep = p->slat.ept ? (flags & EPT_FLAGS_ALLOWED & ~EPT_W) : (flags & PTE_FLAGS_ALLOWED & ~PTE_W);
+	rc = pt_unmap(&p->slat, page, PAGE_SIZE);
+	if (rc >= 0)
+		rc = pt_map(&p->slat, page, page, PAGE_SIZE, keep);
+	return rc < 0 ? rc : 0;
+}
+
 int root_partition_create(const struct raum_mem_range *map, size_t n, u64 hv_base, u64 hv_size,
 			  bool slat_1g, unsigned phys_bits)
 {

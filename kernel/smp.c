@@ -38,7 +38,7 @@ bool apic_page_has(const struct partition *p, u64 gpa)
  */
 int smp_init(struct partition *root, const u32 *apic_ids, u32 nr_cpus)
 {
-	u64 base = rdmsr(MSR_IA32_APIC_BASE), pa, flags, size;
+	u64 base = rdmsr(MSR_IA32_APIC_BASE);
 	int rc;
 
 	nr_cpus_known = nr_cpus;
@@ -53,19 +53,10 @@ int smp_init(struct partition *root, const u32 *apic_ids, u32 nr_cpus)
 		return -RAUM_ENODEV;
 	}
 	u64 page = base & APIC_BASE_ADDR_MASK;
-	rc = pt_lookup(&root->slat, page, &pa, &flags, &size);
-	if (rc || pa != page) {
-		pr_err("the xAPIC page %#llx is not in the root's identity map", (unsigned long long)page);
-		return rc ? rc : -RAUM_EINVAL;
-	}
-	u64 keep = root->slat.ept ? (flags & EPT_FLAGS_ALLOWED & ~EPT_W) : (flags & PTE_FLAGS_ALLOWED & ~PTE_W);
-	/* a large leaf carries PAT in bit 12 (x86 format): a 4 KiB leaf has it in bit 7, which pt_map sets
-	 * from no flag; the xAPIC's memory type is UC by the MTRRs anyway */
-	rc = pt_unmap(&root->slat, page, PAGE_SIZE);
-	if (rc >= 0)
-		rc = pt_map(&root->slat, page, page, PAGE_SIZE, keep);
+	rc = partition_page_readonly(root, page);
 	if (rc < 0) {
-		pr_err("cannot make the xAPIC page read-only in the root's SLAT (error %d)", rc);
+		pr_err("cannot make the xAPIC page %#llx read-only in the root's SLAT (error %d)", (unsigned long long)page,
+		       rc);
 		return rc;
 	}
 	root->apic_base = page;

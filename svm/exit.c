@@ -166,6 +166,8 @@ static __attribute__((noinline)) u8 svm_insn_len(struct svm_vp *s, u32 code, u64
 	case SVM_EXIT_INVD:
 	case SVM_EXIT_WBINVD: /* QEMU 7.2 reports INVD as WBINVD: either */
 		return insn_len_at_rip(&s->vp, invd, LEN_INVD, wbinvd);
+	case SVM_EXIT_IOIO: /* EXITINFO2 is the next RIP with or without NRIPS (APM vol. 2 15.10.2) */
+		return (u8)(s->vmcb->control.exitinfo2 - s->vp.rip);
 	default:
 		return 0;
 	}
@@ -226,6 +228,15 @@ static __attribute__((noinline)) void decode_rare(struct svm_vp *s, u32 code, st
 	struct vmcb *v = s->vmcb;
 
 	switch (code) {
+	case SVM_EXIT_IOIO: { /* APM vol. 2 15.10.2, figure 15-2: EXITINFO1 */
+		u64 i1 = v->control.exitinfo1;
+		e->kind = VPX_IO;
+		e->reason = RAUM_EXIT_IO;
+		e->port = (u16)(i1 >> 16);
+		e->io_size = (i1 & BIT(4)) ? 1 : (i1 & BIT(5)) ? 2 : 4;
+		e->flags = ((i1 & 1) ? 0 : VPX_F_WRITE) | ((i1 & (BIT(2) | BIT(3))) ? VPX_F_STRING : 0);
+		return;
+	}
 	case SVM_EXIT_INVD:
 		e->kind = VPX_INVD;
 		e->reason = RAUM_EXIT_OTHER;

@@ -18,6 +18,7 @@
 #include <raum/health.h>
 #include <raum/hwcheck.h>
 #include <raum/log.h>
+#include <raum/pciio.h>
 #include <raum/smp.h>
 #include <raum/trap.h>
 #include <raum/vendor.h>
@@ -225,6 +226,10 @@ static int svm_partition_finalize(struct partition *p)
 	msr_policy_bitmap(0, 0x2000, msrpm_set, pm);
 	msr_policy_bitmap(0xc0000000, 0x2000, msrpm_set, pm);
 	msr_policy_bitmap(0xc0010000, 0x2000, msrpm_set, pm);
+	/* The PCI configuration ports go through Raum (include/raum/pciio.h): one bit per port (APM 15.10.1). */
+	u8 *io = phys_to_virt(sp->iopm_phys);
+	for (u32 port = PCIIO_PORT_FIRST; port <= PCIIO_PORT_LAST; port++)
+		io[port / 8] |= (u8)(1u << (port % 8));
 	/* AMD has no enable controls in the CPUID table: ctls 0 (kernel/cpuid.c) */
 	partition_cpuid_setup(p, RAUM_VENDOR_AMD, 0);
 	return 0;
@@ -261,6 +266,7 @@ static int svm_vp_create(struct partition *p, u32 index __unused, struct vp **ou
 	 * 0x76 (APM vol. 2 15.9, appendix C). WBINVD is rare: the cost is nil.
 	 */
 	ctl->intercept_misc1 = SVM_INTERCEPT_CPUID | SVM_INTERCEPT_MSR_PROT | SVM_INTERCEPT_SHUTDOWN |
+			       SVM_INTERCEPT_IOIO_PROT | /* through the IOPM: the PCI configuration ports only */
 			       SVM_INTERCEPT_INVLPGA | SVM_INTERCEPT_INVD |
 			       SVM_INTERCEPT_INIT | /* an INIT must not reset the CPU out of guest mode (APM 15.29) */
 			       SVM_INTERCEPT_NMI;   /* kicks are NMIs (include/raum/smp.h); the root's are injected */

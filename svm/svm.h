@@ -21,7 +21,7 @@ struct svm_cpu {
 struct svm_partition {
 	struct partition p;  /* first */
 	u64 msrpm_phys;      /* MSR permission map (APM 15.11) from the partition's MSR policy */
-	u64 iopm_phys;       /* I/O permission map (APM 15.10.1): nothing intercepted */
+	u64 iopm_phys;       /* I/O permission map (APM 15.10.1): the PCI configuration ports (include/raum/pciio.h) */
 };
 
 static inline struct svm_partition *to_svm_part(struct partition *p) { return container_of(p, struct svm_partition, p); }

@@ -52,6 +52,9 @@ done
 if [ -f tools/bench-linux.sh ]; then
   bash tools/bench-linux.sh
 fi
+if [ -f tools/bench-iommu.sh ]; then
+  bash tools/bench-iommu.sh
+fi
 if [ -f tools/bench-smp.sh ]; then
   bash tools/bench-smp.sh
 fi

@@ -3,7 +3,7 @@
 # initramfs, raum.ko and raumctl. Included by the top Makefile (BUILD, CC, Q,
 # PYTHON come from there). See tools/linux/ and docs in the scripts.
 #
-#   make root          kernel + headers (downloaded once), raum.ko, raumctl, cpuidcheck, both initramfs
+#   make root          kernel + headers (downloaded once), raum.ko, raumctl, cpuidcheck, dmatest, both initramfs
 #   make esp-linux     $(BUILD)/esp-linux: build/esp + Linux (shell initramfs) as the root OS
 #   make run-linux     boot it under QEMU, console on this terminal (Ctrl-A X quits)
 #   make test-root     boot $(BUILD)/esp-linux-test (test initramfs), check the RAUM-ROOT: lines
@@ -56,11 +56,17 @@ $(ROOT)/cpuidcheck: tools/linux/cpuidcheck.c $(ROOT_ABI_HDRS)
 	@echo "  CC      $@ (static)"
 	$(Q)$(CC) -static -O2 -Wall -Wextra -Werror -Iinclude -o $@ $<
 
+# dmatest: a DMA attack on Raum through QEMU's edu device, for the IOMMU checks of the test initramfs
+$(ROOT)/dmatest: tools/linux/dmatest.c $(ROOT_ABI_HDRS)
+	@mkdir -p $(ROOT)
+	@echo "  CC      $@ (static)"
+	$(Q)$(CC) -static -O2 -Wall -Wextra -Werror -Iinclude -o $@ $<
+
 ROOT_INITRD_DEPS := tools/linux/mkinitramfs.sh $(ROOT)/raum.ko $(ROOT)/raumctl
-$(ROOT)/initrd-test.img: $(ROOT_INITRD_DEPS) tools/linux/init-test.sh $(ROOT)/cpuidcheck
+$(ROOT)/initrd-test.img: $(ROOT_INITRD_DEPS) tools/linux/init-test.sh $(ROOT)/cpuidcheck $(ROOT)/dmatest
 	@echo "  INITRD  $@"
 	$(Q)bash tools/linux/mkinitramfs.sh $@ $(ROOT)/raum.ko $(ROOT)/raumctl tools/linux/init-test.sh \
-		$(ROOT)/cpuidcheck >/dev/null
+		$(ROOT)/cpuidcheck $(ROOT)/dmatest >/dev/null
 $(ROOT)/initrd-shell.img: $(ROOT_INITRD_DEPS) tools/linux/init-shell.sh
 	@echo "  INITRD  $@"
 	$(Q)bash tools/linux/mkinitramfs.sh $@ $(ROOT)/raum.ko $(ROOT)/raumctl tools/linux/init-shell.sh >/dev/null

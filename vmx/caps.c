@@ -69,7 +69,7 @@ static inline u32 ctl_adjust(u64 msr, u32 want)
 
 /* Controls Raum wants; see the contract in caps.h. */
 #define WANT_PIN (PIN_NMI_EXIT | PIN_VIRTUAL_NMIS)
-#define WANT_PROC (PROC_USE_MSR_BITMAPS | PROC_SECONDARY)
+#define WANT_PROC (PROC_USE_MSR_BITMAPS | PROC_USE_IO_BITMAPS | PROC_SECONDARY) /* I/O: include/raum/pciio.h */
 #define WANT_EXIT (EXIT_HOST_64 | EXIT_SAVE_EFER | EXIT_LOAD_EFER | EXIT_SAVE_PAT | EXIT_LOAD_PAT | \
 		   EXIT_SAVE_DEBUG)
 #define WANT_ENTRY (ENTRY_LOAD_EFER | ENTRY_LOAD_PAT | ENTRY_LOAD_DEBUG)

@@ -33,6 +33,7 @@
 #define EXIT_EXCEPTION_NMI 0
 #define EXIT_EXTERNAL_INTR 1
 #define EXIT_TRIPLE_FAULT 2
+#define EXIT_IO 30
 #define EXIT_INIT 3
 #define EXIT_TASK_SWITCH 9
 #define EXIT_NMI_WINDOW 8
@@ -468,6 +469,15 @@ static __attribute__((noinline)) void decode_rare(struct vmx_vp *x, u32 reason, 
 		e->kind = VPX_SHUTDOWN;
 		e->reason = RAUM_EXIT_SHUTDOWN;
 		return;
+	case EXIT_IO: { /* SDM vol. 3C 28.2.1, table 28-5: the exit qualification of I/O instructions */
+		u64 q = vmcs_readl(VMCS_EXIT_QUALIFICATION);
+		e->kind = VPX_IO;
+		e->reason = RAUM_EXIT_IO;
+		e->port = (u16)(q >> 16);
+		e->io_size = (u8)((q & 7) + 1);
+		e->flags = ((q & BIT(3)) ? 0 : VPX_F_WRITE) | ((q & (BIT(4) | BIT(5))) ? VPX_F_STRING : 0);
+		return;
+	}
 	case EXIT_INIT:
 		/* INIT always exits from VMX non-root and is blocked in root operation (SDM 26.2, 25.8) */
 		e->kind = VPX_INIT;

@@ -106,6 +106,8 @@ int vmx_vmcs_init(struct vmx_vp *x, struct cpu *c)
 	ok &= vmcs_write32(VMCS_ENTRY_MSR_LOAD_COUNT, 0);
 	ok &= vmcs_write32(VMCS_ENTRY_INTR_INFO, 0);
 	ok &= vmcs_write64(VMCS_MSR_BITMAP, xp->msr_bitmap_phys);
+	ok &= vmcs_write64(VMCS_IO_BITMAP_A, xp->io_bitmap_phys);
+	ok &= vmcs_write64(VMCS_IO_BITMAP_B, xp->io_bitmap_phys + PAGE_SIZE);
 	ok &= vmcs_write64(VMCS_EPT_POINTER, xp->eptp);
 	/* VMCS_VPID: written before each entry from this CPU's allocator (vmx/exit.c prepare_entry) */
 	ok &= vmcs_writel(VMCS_CR0_MASK, vmx_cr0_guest_mask());

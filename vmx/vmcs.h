@@ -27,6 +27,8 @@
 #define VMCS_HOST_GS_SEL 0x0c0a
 #define VMCS_HOST_TR_SEL 0x0c0c
 /* 64-bit */
+#define VMCS_IO_BITMAP_A 0x2000 /* ports 0x0000-0x7fff (SDM 25.6.4) */
+#define VMCS_IO_BITMAP_B 0x2002 /* ports 0x8000-0xffff */
 #define VMCS_MSR_BITMAP 0x2004
 #define VMCS_EPT_POINTER 0x201a
 #define VMCS_GUEST_PHYS_ADDR 0x2400

@@ -25,6 +25,7 @@
 #include <raum/errno.h>
 #include <raum/hwcheck.h>
 #include <raum/log.h>
+#include <raum/pciio.h>
 #include <raum/smp.h>
 #include <raum/mtrr.h>
 #include <raum/trap.h>
@@ -192,8 +193,13 @@ static int vmx_partition_finalize(struct partition *p)
 	struct vmx_partition *xp = to_vmx_part(p);
 	int rc = page_alloc_zeroed(1, &xp->msr_bitmap_phys);
 
+	if (rc == 0)
+		rc = page_alloc_zeroed(2, &xp->io_bitmap_phys);
 	if (rc)
 		return rc;
+	u8 *io = phys_to_virt(xp->io_bitmap_phys); /* bitmap A: one bit per port, 0x0000-0x7fff */
+	for (u32 port = PCIIO_PORT_FIRST; port <= PCIIO_PORT_LAST; port++)
+		io[port / 8] |= (u8)(1u << (port % 8));
 	/* the partition's MSR policy (docs/security.md): only what it passes goes unintercepted */
 	u8 *bm = phys_to_virt(xp->msr_bitmap_phys);
 	msr_policy_bitmap(0, 0x2000, vmx_msr_bitmap_set, bm);

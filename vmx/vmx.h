@@ -24,6 +24,7 @@ struct vmx_partition {
 	struct partition p;  /* first */
 	u64 eptp;            /* EPT pointer (SDM 25.6.11) of p.slat */
 	u64 msr_bitmap_phys; /* from the partition's MSR policy (SDM 25.6.9) */
+	u64 io_bitmap_phys;  /* two pages, A then B (SDM 25.6.4): the PCI configuration ports (include/raum/pciio.h) */
 	struct vmx_controls ctls; /* the VM-execution, exit and entry controls its VMCSs get */
 };
 

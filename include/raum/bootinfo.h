@@ -132,6 +132,13 @@ struct raum_bootinfo {
 	u32 apic_ids[RAUM_BI_MAX_CPUS]; /* by CPU number: the boot CPU first, then MP services' order */
 };
 #define RAUM_BI_F_FEATCTL_SET BIT(0) /* the loader locked IA32_FEATURE_CONTROL */
+/*
+ * The page right after the region (region_phys + region_size) is the
+ * loader's too, in the same reserved allocation, and not Raum's: the root
+ * keeps it in its SLAT and DMA map. GetHealth names it so that a DMA test
+ * can write next to Raum's memory without touching memory the OS uses.
+ */
+#define RAUM_BI_F_NEIGHBOUR BIT(1)
 
 _Static_assert(offsetof(struct raum_bootinfo, region_phys) == 16, "bootinfo layout");
 _Static_assert(offsetof(struct raum_bootinfo, memmap_phys) == 64, "bootinfo layout");

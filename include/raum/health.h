@@ -19,6 +19,7 @@ struct health_counters {
 	u64 fixups;
 	u64 invd;
 	u64 mtrr_writes;
+	u64 pci_refused;
 };
 
 extern struct health_counters health;
@@ -29,9 +30,13 @@ static inline u64 health_add(u64 *counter, u64 n)
 	return __atomic_add_fetch(counter, n, __ATOMIC_RELAXED);
 }
 
-/* Takes a pool page for the canary and fills it; 0 or a negative error. */
-int health_init(void);
-/* Fills *out, checking the canary byte by byte. */
+/*
+ * Takes a pool page for the canary and fills it, and keeps the address of
+ * the root page after Raum's region that GetHealth reports (0: none); 0 or a
+ * negative error.
+ */
+int health_init(u64 neighbour);
+/* Fills *out, checking the canary byte by byte and polling the IOMMUs' fault logs first. */
 void health_report(struct raum_health *out);
 
 #endif

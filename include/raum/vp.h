@@ -160,6 +160,7 @@ enum vp_exit_kind {
 	VPX_UNDEFINED,      /* an instruction the partition must see as absent (VMX / SVM / SMX): #UD */
 	VPX_SHUTDOWN,       /* triple fault */
 	VPX_INIT,           /* INIT reached the CPU */
+	VPX_IO,             /* IN / OUT to an intercepted port: port, io_size, VPX_F_WRITE (OUT), VPX_F_STRING */
 	VPX_VENDOR,         /* the vendor's own (vendor_exit op) */
 	VPX_FAILED,         /* the entry failed or the exit is one Raum cannot handle: why says it */
 	VPX_KINDS
@@ -170,6 +171,7 @@ enum vp_exit_kind {
 #define VPX_F_WALK BIT(2)
 #define VPX_F_ALLOWED BIT(3)
 #define VPX_F_INVD BIT(4)
+#define VPX_F_STRING BIT(5) /* INS / OUTS, with or without REP */
 
 struct vp_exit {
 	u32 kind;        /* enum vp_exit_kind */
@@ -180,6 +182,8 @@ struct vp_exit {
 	u64 gpa;
 	u64 idt_base;
 	u8 ev_type, ev_vector;
+	u8 io_size;      /* VPX_IO: 1, 2 or 4 */
+	u16 port;        /* VPX_IO */
 	char why[160];   /* VPX_FAILED: the message */
 };
 
@@ -303,6 +307,15 @@ struct vp *root_vp(u32 n);
 struct cpu;
 /* Creates, loads and runs this CPU's root VP from the firmware's state (kernel/partition.c). */
 int root_vp_launch(struct cpu *c, const struct fw_ctx *fw, u64 rax);
+/*
+ * Makes the identity-mapped page read-only in p's SLAT (a 4 KiB leaf, its
+ * other attributes kept; a large leaf is split). For pages whose writes
+ * Raum emulates (the xAPIC, the host bridge's ECAM page). Before the
+ * partition runs: nothing is flushed. 0, or a negative error (-RAUM_EINVAL
+ * when the page is not identity-mapped).
+ */
+int partition_page_readonly(struct partition *p, u64 page);
+
 int root_partition_create(const struct raum_mem_range *map, size_t n, u64 hv_base, u64 hv_size,
 			  bool slat_1g, unsigned phys_bits);
 

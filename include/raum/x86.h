@@ -70,6 +70,20 @@ static inline u8 inb(u16 port)
 	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
 	return v;
 }
+static inline void outw(u16 port, u16 v) { __asm__ volatile("outw %0, %1" ::"a"(v), "Nd"(port)); }
+static inline void outl(u16 port, u32 v) { __asm__ volatile("outl %0, %1" ::"a"(v), "Nd"(port)); }
+static inline u16 inw(u16 port)
+{
+	u16 v;
+	__asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+static inline u32 inl(u16 port)
+{
+	u32 v;
+	__asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
 static inline void cpu_relax(void) { __asm__ volatile("pause"); }
 static inline void cli(void) { __asm__ volatile("cli" ::: "memory"); }
 static inline __noreturn void halt_forever(void)

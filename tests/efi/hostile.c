@@ -137,6 +137,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	hostile_cpustate();
 	hostile_dbgpmu();
 	hostile_apic();
+	hostile_pci();
 	hostile_buffers_far();
 	hostile_evdeliver();
 	hostile_log();

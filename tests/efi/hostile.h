@@ -40,6 +40,8 @@ void hostile_evdeliver(void);
 void hostile_dbgpmu(void);
 /* hostile-apic.c: the read-only xAPIC page: odd writes dropped, RMW #GP, ICR to nobody, APIC_BASE pinned */
 void hostile_apic(void);
+/* hostile-pci.c: 0xCF8 a shadow, host-bridge decoding registers locked (ports and ECAM), #GP for odd I/O */
+void hostile_pci(void);
 /* hostile.c: Raum's log holds no fault, panic or exception line */
 void hostile_log(void);
 

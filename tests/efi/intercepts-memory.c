@@ -64,8 +64,9 @@ void find_hv_region(void)
 		Print(L"RAUM-CHECK INFO reserved range %lx-%lx: first qword %lx (%a)\n", d->PhysicalStart,
 		      d->PhysicalStart + len - 1, o.val, vec_name(v));
 		if (v == NO_TRAP && o.val == ALL_ONES && !hv_base) {
+			/* the loader's allocation ends with one root page after Raum's region (RAUM_BI_F_NEIGHBOUR) */
 			hv_base = d->PhysicalStart;
-			hv_len = len;
+			hv_len = len - PAGE;
 		}
 	}
 	FreePool(map);
@@ -149,6 +150,20 @@ void check_hv_memory(void)
 		}
 		if (ok)
 			pass("hvmem.offsets");
+	}
+
+	{
+		/* the page right after Raum's region is the root's: written and read back like any RAM */
+		volatile UINT64 *nb = (volatile UINT64 *)(UINTN)(hv_base + hv_len);
+		UINT64 old = *nb;
+		*nb = 0x5eed0f5eed0f5eedULL;
+		UINT64 back = *nb;
+		*nb = old;
+		if (back == 0x5eed0f5eed0f5eedULL)
+			pass("hvmem.neighbour_is_roots");
+		else
+			fail("hvmem.neighbour_is_roots", L"the page at %lx after Raum's region read back %lx", hv_base + hv_len,
+			     back);
 	}
 
 	if (exit_stats(pg, pg + PAGE, &after, &rax) &&

@@ -75,6 +75,8 @@ unit-acpi := drivers/acpi.c kernel/fmt.c
 UNIT_TESTS += acpi
 unit-iopt := drivers/iopt.c
 UNIT_TESTS += iopt
+unit-pciguard := kernel/pciguard.c
+UNIT_TESTS += pciguard
 # deferred (=): entries added after this line still count
 UNIT_BINS = $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
 

@@ -57,6 +57,16 @@ enum exit_action exit_delivery_fault(struct vp *vp, enum ev_type type, u8 vector
 	return next_action;
 }
 enum exit_action exit_xsetbv(struct vp *vp) { (void)vp; calls[VPX_XSETBV]++; return next_action; }
+static u16 io_port;
+static unsigned io_size;
+static bool io_in, io_string;
+enum exit_action exit_pci_io(struct vp *vp, u16 port, unsigned size, bool in, bool string)
+{
+	(void)vp;
+	calls[VPX_IO]++;
+	io_port = port, io_size = size, io_in = in, io_string = string;
+	return next_action;
+}
 enum exit_action exit_undefined(struct vp *vp) { (void)vp; calls[VPX_UNDEFINED]++; return EXIT_RESUME; }
 void vp_dump(struct vp *vp, const char *why) { (void)vp; last_why = why; }
 /* INIT / SIPI taken before the next entry (kernel/smp.c): counted, and the posted word cleared */
@@ -146,7 +156,7 @@ static void test_each_kind_reaches_its_handler_and_counts_once(void **state)
 	(void)state;
 	struct vp vp = { .part = &child_part };
 	const u32 kinds[] = { VPX_CPUID, VPX_MSR_READ, VPX_MSR_WRITE, VPX_HYPERCALL, VPX_SLAT,
-			      VPX_DELIVERY_FAULT, VPX_XSETBV, VPX_UNDEFINED, VPX_VENDOR };
+			      VPX_DELIVERY_FAULT, VPX_XSETBV, VPX_IO, VPX_UNDEFINED, VPX_VENDOR };
 
 	reset();
 	for (unsigned i = 0; i < ARRAY_SIZE(kinds); i++) {
@@ -154,6 +164,9 @@ static void test_each_kind_reaches_its_handler_and_counts_once(void **state)
 		if (kinds[i] == VPX_SLAT)
 			e = (struct vp_exit){ .kind = VPX_SLAT, .reason = RAUM_EXIT_NPF, .gpa = 0x1234000,
 					      .flags = VPX_F_WRITE | VPX_F_WALK };
+		if (kinds[i] == VPX_IO)
+			e = (struct vp_exit){ .kind = VPX_IO, .reason = RAUM_EXIT_IO, .port = 0xcfe, .io_size = 2,
+					      .flags = VPX_F_STRING };
 		if (kinds[i] == VPX_DELIVERY_FAULT)
 			e = (struct vp_exit){ .kind = VPX_DELIVERY_FAULT, .reason = RAUM_EXIT_NPF, .gpa = 0x5000,
 					      .ev_vector = 14, .idt_base = 0xfeed000 };
@@ -167,6 +180,11 @@ static void test_each_kind_reaches_its_handler_and_counts_once(void **state)
 		assert_int_equal(total, 1); /* once, under the record's reason */
 		assert_int_equal(vp.exits[e.reason] - before[e.reason], 1);
 	}
+	/* the I/O record's fields reach exit_pci_io: an IN (no VPX_F_WRITE), string, its port and size */
+	assert_int_equal(io_port, 0xcfe);
+	assert_int_equal(io_size, 2);
+	assert_true(io_in);
+	assert_true(io_string);
 	/* every handler asked for ADVANCE except #UD's RESUME: completed with advance, RESUME untouched */
 	assert_int_equal(completes, (int)ARRAY_SIZE(kinds) - 1);
 	assert_int_equal(advances, (int)ARRAY_SIZE(kinds) - 1);

@@ -138,6 +138,12 @@ int fake_ioctl(int fd, unsigned long req, ...)
 		h->fixups = 4;
 		h->invd = 5;
 		h->mtrr_writes = 6;
+		h->neighbour_phys = 0x7e002000;
+		h->iommu = 1;
+		h->iommu_units = 1;
+		h->dma_faults = 7;
+		h->dma_fault_overflows = 8;
+		h->pci_refused = 9;
 		break;
 	}
 	default:
@@ -540,7 +546,17 @@ static void test_health_json(void **state)
 	assert_int_equal(juint(doc, "fixups"), 4);
 	assert_int_equal(juint(doc, "invd"), 5);
 	assert_int_equal(juint(doc, "mtrr_writes"), 6);
+	assert_string_equal(jstr(doc, "iommu"), "VT-d");
+	assert_int_equal(juint(doc, "iommu_units"), 1);
+	assert_int_equal(juint(doc, "dma_faults"), 7);
+	assert_int_equal(juint(doc, "dma_fault_overflows"), 8);
+	assert_int_equal(juint(doc, "neighbour_page"), 0x7e002000);
+	assert_int_equal(juint(doc, "pci_refused"), 9);
 	json_object_put(doc);
+	r = run_raumctl("health", NULL);
+	assert_int_equal(r->status, 0);
+	assert_non_null(strstr(r->out, "iommu            VT-d DMA remapping, 1 unit\n"));
+	assert_non_null(strstr(r->out, "dma_faults       7 (log overflows 8)\n"));
 
 	hv.canary_broken = 1; /* still a whole document, and status 1 */
 	r = run_raumctl("health", "--json", NULL);

@@ -111,7 +111,7 @@ static void test_skylake_x(void **state)
 	assert_int_equal(c.invvpid_type, 1);
 	/* Exactly the values the rules give for these MSRs. */
 	assert_int_equal(c.pin, 0x3e);          /* must-1 0x16 | NMI exiting | virtual NMIs */
-	assert_int_equal(c.proc, 0x94006172);   /* must-1 | MSR bitmaps | secondary */
+	assert_int_equal(c.proc, 0x96006172);   /* must-1 | I/O bitmaps | MSR bitmaps | secondary */
 	assert_int_equal(c.proc2, 0x1010aa);    /* EPT RDTSCP VPID UG INVPCID XSAVES */
 	assert_int_equal(c.exit, 0x3f6fff);     /* must-1 | save debug | host 64 | PAT | EFER */
 	assert_int_equal(c.entry, 0xd1ff);      /* must-1 | load debug | PAT | EFER */

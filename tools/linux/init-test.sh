@@ -159,6 +159,30 @@ smp_checks() {
   fi
 }
 
+# --- IOMMU checks (issue 11), when QEMU's edu device is there -------------------------------
+# dmatest (tools/linux/dmatest.c) writes by DMA into Raum's canary page and Raum's last page, reads the
+# canary back, and writes and reads the root page right after Raum's region; raumctl health before and
+# after: the canary intact, the blocked DMAs counted. One 'RAUM-ROOT: dma ...' line per check; the block
+# ends with 'RAUM-ROOT: dma checks done, canary <state>, faults <before> -> <after>'.
+dma_checks() {
+  local h canary nb f0 f1 st
+  grep -qx 0x11e8 /sys/bus/pci/devices/*/device 2>/dev/null || return 0
+  h=$(raumctl health)
+  canary=$(echo "$h" | sed -n 's/^canary .*(page \(0x[0-9a-f]*\)).*/\1/p')
+  nb=$(echo "$h" | sed -n 's/^neighbour_page *\(0x[0-9a-f]*\).*/\1/p')
+  f0=$(echo "$h" | sed -n 's/^dma_faults *\([0-9]*\).*/\1/p')
+  echo "RAUM-ROOT: dma before: $(echo "$h" | grep -E '^(iommu|dma_faults) ' | tr -s ' ' | tr '\n' ';')"
+  # without remapping (the control run, iommu = off) only the canary is attacked: the rest of Raum stays whole
+  if echo "$h" | grep -q '^iommu *none'; then
+    dmatest "$canary" "$nb" --canary-only; echo "RAUM-ROOT: dma dmatest exit $?"
+  else
+    dmatest "$canary" "$nb"; echo "RAUM-ROOT: dma dmatest exit $?"
+  fi
+  h=$(raumctl health); st=$?
+  f1=$(echo "$h" | sed -n 's/^dma_faults *\([0-9]*\).*/\1/p')
+  echo "RAUM-ROOT: dma checks done, canary $(echo "$h" | sed -n 's/^canary *\([A-Za-z]*\).*/\1/p') (raumctl health exit $st), faults $f0 -> $f1"
+}
+
 module=refused
 if insmod /lib/raum.ko; then
   module=loaded
@@ -179,6 +203,7 @@ if insmod /lib/raum.ko; then
   raumctl stats 999; echo "RAUM-ROOT: raumctl stats 999 exit $?"
   echo "RAUM-ROOT: raumctl health"
   raumctl health; echo "RAUM-ROOT: raumctl health exit $?"
+  dma_checks
   # with more than one CPU: each under Raum, hypercalls made on the calling CPU
   if [ -n "$BENCH_LOOPS" ]; then bench_cpuid; bench_online; else smp_checks; fi
   [ -n "$BENCH_IDLE" ] && bench_idle

@@ -232,6 +232,11 @@ static int cmd_version(int json)
 	return 0;
 }
 
+static const char *iommu_name(uint32_t kind)
+{
+	return kind == 1 ? "VT-d" : kind == 2 ? "AMD-Vi" : kind == 0 ? "none" : "unknown";
+}
+
 /* GetHealth: Raum's canary and the hostile acts it refused (docs/security.md). Exit 1 if the canary broke. */
 static int cmd_health(int json)
 {
@@ -256,6 +261,12 @@ static int cmd_health(int json)
 		jadd(o, "fixups", json_object_new_uint64(h.fixups));
 		jadd(o, "invd", json_object_new_uint64(h.invd));
 		jadd(o, "mtrr_writes", json_object_new_uint64(h.mtrr_writes));
+		jadd(o, "iommu", json_object_new_string(iommu_name(h.iommu)));
+		jadd(o, "iommu_units", json_object_new_uint64(h.iommu_units));
+		jadd(o, "dma_faults", json_object_new_uint64(h.dma_faults));
+		jadd(o, "dma_fault_overflows", json_object_new_uint64(h.dma_fault_overflows));
+		jadd(o, "neighbour_page", json_object_new_uint64(h.neighbour_phys));
+		jadd(o, "pci_refused", json_object_new_uint64(h.pci_refused));
 		return jprint(o, h.canary_ok ? 0 : 1);
 	}
 	printf("canary           %s (page %#" PRIx64 ")\n", h.canary_ok ? "intact" : "BROKEN", h.canary_phys);
@@ -266,6 +277,14 @@ static int cmd_health(int json)
 	printf("fixups           %" PRIu64 "\n", h.fixups);
 	printf("invd             %" PRIu64 "\n", h.invd);
 	printf("mtrr_writes      %" PRIu64 "\n", h.mtrr_writes);
+	if (h.iommu)
+		printf("iommu            %s DMA remapping, %" PRIu32 " unit%s\n", iommu_name(h.iommu), h.iommu_units,
+		       h.iommu_units == 1 ? "" : "s");
+	else
+		printf("iommu            none: device DMA is not confined\n");
+	printf("dma_faults       %" PRIu64 " (log overflows %" PRIu64 ")\n", h.dma_faults, h.dma_fault_overflows);
+	printf("neighbour_page   %#" PRIx64 "\n", h.neighbour_phys);
+	printf("pci_refused      %" PRIu64 "\n", h.pci_refused);
 	return h.canary_ok ? 0 : 1;
 }
 

@@ -138,6 +138,13 @@ struct raum_log_read_out {
  * memory that Raum checks on every call, and counters of the hostile acts
  * Raum refused. The hostile-root test suite reads it after each attack.
  */
+/*
+ * Byte i (0-4095) of Raum's canary page: a pattern no zeroing, all-ones
+ * write or stray copy of a neighbour produces. Public so that a root-side
+ * test can tell Raum's data when a read it attempted returns some.
+ */
+static inline uint8_t raum_canary_byte(uint64_t i) { return (uint8_t)(0xa5 ^ (i * 131) ^ (i >> 8)); }
+
 struct raum_health {
 	uint64_t canary_phys;       /* host-physical address of the canary page (Raum's memory) */
 	uint32_t canary_ok;         /* 1: every byte of the canary still holds its pattern */
@@ -149,6 +156,15 @@ struct raum_health {
 	uint64_t fixups;            /* instructions Raum ran for the root that faulted (the root got #GP) */
 	uint64_t invd;              /* INVD by the root, done as WBINVD */
 	uint64_t mtrr_writes;       /* MTRR writes kept in the root's shadow MTRRs */
+	/* the IOMMU (docs/iommu.md) */
+	uint64_t neighbour_phys;    /* a root page right after Raum's region (reserved in the root's memory map):
+	                               device DMA into it succeeds, one page lower it is blocked; 0: none */
+	uint32_t iommu;             /* DMA remapping: 0 not active, 1 Intel VT-d, 2 AMD-Vi */
+	uint32_t iommu_units;       /* units Raum programmed */
+	uint64_t dma_faults;        /* blocked DMAs the units recorded (polled by this call and on exits) */
+	uint64_t dma_fault_overflows; /* times a unit's fault log overflowed (records lost) */
+	uint64_t pci_refused;       /* PCI configuration accesses refused: to a hidden function, a write to a
+	                               locked host-bridge register, a straddling or string access to 0xCF8-0xCFF */
 };
 
 /* Compile-time layout checks: the ABI must not drift. */
@@ -159,7 +175,10 @@ HV_ABI_ASSERT(sizeof(struct raum_stats_in) == 8, "raum_stats_in");
 HV_ABI_ASSERT(sizeof(struct raum_log_write) == 248, "raum_log_write");
 HV_ABI_ASSERT(sizeof(struct raum_log_read_in) == 16, "raum_log_read_in");
 HV_ABI_ASSERT(sizeof(struct raum_log_read_out) == 4024, "raum_log_read_out");
-HV_ABI_ASSERT(sizeof(struct raum_health) == 64, "raum_health");
+HV_ABI_ASSERT(sizeof(struct raum_health) == 104, "raum_health");
+HV_ABI_ASSERT(__builtin_offsetof(struct raum_health, pci_refused) == 96, "raum_health.pci_refused");
+HV_ABI_ASSERT(__builtin_offsetof(struct raum_health, neighbour_phys) == 64, "raum_health.neighbour_phys");
+HV_ABI_ASSERT(__builtin_offsetof(struct raum_health, dma_faults) == 80, "raum_health.dma_faults");
 HV_ABI_ASSERT(__builtin_offsetof(struct raum_health, msr_denied) == 16, "raum_health.msr_denied");
 HV_ABI_ASSERT(__builtin_offsetof(struct raum_health, mtrr_writes) == 56, "raum_health.mtrr_writes");
 
