@@ -365,7 +365,8 @@ static void drop_entries(acpi_map_rw_fn map, void *ctx, struct root_ref *r, cons
 	r->t[9] = (u8)-sum;
 }
 
-int acpi_hide_table(acpi_map_rw_fn map, void *ctx, u64 rsdp_phys, const char *sig, char *err, size_t errlen)
+int acpi_hide_table(acpi_map_rw_fn map, void *ctx, u64 rsdp_phys, const char *sig, struct acpi_root_backup *b,
+		    char *err, size_t errlen)
 {
 	const u8 *rsdp = map(ctx, rsdp_phys, 20);
 	struct root_ref x = { 0 }, r = { 0 };
@@ -389,11 +390,39 @@ int acpi_hide_table(acpi_map_rw_fn map, void *ctx, u64 rsdp_phys, const char *si
 		return rc;
 	if (rsdt && (rc = check_root(map, ctx, rsdt, false, sig, &r, err, errlen)))
 		return rc;
+	if (b) {
+		b->n = 0;
+		if ((x.hits && x.len > ACPI_ROOT_BACKUP_MAX) || (r.hits && r.len > ACPI_ROOT_BACKUP_MAX))
+			return ERR("%s: %u bytes, more than the %u Raum can keep to put it back", x.hits ? "XSDT" : "RSDT",
+				   x.hits ? x.len : r.len, ACPI_ROOT_BACKUP_MAX);
+		const struct root_ref *t[2] = { &x, &r };
+		const u64 at[2] = { xsdt, rsdt };
+		for (int i = 0; i < 2; i++) {
+			if (!t[i]->hits)
+				continue;
+			b->phys[b->n] = at[i];
+			b->len[b->n] = t[i]->len;
+			for (u32 k = 0; k < t[i]->len; k++)
+				b->bytes[b->n][k] = t[i]->t[k];
+			b->n++;
+		}
+	}
 	if (x.hits)
 		drop_entries(map, ctx, &x, sig);
 	if (r.hits)
 		drop_entries(map, ctx, &r, sig);
 	return (int)(x.hits + r.hits);
+}
+
+void acpi_unhide(acpi_map_rw_fn map, void *ctx, const struct acpi_root_backup *b)
+{
+	for (unsigned i = 0; i < b->n && i < 2; i++) {
+		u8 *t = map(ctx, b->phys[i], b->len[i]);
+		if (!t)
+			continue; /* it was writable when hidden; a map that changed since keeps what it has */
+		for (u32 k = 0; k < b->len[i]; k++)
+			t[k] = b->bytes[i][k];
+	}
 }
 
 /* ---- MCFG: PCI Firmware Specification 3.3, 4.1.2 ---- */

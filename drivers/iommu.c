@@ -80,6 +80,7 @@ static struct {
 	u64 rsdp;
 	struct map_ctx m;
 	bool active;         /* translation on in every unit */
+	struct acpi_root_backup backup; /* the XSDT / RSDT before DMAR / IVRS left them */
 	struct spinlock poll_lock;
 	u64 faults, lost;    /* blocked DMAs recorded; records the units dropped (overflow) */
 	u64 logged;          /* faults printed (rate limit) */
@@ -367,7 +368,7 @@ int iommu_enable(void)
 	io.active = true;
 	/* The root runs as on a machine without an IOMMU (docs/iommu.md): DMAR / IVRS leave the XSDT and RSDT. */
 	const char *sig = io.kind == VTD ? "DMAR" : "IVRS";
-	int hidden = acpi_hide_table(map_rw, &io.m, io.rsdp, sig, err, sizeof(err));
+	int hidden = acpi_hide_table(map_rw, &io.m, io.rsdp, sig, &io.backup, err, sizeof(err));
 	if (hidden < 0)
 		pr_warn("iommu: cannot hide %s from the root (%s): a root that finds it may try to program the unit "
 			"(its registers read all-ones)", sig, err);
@@ -379,6 +380,12 @@ int iommu_enable(void)
 
 void iommu_disable(void)
 {
+	if (io.backup.n) {
+		/* the OS boots natively after all: it finds its IOMMU again */
+		acpi_unhide(map_rw, &io.m, &io.backup);
+		pr_info("iommu: %s is back in the root tables for the OS booting natively", io.kind == VTD ? "DMAR" : "IVRS");
+		io.backup.n = 0;
+	}
 	for (unsigned i = 0; i < io.n; i++) {
 		if (!io.unit[i].enabled)
 			continue;

@@ -152,7 +152,7 @@ static s64 hv_init_late(u64 arg __unused)
  * with (fw_ctx: the loader makes these calls one CPU at a time). Returns
  * only when the launch did not happen, with this CPU native again.
  */
-static s64 hv_launch_late(u64 n)
+static s64 hv_launch_cpu(u64 n)
 {
 	struct cpu *c = this_cpu();
 	int rc;
@@ -184,9 +184,22 @@ static s64 hv_launch_late(u64 n)
 	/* Returns only when the launch did not happen. */
 	rc = root_vp_launch(c, &fw_ctx, RAUM_ENTRY_LAUNCHED);
 	vendor_cpu_disable(c);
-	if (n == 0 && bi.nr_cpus == 1)
-		iommu_disable(); /* back to native: the region goes back to the firmware, DMA must not depend on it */
 	pr_err("late launch failed on cpu%u (error %d): returning to the firmware unvirtualized", c->id, rc);
+	return rc;
+}
+
+/*
+ * The launch of CPU n, and what its failure leaves behind: on a one-CPU
+ * machine the boot CPU's failure sends the OS booting natively with Raum's
+ * region given back, so the IOMMU must stop translating through tables in
+ * it (and DMAR / IVRS go back). With more CPUs the loader resets the machine.
+ */
+static s64 hv_launch_late(u64 n)
+{
+	s64 rc = hv_launch_cpu(n);
+
+	if (rc != RAUM_ENTRY_LAUNCHED && n == 0 && bi.nr_cpus == 1)
+		iommu_disable();
 	return rc;
 }
 

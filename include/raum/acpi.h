@@ -33,6 +33,15 @@
  * buffer). The writable variant is used by acpi_hide_table only.
  */
 typedef const void *(*acpi_map_fn)(void *ctx, u64 phys, u64 len);
+
+/* The root tables acpi_hide_table changed, as they were: at most the XSDT and the RSDT. */
+#define ACPI_ROOT_BACKUP_MAX 1024 /* bytes per table: 123 XSDT entries, 247 RSDT entries */
+struct acpi_root_backup {
+	unsigned n;
+	u64 phys[2];
+	u32 len[2];
+	u8 bytes[2][ACPI_ROOT_BACKUP_MAX];
+};
 typedef void *(*acpi_map_rw_fn)(void *ctx, u64 phys, u64 len);
 
 /*
@@ -57,9 +66,20 @@ int acpi_find_table(acpi_map_fn map, void *ctx, u64 rsdp_phys, const char *sig, 
  * either finds no such table (issue 11: the root runs as on a machine
  * without an IOMMU). The table itself is left as it is. Returns the number
  * of entries removed (0 when none), or a negative error with err filled and
- * nothing changed (every check is made before the first write).
+ * nothing changed (every check is made before the first write). With b not
+ * NULL, each root table it changes is first copied into b (a table longer
+ * than ACPI_ROOT_BACKUP_MAX is an error, before any write), so that
+ * acpi_unhide can put it back.
  */
-int acpi_hide_table(acpi_map_rw_fn map, void *ctx, u64 rsdp_phys, const char *sig, char *err, size_t errlen);
+int acpi_hide_table(acpi_map_rw_fn map, void *ctx, u64 rsdp_phys, const char *sig, struct acpi_root_backup *b,
+		    char *err, size_t errlen);
+
+/*
+ * Undoes acpi_hide_table: writes back the root tables as b saved them
+ * (nothing when it saved none). For a launch that fails after the table was
+ * hidden: the OS then boots natively and finds its IOMMU again.
+ */
+void acpi_unhide(acpi_map_rw_fn map, void *ctx, const struct acpi_root_backup *b);
 
 /* True when the len bytes at t sum to 0 mod 256. */
 bool acpi_checksum_ok(const void *t, size_t len);

@@ -477,7 +477,7 @@ static void test_find_skips_unreadable(void **state)
 static int hide(struct fake *f, const char *sig, char *err)
 {
 	memset(err, 0, ACPI_ERR_MAX);
-	return acpi_hide_table(map_rw, f, P(O_RSDP), sig, err, ACPI_ERR_MAX);
+	return acpi_hide_table(map_rw, f, P(O_RSDP), sig, NULL, err, ACPI_ERR_MAX);
 }
 
 /* The root table at off lists exactly e[0..n) and is a valid table of the right length. */
@@ -508,6 +508,54 @@ static void assert_same_outside(const u8 *x, const u8 *y, u32 a, u32 alen, u32 b
 		if (x[i] != y[i])
 			fail_msg("byte %#x changed from %#x to %#x", i, x[i], y[i]);
 	}
+}
+
+/* hidden with a backup, then put back: every byte as before; a root table too long to keep refuses first */
+static void test_hide_and_unhide(void **state)
+{
+	struct fake *f = *state;
+	char err[ACPI_ERR_MAX] = "";
+	u8 *before = malloc(FAKE_SIZE);
+	struct acpi_root_backup *b = malloc(sizeof(*b));
+
+	assert_non_null(before);
+	assert_non_null(b);
+	std_layout(f, 2);
+	memcpy(before, f->mem, FAKE_SIZE);
+	assert_rc(acpi_hide_table(map_rw, f, P(O_RSDP), "DMAR", b, err, ACPI_ERR_MAX), 2);
+	assert_int_equal(b->n, 2);
+	assert_int_equal(b->phys[0], P(O_XSDT));
+	assert_int_equal(b->phys[1], P(O_RSDT));
+	u64 phys;
+	u32 len;
+	assert_rc(find(f, "DMAR", &phys, &len, err), 0);
+	acpi_unhide(map_rw, f, b);
+	assert_memory_equal(before, f->mem, FAKE_SIZE);
+	assert_found(f, P(O_RSDP), "DMAR", P(O_DMAR), L_DMAR);
+
+	/* nothing to hide: nothing saved, and unhiding changes nothing */
+	assert_rc(acpi_hide_table(map_rw, f, P(O_RSDP), "IVRS", b, err, ACPI_ERR_MAX), 0);
+	assert_int_equal(b->n, 0);
+	acpi_unhide(map_rw, f, b);
+	assert_memory_equal(before, f->mem, FAKE_SIZE);
+
+	/* an XSDT longer than the backup holds (DMAR among 200 entries): refused, nothing written */
+	u64 *many = calloc(200, sizeof(u64));
+	assert_non_null(many);
+	for (int i = 0; i < 200; i++)
+		many[i] = P(O_FACP);
+	many[199] = P(O_DMAR);
+	put_root(f, 0x5000, true, many, 200); /* 1636 bytes: past the others */
+	put_rsdp(f, O_RSDP, 2, (u32)P(O_RSDT), P(0x5000));
+	memcpy(before, f->mem, FAKE_SIZE);
+	assert_rc(acpi_hide_table(map_rw, f, P(O_RSDP), "DMAR", b, err, ACPI_ERR_MAX), -RAUM_EINVAL);
+	assert_non_null(strstr(err, "more than the 1024 Raum can keep"));
+	assert_memory_equal(before, f->mem, FAKE_SIZE);
+	/* without a backup the same hides */
+	assert_rc(acpi_hide_table(map_rw, f, P(O_RSDP), "DMAR", NULL, err, ACPI_ERR_MAX), 2);
+	free(many);
+	free(b);
+	free(before);
 }
 
 static void test_hide(void **state)
@@ -1689,6 +1737,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_find_bad_wanted, fake_setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_find_skips_unreadable, fake_setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_hide, fake_setup, fake_teardown),
+		cmocka_unit_test_setup_teardown(test_hide_and_unhide, fake_setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_hide_several_and_rsdt_only, fake_setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_hide_absent_or_malformed, fake_setup, fake_teardown),
 		cmocka_unit_test(test_dmar_qemu),
