@@ -15,7 +15,7 @@
 
 struct pciguard pci_guard;
 
-static struct spinlock cf8_lock; /* the hardware's 0xCF8 and the data ports: one access at a time */
+static struct spinlock cf8_lock = SPINLOCK_INIT; /* the hardware's 0xCF8 and the data ports: one at a time */
 static u32 cf8_shadow;           /* what the root last wrote to 0xCF8 as a dword */
 static u64 host_ecam;            /* the host bridge's ECAM page (read-only in the root's SLAT); 0: none */
 
@@ -96,7 +96,6 @@ int pciio_protect_ecam(struct partition *root, const struct mcfg_seg *segs, int 
 {
 	int rc;
 
-	spin_init(&cf8_lock);
 	for (int s = 0; s < n; s++) {
 		if (segs[s].segment != 0)
 			continue;

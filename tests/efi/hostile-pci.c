@@ -113,11 +113,20 @@ void hostile_pci(void)
 	/* with AMD-Vi remapping on, the IOMMU's own function is hidden: no class 0x0806 on bus 0 */
 	snap(&b);
 	if (b.h.iommu == 2) {
-		int seen = -1;
-		for (UINT8 dev = 0; dev < 32; dev++)
+		int seen = -1, seen_ecam = -1;
+		for (UINT8 dev = 0; dev < 32; dev++) {
 			if (cfg_read32(dev, 0) != 0xffffffffu && (cfg_read32(dev, 8) >> 16) == 0x0806)
 				seen = dev;
-		judge("pci.amd_iommu_hidden", seen < 0, &b, L"device 00:%x.0 shows the IOMMU class 0x0806", seen);
+			/* and through the ECAM window, where the firmware has one (its page is out of the SLAT) */
+			if (id == 0x29c08086u && (bar & 1)) {
+				volatile UINT32 *fn = (volatile UINT32 *)(UINTN)((bar & 0xff0000000ULL) + ((UINT64)dev << 15));
+				if (fn[0] != 0xffffffffu && (fn[2] >> 16) == 0x0806)
+					seen_ecam = dev;
+			}
+		}
+		judge("pci.amd_iommu_hidden", seen < 0 && seen_ecam < 0, &b,
+		      L"the IOMMU class 0x0806 shows at device 00:%x.0 through 0xCF8 (-1: none), 00:%x.0 through ECAM",
+		      seen, seen_ecam);
 	}
 	irq_restore(f);
 }
