@@ -72,6 +72,7 @@ HOSTILE_OBJS += $(BUILD)/efi/tests/efi/hostile-cpustate.c.o
 HOSTILE_OBJS += $(BUILD)/efi/tests/efi/hostile-evdeliver.c.o
 HOSTILE_OBJS += $(BUILD)/efi/tests/efi/hostile-dbgpmu.c.o
 HOSTILE_OBJS += $(BUILD)/efi/tests/efi/hostile-pci.c.o
+HOSTILE_OBJS += $(BUILD)/efi/tests/efi/hostile-deposit.c.o
 # The hostile-root fuzzer (tests/efi/fuzz.c): make fuzz, boot cases qemu-fuzz / bochs-fuzz-skylake
 FUZZ_OBJS := $(BUILD)/efi/tests/efi/fuzz.c.o $(EFI_TESTLIB_OBJS)
 TASKSWITCH_OBJS := $(patsubst %,$(BUILD)/efi/tests/efi/%.o,taskswitch.c taskswitch-asm.S) $(EFI_TESTLIB_OBJS)

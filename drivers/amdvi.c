@@ -100,6 +100,13 @@ static bool invalidate_all(struct iommu_unit *u, u16 domain)
 	return cmd_put(u, p) && cmd_sync(u);
 }
 
+bool amdvi_flush_domain(struct iommu_unit *u, u16 domain)
+{
+	/* all pages of the domain: S = 1, PDE = 1, the address with every size bit set */
+	u32 p[4] = { 0, domain | AMDVI_CMD_INVAL_IOMMU_PAGES << 28, 0xfffff000u | 3u, 0x7fffffffu };
+	return cmd_put(u, p) && cmd_sync(u);
+}
+
 int amdvi_enable(struct iommu_unit *u, u64 devtab, u16 domain, char *err, size_t errlen)
 {
 	const char *what;

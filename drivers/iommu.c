@@ -82,6 +82,7 @@ static struct {
 	bool active;         /* translation on in every unit */
 	struct acpi_root_backup backup; /* the XSDT / RSDT before DMAR / IVRS left them */
 	struct spinlock poll_lock;
+	struct spinlock map_lock; /* the DMA map's changes and the units' invalidations (iommu_dma_*) */
 	u64 faults, lost;    /* blocked DMAs recorded; records the units dropped (overflow) */
 	u64 logged;          /* faults printed (rate limit) */
 } io;
@@ -228,6 +229,7 @@ int iommu_init(const struct raum_mem_range *map, size_t n, u64 rsdp_phys, u32 mo
 	io.m = (struct map_ctx){ map, n };
 	io.rsdp = rsdp_phys;
 	spin_init(&io.poll_lock);
+	spin_init(&io.map_lock);
 	/* The host bridge's decoding registers are Raum's on every machine, IOMMU or not (include/raum/pciguard.h). */
 	pci_guard.lock_host_bridge = true;
 	if (mode > RAUM_IOMMU_OFF)
@@ -396,6 +398,44 @@ void iommu_disable(void)
 		io.unit[i].enabled = false;
 	}
 	io.active = false;
+}
+
+int iommu_dma_unmap(u64 page)
+{
+	if (io.kind == NONE || !io.pt.root)
+		return 0;
+	spin_lock(&io.map_lock);
+	int rc = iopt_unmap_page(&io.pt, page);
+	spin_unlock(&io.map_lock);
+	return rc == -RAUM_ENOENT ? 0 : rc; /* beyond the units' reach or in the MSI range: never mapped */
+}
+
+int iommu_dma_map(u64 page)
+{
+	if (io.kind == NONE || !io.pt.root)
+		return 0;
+	spin_lock(&io.map_lock);
+	int rc = iopt_map(&io.pt, page, PAGE_SIZE);
+	spin_unlock(&io.map_lock);
+	return rc;
+}
+
+int iommu_dma_flush(void)
+{
+	int rc = 0;
+
+	if (!io.active)
+		return 0;
+	spin_lock(&io.map_lock);
+	for (unsigned i = 0; i < io.n; i++) {
+		struct iommu_unit *u = &io.unit[i];
+		if (u->enabled && !(io.kind == VTD ? vtd_flush_domain(u, ROOT_DOMAIN) : amdvi_flush_domain(u, ROOT_DOMAIN))) {
+			pr_err("iommu: %s unit %u did not complete an invalidation", kind_name(), i);
+			rc = -RAUM_EIO;
+		}
+	}
+	spin_unlock(&io.map_lock);
+	return rc;
 }
 
 #define FAULT_LOG_MAX 32 /* faults printed; every one is counted */

@@ -36,11 +36,15 @@ struct iommu_fault {
 int vtd_probe(struct iommu_unit *u, int *levels, bool *l2m, bool *l1g, char *err, size_t errlen);
 int vtd_enable(struct iommu_unit *u, u64 root_table, char *err, size_t errlen);
 void vtd_disable(struct iommu_unit *u);
+/* Drops every cached translation of domain did (IOTLB domain-selective; VT-d 4.1 6.5.1.2). False: timeout. */
+bool vtd_flush_domain(struct iommu_unit *u, u16 did);
 unsigned vtd_poll_faults(struct iommu_unit *u, void (*rec)(const struct iommu_fault *f));
 
 int amdvi_probe(struct iommu_unit *u, int *levels, bool *l2m, bool *l1g, char *err, size_t errlen);
 int amdvi_enable(struct iommu_unit *u, u64 devtab, u16 domain, char *err, size_t errlen);
 void amdvi_disable(struct iommu_unit *u);
+/* INVALIDATE_IOMMU_PAGES for all of domain, then COMPLETION_WAIT (48882, 2.4.3, 2.4.1). False: timeout. */
+bool amdvi_flush_domain(struct iommu_unit *u, u16 domain);
 unsigned amdvi_poll_faults(struct iommu_unit *u, void (*rec)(const struct iommu_fault *f));
 
 #endif

@@ -143,3 +143,33 @@ void amdvi_fill_devtab(u64 *dt, u64 pt_root, int levels, u16 domain)
 		e[3] = 0;
 	}
 }
+
+int iopt_unmap_page(struct iopt *t, u64 iova)
+{
+	int rc;
+
+	if (!t->root || (iova & (PAGE_SIZE - 1)) || iova >= level_size(t->levels + 1))
+		return t->root ? -RAUM_EINVAL : -RAUM_ENOENT;
+	u64 *tab = t->table(t->ctx, t->root);
+	for (int level = t->levels; level > 1; level--) {
+		u64 *e = &tab[level_index(iova, level)];
+		if (!present(t, *e))
+			return -RAUM_ENOENT;
+		if (large(t, *e)) {
+			/* the large page becomes a table of the next level's pages mapping the same, then one is cleared */
+			u64 p, sub = level_size(level - 1), first = *e & IOPT_ADDR_MASK & ~(level_size(level) - 1);
+			if ((rc = new_table(t, &p)))
+				return rc;
+			u64 *n = t->table(t->ctx, p);
+			for (unsigned i = 0; i < 512; i++)
+				n[i] = enc_leaf(t, level - 1, first + i * sub);
+			__atomic_store_n(e, enc_table(t, level, p), __ATOMIC_RELEASE); /* filled before it is seen */
+		}
+		tab = t->table(t->ctx, *e & IOPT_ADDR_MASK);
+	}
+	u64 *e = &tab[level_index(iova, 1)];
+	if (!present(t, *e))
+		return -RAUM_ENOENT;
+	__atomic_store_n(e, 0, __ATOMIC_RELEASE);
+	return 0;
+}

@@ -126,6 +126,21 @@ timeout:
 	return -RAUM_EIO;
 }
 
+bool vtd_flush_domain(struct iommu_unit *u, u16 did)
+{
+	/* tables written by the CPU reach a unit that does not snoop only through memory */
+	if (!(u->ecap & VTD_ECAP_C))
+		__asm__ volatile("wbinvd" ::: "memory");
+	if (u->cap & VTD_CAP_RWBF) {
+		wr32(u, VTD_REG_GCMD, (rd32(u, VTD_REG_GSTS) & 0x96ffffffu) | VTD_GCMD_WBF);
+		if (!wait_gsts(u, VTD_GCMD_WBF, false))
+			return false;
+	}
+	u32 iotlb = VTD_ECAP_IRO(u->ecap) + 8;
+	wr64(u, iotlb, VTD_IOTLB_IVT | VTD_IOTLB_DOMAIN | VTD_IOTLB_DID(did) | VTD_IOTLB_DR | VTD_IOTLB_DW);
+	return wait_clear64(u, iotlb, VTD_IOTLB_IVT);
+}
+
 void vtd_disable(struct iommu_unit *u)
 {
 	if (!gcmd(u, VTD_GCMD_TE, false))

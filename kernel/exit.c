@@ -5,6 +5,7 @@
  * that breaks the rules gets the fault real hardware would give it; only
  * what Raum cannot make sense of stops the VP.
  */
+#include <raum/partmem.h>
 #include <raum/errno.h>
 #include <raum/gwalk.h>
 #include <raum/health.h>
@@ -141,6 +142,8 @@ enum exit_action exit_msr_forward(struct vp *vp, bool write)
 static inline __attribute__((always_inline)) bool gpa_backed(const struct partition *p, u64 gpa, u64 len)
 {
 	if (gpa < p->hv_base + p->hv_size && gpa + len > p->hv_base)
+		return false;
+	if (partmem_taken(gpa, len)) /* deposited: Raum's now (one load while nothing is; root addresses) */
 		return false;
 	/* the largest ranges first: each is one of the ranges, so the answer is the same, sooner */
 	for (int b = 0; b < PARTITION_RAM_BIG; b++)
@@ -334,7 +337,11 @@ enum exit_action exit_hypercall(struct vp *vp, bool allowed)
 {
 	if (!allowed)
 		return exit_undefined(vp);
-	vp->gpr[GPR_RAX] = hypercall_dispatch(vp, vp->gpr[GPR_RCX], vp->gpr[GPR_RDX], vp->gpr[GPR_R8]);
+	bool again;
+	u64 rax = hypercall_dispatch(vp, vp->gpr[GPR_RCX], vp->gpr[GPR_RDX], vp->gpr[GPR_R8], &again);
+	if (again)
+		return EXIT_RESUME; /* a rep call continues: the same instruction again, RCX at the next rep start */
+	vp->gpr[GPR_RAX] = rax;
 	return EXIT_ADVANCE;
 }
 

@@ -24,7 +24,9 @@ static bool is_ram(u64 gpa, u64 size, const struct gpa_space *s)
 		return false;
 	if (gpa < s->hole_base + s->hole_size && gpa + size > s->hole_base)
 		return false;
-	return ram_ranges_contain(s->ram, s->nr_ram, gpa, size);
+	if (!ram_ranges_contain(s->ram, s->nr_ram, gpa, size))
+		return false;
+	return !(s->taken && s->taken(s->taken_ctx, gpa, size));
 }
 
 u16 hvcall_validate(const struct hvcall_desc *d, u64 control, u64 in_gpa, u64 out_gpa,
@@ -35,22 +37,27 @@ u16 hvcall_validate(const struct hvcall_desc *d, u64 control, u64 in_gpa, u64 ou
 	*not_ram = 0;
 	if (!d)
 		return HV_STATUS_INVALID_HYPERCALL_CODE;
-	if (control & (HV_HYPERCALL_RSVD_MASK | HV_HYPERCALL_VARHEAD_MASK |
-		       HV_HYPERCALL_REP_COUNT_MASK | HV_HYPERCALL_REP_START_MASK))
+	if (d->priv == HVCALL_ROOT_ONLY && !s->root)
+		return HV_STATUS_ACCESS_DENIED;
+	if (control & (HV_HYPERCALL_RSVD_MASK | HV_HYPERCALL_VARHEAD_MASK))
+		return HV_STATUS_INVALID_HYPERCALL_INPUT;
+	if (!d->rep && (control & (HV_HYPERCALL_REP_COUNT_MASK | HV_HYPERCALL_REP_START_MASK)))
+		return HV_STATUS_INVALID_HYPERCALL_INPUT;
+	if (d->rep && (hvcall_rep_count(control) == 0 || hvcall_rep_start(control) >= hvcall_rep_count(control)))
 		return HV_STATUS_INVALID_HYPERCALL_INPUT;
 	if (!!(control & HV_HYPERCALL_FAST_BIT) != d->fast)
 		return HV_STATUS_INVALID_HYPERCALL_INPUT;
 	if (d->fast)
 		return HV_STATUS_SUCCESS; /* no memory blocks */
+	u64 in_size = hvcall_in_bytes(d, control), out_size = hvcall_out_bytes(d, control);
 	/* where the blocks lie is counted whatever else is wrong with them */
-	*not_ram = (d->in_size && !is_ram(in_gpa, d->in_size, s)) +
-		   (d->out_size && !is_ram(out_gpa, d->out_size, s));
+	*not_ram = (in_size && !is_ram(in_gpa, in_size, s)) + (out_size && !is_ram(out_gpa, out_size, s));
 	/* every INVALID_ALIGNMENT problem of both blocks first, then RAM (the header's order) */
-	if (d->in_size && (st = check_block(in_gpa, d->in_size, s)) != HV_STATUS_SUCCESS)
+	if (in_size && (st = check_block(in_gpa, in_size, s)) != HV_STATUS_SUCCESS)
 		return st;
-	if (d->out_size && (st = check_block(out_gpa, d->out_size, s)) != HV_STATUS_SUCCESS)
+	if (out_size && (st = check_block(out_gpa, out_size, s)) != HV_STATUS_SUCCESS)
 		return st;
-	if (d->in_size && d->out_size && in_gpa < out_gpa + d->out_size && out_gpa < in_gpa + d->in_size)
+	if (in_size && out_size && in_gpa < out_gpa + out_size && out_gpa < in_gpa + in_size)
 		return HV_STATUS_INVALID_ALIGNMENT; /* the TLFS forbids overlapping lists */
 	if (*not_ram)
 		return HV_STATUS_ACCESS_DENIED;

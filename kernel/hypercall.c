@@ -1,23 +1,36 @@
 // SPDX-License-Identifier: MIT
 /*
  * The hypercall dispatcher: validate everything (kernel/hvcall_check.c),
- * copy the input block in, run the call, copy the output block out. The
- * guest never sees a partial result: output is written only on success.
- * Blocks are dereferenced only once validation found them wholly in RAM.
+ * copy the input block in, run the call, copy the output block out. A
+ * simple call's caller never sees a partial result: output is written only
+ * on success. A rep call writes each element's output as the element
+ * completes (the TLFS allows partial results) and runs at most
+ * HVCALL_REP_BUDGET elements per entry; then it leaves the instruction
+ * pointer where it was and the next rep start index in RCX, so the caller
+ * executes the call again and it goes on (TLFS "Hypercall Interface",
+ * "Hypercall Continuation"). Blocks are dereferenced only once validation
+ * found them wholly in the caller's RAM.
  */
 #include <raum/cpu.h>
 #include <raum/health.h>
 #include <raum/hvcall.h>
 #include <raum/log.h>
+#include <raum/partmem.h>
 #include <raum/vendor.h>
 #include <raum/version.h>
 #include <raum/vp.h>
 
 typedef u16 (*hvcall_fn)(struct vp *vp, const void *in, void *out, u64 rdx, u64 r8);
+/* A rep call: one element (hdr is the copied header, in its input element, out its output element) ... */
+typedef u16 (*hvcall_rep_fn)(struct vp *vp, const void *hdr, const void *in, void *out, struct rep_batch *b);
+/* ... and the end of each batch of elements, whatever their outcome: its status wins over a success. */
+typedef u16 (*hvcall_done_fn)(struct vp *vp, const void *hdr, struct rep_batch *b);
 
 struct hvcall {
 	struct hvcall_desc d;
 	hvcall_fn fn;
+	hvcall_rep_fn rep_fn;
+	hvcall_done_fn done;
 };
 
 static u16 call_version(struct vp *vp __unused, const void *in __unused, void *out, u64 a __unused,
@@ -105,44 +118,130 @@ static u16 call_health(struct vp *vp __unused, const void *in __unused, void *ou
 	return HV_STATUS_SUCCESS;
 }
 
-/* Indexed by code - RAUM_CALL_FIRST: the lookup is one bounds check. */
+static u16 call_memory_balance(struct vp *vp, const void *in, void *out, u64 a __unused, u64 b __unused)
+{
+	return get_memory_balance(vp, in, out);
+}
+
+#define CALL(code, in, out, fast, name, fn) { { code, in, out, fast, name, false, 0, 0, HVCALL_ANY }, fn, NULL, NULL }
+#define ROOT_REP(code, hdr, ie, oe, name, elem, done)                                                          \
+	{ { code, hdr, 0, false, name, true, ie, oe, HVCALL_ROOT_ONLY }, NULL, elem, done }
+
+/*
+ * Two tables, each indexed by code - its first code (the lookup is a
+ * subtraction and a bounds check): the TLFS's codes 0x0040-0x00ff, where
+ * Raum implements a few (holes are empty), and Raum's own 0x4000-0x40ff.
+ */
+#define TLFS_CALL_FIRST 0x0040
+static const struct hvcall tlfs_calls[] = {
+	[HVCALL_DEPOSIT_MEMORY - TLFS_CALL_FIRST] = ROOT_REP(HVCALL_DEPOSIT_MEMORY, sizeof(struct hv_deposit_memory),
+							     8, 0, "DepositMemory", deposit_elem, deposit_done),
+	[HVCALL_WITHDRAW_MEMORY - TLFS_CALL_FIRST] = ROOT_REP(HVCALL_WITHDRAW_MEMORY,
+							      sizeof(struct hv_withdraw_memory_in), 0, 8, "WithdrawMemory",
+							      withdraw_elem, withdraw_done),
+	[HVCALL_GET_MEMORY_BALANCE - TLFS_CALL_FIRST] = { { HVCALL_GET_MEMORY_BALANCE,
+							    sizeof(struct hv_get_memory_balance_in),
+							    sizeof(struct hv_memory_balance), false, "GetMemoryBalance", false,
+							    0, 0, HVCALL_ROOT_ONLY }, call_memory_balance, NULL, NULL },
+};
+
+/* Raum's own calls, in code order from RAUM_CALL_FIRST with no gaps (hypercall_selftest). */
 #define RAUM_CALL_FIRST RAUM_CALL_GET_VERSION
 static const struct hvcall calls[] = {
-	{ { RAUM_CALL_GET_VERSION, 0, sizeof(struct raum_version), false, "GetVersion" }, call_version },
-	{ { RAUM_CALL_GET_EXIT_STATS, sizeof(struct raum_stats_in), sizeof(struct raum_exit_stats), false,
-	    "GetExitStats" }, call_exit_stats },
-	{ { RAUM_CALL_LOG_WRITE, sizeof(struct raum_log_write), 0, false, "LogWrite" }, call_log_write },
-	{ { RAUM_CALL_LOG_READ, sizeof(struct raum_log_read_in), sizeof(struct raum_log_read_out), false,
-	    "LogRead" }, call_log_read },
-	{ { RAUM_CALL_NULL, 0, 0, true, "Null" }, call_null },
-	{ { RAUM_CALL_GET_HEALTH, 0, sizeof(struct raum_health), false, "GetHealth" }, call_health },
+	CALL(RAUM_CALL_GET_VERSION, 0, sizeof(struct raum_version), false, "GetVersion", call_version),
+	CALL(RAUM_CALL_GET_EXIT_STATS, sizeof(struct raum_stats_in), sizeof(struct raum_exit_stats), false,
+	    "GetExitStats", call_exit_stats),
+	CALL(RAUM_CALL_LOG_WRITE, sizeof(struct raum_log_write), 0, false, "LogWrite", call_log_write),
+	CALL(RAUM_CALL_LOG_READ, sizeof(struct raum_log_read_in), sizeof(struct raum_log_read_out), false,
+	    "LogRead", call_log_read),
+	CALL(RAUM_CALL_NULL, 0, 0, true, "Null", call_null),
+	CALL(RAUM_CALL_GET_HEALTH, 0, sizeof(struct raum_health), false, "GetHealth", call_health),
 };
 
 static const struct hvcall *lookup(u16 code)
 {
 	u16 i = code - RAUM_CALL_FIRST;
-	return i < ARRAY_SIZE(calls) ? &calls[i] : NULL;
+	if (i < ARRAY_SIZE(calls))
+		return &calls[i];
+	i = code - TLFS_CALL_FIRST;
+	return i < ARRAY_SIZE(tlfs_calls) && tlfs_calls[i].d.name ? &tlfs_calls[i] : NULL;
 }
 
-/* The table is in code order with no gaps (checked once, at first use, by hypercall_selftest). */
+/*
+ * The tables are in code order (checked once, at first use, by
+ * hypercall_selftest): Raum's without gaps, the TLFS's at their codes; a
+ * rep call has its element step, any other call its handler.
+ */
 bool hypercall_selftest(void)
 {
 	for (unsigned i = 0; i < ARRAY_SIZE(calls); i++)
-		if (calls[i].d.code != RAUM_CALL_FIRST + i)
+		if (calls[i].d.code != RAUM_CALL_FIRST + i || !calls[i].fn || calls[i].d.rep)
 			return false;
+	for (unsigned i = 0; i < ARRAY_SIZE(tlfs_calls); i++) {
+		const struct hvcall *c = &tlfs_calls[i];
+		if (c->d.name && (c->d.code != TLFS_CALL_FIRST + i || (c->d.rep ? !c->rep_fn : !c->fn) ||
+				  c->d.out_elem > 64))
+			return false;
+	}
 	return true;
 }
 
-u64 hypercall_dispatch(struct vp *vp, u64 control, u64 in_gpa, u64 out_gpa)
+static bool taken(const void *ctx __unused, u64 gpa, u64 size) { return partmem_taken(gpa, size); }
+
+/*
+ * A rep call from rep start on, at most HVCALL_REP_BUDGET elements: the
+ * input block (header and list) was copied to in; each element's output
+ * goes to the caller's block as it completes. Returns the result value;
+ * *again when elements are left (RCX then holds the next rep start).
+ */
+static u64 run_rep(struct vp *vp, const struct hvcall *c, u64 control, const u8 *in, u64 out_gpa, bool *again)
+{
+	u32 count = hvcall_rep_count(control), i = hvcall_rep_start(control);
+	u8 *elem_out = this_cpu()->hc_out;
+	struct rep_batch *b = (struct rep_batch *)(this_cpu()->hc_out + 64);
+	u16 st = HV_STATUS_SUCCESS;
+
+	_Static_assert(64 + sizeof(struct rep_batch) <= PAGE_SIZE, "the batch fits the output bounce page");
+	b->n = 0;
+	for (u32 done = 0; i < count; i++, done++) {
+		if (done == HVCALL_REP_BUDGET) {
+			vp->gpr[GPR_RCX] = (control & ~HV_HYPERCALL_REP_START_MASK) |
+					   ((u64)i << HV_HYPERCALL_REP_START_SHIFT);
+			*again = true;
+			break;
+		}
+		for (u32 k = 0; k < c->d.out_elem; k++)
+			elem_out[k] = 0;
+		st = c->rep_fn(vp, in, in + c->d.in_size + (u64)i * c->d.in_elem, elem_out, b);
+		if (st != HV_STATUS_SUCCESS)
+			break;
+		if (c->d.out_elem) {
+			u8 *dst = partition_gpa_ptr(vp->part, out_gpa + (u64)i * c->d.out_elem);
+			for (u32 k = 0; k < c->d.out_elem; k++)
+				dst[k] = elem_out[k];
+		}
+	}
+	if (c->done) {
+		u16 d = c->done(vp, in, b);
+		if (st == HV_STATUS_SUCCESS && d != HV_STATUS_SUCCESS) {
+			st = d;
+			*again = false;
+		}
+	}
+	return st | ((u64)i << HV_HYPERCALL_REP_COMP_SHIFT);
+}
+
+u64 hypercall_dispatch(struct vp *vp, u64 control, u64 in_gpa, u64 out_gpa, bool *again)
 {
 	const struct hvcall *c = lookup(control & HV_HYPERCALL_CODE_MASK);
 	const struct partition *p = vp->part;
 
+	*again = false;
 	/* A fast call whose control word holds nothing but its code and the fast bit is valid as is. */
-	if (c && c->d.fast && control == (c->d.code | HV_HYPERCALL_FAST_BIT))
+	if (c && c->d.fast && control == (c->d.code | HV_HYPERCALL_FAST_BIT) && c->d.priv == HVCALL_ANY)
 		return c->fn(vp, NULL, NULL, in_gpa, out_gpa);
 
-	struct gpa_space space = { p->gpa_limit, p->hv_base, p->hv_size, p->ram, p->nr_ram };
+	struct gpa_space space = { p->gpa_limit, p->hv_base, p->hv_size, p->ram, p->nr_ram, taken, NULL, p->id == 0 };
 	unsigned not_ram;
 	u16 st = hvcall_validate(c ? &c->d : NULL, control, in_gpa, out_gpa, &space, &not_ram);
 
@@ -153,11 +252,14 @@ u64 hypercall_dispatch(struct vp *vp, u64 control, u64 in_gpa, u64 out_gpa)
 	}
 	/* per-CPU bounce buffers: the handler never reads guest memory twice (no TOCTOU) */
 	u8 *in = this_cpu()->hc_in, *out = this_cpu()->hc_out;
-	if (c->d.in_size) {
+	u64 in_size = hvcall_in_bytes(&c->d, control); /* at most a page: validated */
+	if (in_size) {
 		const u8 *src = partition_gpa_ptr(p, in_gpa);
-		for (u32 i = 0; i < c->d.in_size; i++)
+		for (u64 i = 0; i < in_size; i++)
 			in[i] = src[i];
 	}
+	if (c->d.rep)
+		return run_rep(vp, c, control, in, out_gpa, again);
 	for (u32 i = 0; i < c->d.out_size; i++)
 		out[i] = 0;
 	st = c->fn(vp, in, out, in_gpa, out_gpa);

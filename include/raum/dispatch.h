@@ -31,7 +31,10 @@ vp_dispatch_inline(struct vp *vp, struct vp_exit *e, void (*complete)(struct vp 
 	u32 r = e->reason < RAUM_EXIT_REASONS ? e->reason : RAUM_EXIT_OTHER;
 
 	vp->exits[r]++;
+	/* a full barrier (XCHG): the handler's checks of what Raum took come after it (kernel/partmem.c) */
+	__atomic_store_n(&vp->in_handler, 1, __ATOMIC_SEQ_CST);
 	enum exit_action a = vp_exit_handlers[k](vp, e);
+	__atomic_store_n(&vp->in_handler, 0, __ATOMIC_RELEASE);
 	if (__builtin_expect(a <= EXIT_SKIPPED, 1)) {
 		if (a != EXIT_RESUME)
 			complete(vp, e, a == EXIT_ADVANCE);

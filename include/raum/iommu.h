@@ -41,6 +41,18 @@ int iommu_enable(void);
 /* Turns translation off in every unit Raum turned it on in (a launch that failed after iommu_enable). */
 void iommu_disable(void);
 
+/*
+ * The root's DMA map, page by page (deposits, issue 12): iommu_dma_unmap
+ * takes a page out (0 also when it was never in: beyond the units' reach,
+ * the MSI range, no IOMMU), iommu_dma_map puts it back. Neither flushes:
+ * iommu_dma_flush invalidates the root's domain in every unit and returns
+ * once they completed (0), or -RAUM_EIO when a unit did not (the pages
+ * unmapped since must then not be reused). Any CPU; serialized inside.
+ */
+int iommu_dma_unmap(u64 page);
+int iommu_dma_map(u64 page);
+int iommu_dma_flush(void);
+
 #define RAUM_IOMMU_KIND_VTD 1
 #define RAUM_IOMMU_KIND_AMDVI 2
 

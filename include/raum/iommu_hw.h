@@ -51,6 +51,8 @@
 #define VTD_CCMD_GLOBAL (1ULL << 61)               /* CIRG = 01: global invalidation */
 #define VTD_IOTLB_IVT BIT(63)
 #define VTD_IOTLB_GLOBAL (1ULL << 60)              /* IIRG = 01 */
+#define VTD_IOTLB_DOMAIN (2ULL << 60)              /* IIRG = 10: domain-selective */
+#define VTD_IOTLB_DID(d) ((u64)(u16)(d) << 32)     /* bits 47:32 */
 #define VTD_IOTLB_DR BIT(49)
 #define VTD_IOTLB_DW BIT(48)
 

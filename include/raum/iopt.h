@@ -25,8 +25,9 @@
  *     IR / IW are set on every level (the walk ANDs them).
  *
  * Levels: 3 (39-bit addresses) or 4 (48-bit). The top table is t->root.
- * Nothing here unmaps or frees: the tables are built once at launch and
- * live as long as Raum does (later issues add unmapping for deposits).
+ * Nothing here frees: the tables are built at launch and live as long as
+ * Raum does; iopt_unmap_page takes single pages out (deposits, issue 12)
+ * and iopt_map puts them back.
  *
  * Then the structures that point every requester ID at those tables:
  * VT-d's root and context tables (VT-d 9.1, 9.3) and AMD-Vi's device table
@@ -77,6 +78,17 @@ int iopt_map(struct iopt *t, u64 base, u64 size);
  * step down by one, a large page where the unit allows none).
  */
 int iopt_lookup(const struct iopt *t, u64 iova, u64 *pa, u64 *size, bool *r, bool *w);
+
+/*
+ * Unmaps the 4 KiB page at iova: a large page holding it is split first
+ * (into a table of the next level's pages mapping the same addresses,
+ * written in full before it replaces the leaf), the page's leaf cleared.
+ * Returns 0, -RAUM_ENOENT (not mapped), -RAUM_EINVAL (unaligned, beyond the
+ * levels' reach), -RAUM_ENOMEM (a split needs a table; splits done so far
+ * stay, mapping what they mapped). Nothing is invalidated: the caller
+ * flushes the units (iommu_dma_flush) before it reuses the page.
+ */
+int iopt_unmap_page(struct iopt *t, u64 iova);
 
 /* ---- VT-d: root table (256 x 16 bytes, one per bus), context table (256 x 16, one per devfn) ---- */
 

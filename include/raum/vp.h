@@ -54,6 +54,15 @@ struct partition {
 	struct spinlock lock; /* guards vps[] and nr_vps (docs/locking.md: above the pool lock) */
 	struct vp *vps[PARTITION_MAX_VPS]; /* by VP index; NULL where none */
 	u32 nr_vps;
+	/*
+	 * The pages the root deposited for this partition's metadata
+	 * (kernel/partmem.c, under partmem's lock): free ones linked through
+	 * their first word, counted as available; in_use holds metadata.
+	 */
+	struct part_pool {
+		u64 free_head;  /* physical address of the first free page; 0: none */
+		u64 available, in_use;
+	} pool;
 };
 
 /* Guest control state a common handler may need, filled by the vendor code. */
@@ -132,6 +141,15 @@ struct vp {
 	struct vp_spec_ctrl spec_ctrl; /* IA32_SPEC_CTRL, switched by the run loop (include/raum/specctrl.h) */
 	u64 slat_generation;  /* the partition's SLAT generation this VP flushes for at its entry (include/raum/shootdown.h) */
 	u32 in_guest;         /* between vp_entry_begin and vp_entry_end: the shootdown waits for it */
+	/*
+	 * 1 while an exit handler runs (vp_dispatch_inline): it may read or
+	 * write the partition's memory through the physmap after checking it
+	 * (hypercall blocks, page walks). A deposit waits for every other VP
+	 * of the root to be out of its handler before Raum writes the pages
+	 * (kernel/partmem.c): a check made before the pages were taken cannot
+	 * be followed by an access after Raum put its data there.
+	 */
+	u32 in_handler;
 	struct initsipi initsipi; /* INIT / SIPI posted by other VPs and this VP's start-up state (include/raum/smp.h) */
 	u32 apic_id;          /* the APIC ID the root addresses it by (root VP n: CPU n's) */
 	u32 apic_ldr, apic_dfr; /* the xAPIC LDR and DFR as the VP wrote them: logical destinations */
@@ -295,8 +313,12 @@ enum exit_action exit_xsetbv(struct vp *vp);
 /* An instruction the root must see as absent (VMX / SVM are hidden): #UD, as on a CPU without it. */
 enum exit_action exit_undefined(struct vp *vp);
 
-/* kernel/hypercall.c: returns the hypercall result value for RAX. */
-u64 hypercall_dispatch(struct vp *vp, u64 control, u64 in_gpa, u64 out_gpa);
+/*
+ * kernel/hypercall.c: returns the hypercall result value for RAX; *again
+ * when a rep call stopped early to let the caller run (RCX then holds the
+ * next rep start: the instruction must run again, RIP not advanced).
+ */
+u64 hypercall_dispatch(struct vp *vp, u64 control, u64 in_gpa, u64 out_gpa, bool *again);
 /* True when the call table is in code order (checked at boot). */
 bool hypercall_selftest(void);
 

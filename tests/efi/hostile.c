@@ -21,7 +21,10 @@
  *   hostile-buffers.c  hypercall blocks on MMIO, holes, beyond RAM, beyond
  *                      the GPA limit and on Raum's canary are refused;
  *   hostile-evdeliver.c an IDT gate on Raum's memory: the event's delivery
- *                      faults (#GP with the IDT error code, #DF), nothing else.
+ *                      faults (#GP with the IDT error code, #DF), nothing else;
+ *   hostile-deposit.c  deposited pages are Raum's at once (reads all-ones,
+ *                      blocks refused), refusals of every bad page and shape,
+ *                      rep continuation, withdrawal scrubs.
  *
  * Output and exit as intercepts.c (RAUM-CHECK lines, then the emulator ends).
  */
@@ -138,6 +141,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	hostile_dbgpmu();
 	hostile_apic();
 	hostile_pci();
+	hostile_deposit();
 	hostile_buffers_far();
 	hostile_evdeliver();
 	hostile_log();

@@ -42,6 +42,8 @@ void hostile_dbgpmu(void);
 void hostile_apic(void);
 /* hostile-pci.c: 0xCF8 a shadow, host-bridge decoding registers locked (ports and ECAM), #GP for odd I/O */
 void hostile_pci(void);
+/* hostile-deposit.c: DepositMemory / WithdrawMemory / GetMemoryBalance: pages Raum's at once, refusals, reps */
+void hostile_deposit(void);
 /* hostile.c: Raum's log holds no fault, panic or exception line */
 void hostile_log(void);
 

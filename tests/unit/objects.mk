@@ -85,3 +85,5 @@ $(BUILD)/unit/test_%: tests/unit/test_%.c $$(unit-$$*) $(wildcard include/raum/*
 	@mkdir -p $(dir $@)
 	@echo "  CC(unit) $@"
 	$(Q)$(UNIT_CC) $(UNIT_CFLAGS) -o $@ $< $(unit-$*) $(UNIT_LIBS)
+unit-owner := mm/owner.c
+UNIT_TESTS += owner

@@ -22,11 +22,14 @@
 
 #define FAST HV_HYPERCALL_FAST_BIT
 
+/* A simple call any partition may make. */
+#define D(code, in, out, fast, name) { code, in, out, fast, name, false, 0, 0, HVCALL_ANY }
+
 /* A memory call with an input and an output block, one with each alone, and a fast call. */
-static const struct hvcall_desc mem_io = { 0x4002, 16, 24, false, "InOut" };
-static const struct hvcall_desc mem_in = { 0x4003, 248, 0, false, "InOnly" };
-static const struct hvcall_desc mem_out = { 0x4001, 0, 56, false, "OutOnly" };
-static const struct hvcall_desc fast = { 0x4005, 0, 0, true, "Fast" };
+static const struct hvcall_desc mem_io = D(0x4002, 16, 24, false, "InOut");
+static const struct hvcall_desc mem_in = D(0x4003, 248, 0, false, "InOnly");
+static const struct hvcall_desc mem_out = D(0x4001, 0, 56, false, "OutOnly");
+static const struct hvcall_desc fast = D(0x4005, 0, 0, true, "Fast");
 
 /*
  * 64 GiB of GPA space; Raum's 32 MiB at 1 GiB. All of the space is RAM
@@ -38,7 +41,7 @@ static const struct hvcall_desc fast = { 0x4005, 0, 0, true, "Fast" };
 #define HOLE_SIZE (32 * MB)
 #define HOLE_END (HOLE + HOLE_SIZE)
 static const struct ram_range all_ram[] = { { 0, LIMIT } };
-static const struct gpa_space space = { LIMIT, HOLE, HOLE_SIZE, all_ram, 1 };
+static const struct gpa_space space = { LIMIT, HOLE, HOLE_SIZE, all_ram, 1, NULL, NULL, false };
 
 /* Well-formed GPAs away from everything: input and output in different pages. */
 #define IN 0x10000ULL
@@ -55,7 +58,7 @@ static u16 vs(const struct hvcall_desc *d, u64 control, u64 in, u64 out, u64 lim
 	      u64 hole_size)
 {
 	const struct ram_range ram = { 0, limit };
-	const struct gpa_space s = { limit, hole, hole_size, &ram, limit ? 1 : 0 };
+	const struct gpa_space s = { limit, hole, hole_size, &ram, limit ? 1 : 0, NULL, NULL, false };
 	unsigned not_ram;
 	return hvcall_validate(d, control, in, out, &s, &not_ram);
 }
@@ -187,7 +190,7 @@ static void test_fast_flag(void **state)
 	/* even in a space with nothing in it */
 	assert_int_equal(vs(&fast, fast.code | FAST, 0, 0, 0, 0, 0), OK);
 	/* a fast descriptor that (wrongly) names sizes: still no memory checked */
-	static const struct hvcall_desc fast_sized = { 0x4006, 16, 16, true, "FastSized" };
+	static const struct hvcall_desc fast_sized = D(0x4006, 16, 16, true, "FastSized");
 	assert_int_equal(v(&fast_sized, fast_sized.code | FAST, 3, 3), OK);
 }
 
@@ -212,10 +215,10 @@ static void test_gpa_alignment(void **state)
 static void test_page_crossing(void **state)
 {
 	(void)state;
-	static const struct hvcall_desc in17 = { 0x10, 17, 0, false, "In17" };
-	static const struct hvcall_desc out25 = { 0x11, 0, 25, false, "Out25" };
-	static const struct hvcall_desc in_page = { 0x12, 4096, 0, false, "InPage" };
-	static const struct hvcall_desc out_page = { 0x13, 0, 4096, false, "OutPage" };
+	static const struct hvcall_desc in17 = D(0x10, 17, 0, false, "In17");
+	static const struct hvcall_desc out25 = D(0x11, 0, 25, false, "Out25");
+	static const struct hvcall_desc in_page = D(0x12, 4096, 0, false, "InPage");
+	static const struct hvcall_desc out_page = D(0x13, 0, 4096, false, "OutPage");
 	u64 pg = 0x5000;
 
 	/* exactly up to the page's end passes; 8 bytes further (still aligned) fails */
@@ -290,8 +293,8 @@ static void test_wrap(void **state)
 static void expect_hole(u64 gpa, u64 hb, u64 hs, u16 want)
 {
 	/* descriptors of 16 bytes each way; the other block well away */
-	static const struct hvcall_desc in16 = { 0x20, 16, 0, false, "In16" };
-	static const struct hvcall_desc out16 = { 0x21, 0, 16, false, "Out16" };
+	static const struct hvcall_desc in16 = D(0x20, 16, 0, false, "In16");
+	static const struct hvcall_desc out16 = D(0x21, 0, 16, false, "Out16");
 	u16 a = vs(&in16, in16.code, gpa, 0, LIMIT, hb, hs);
 	u16 b = vs(&out16, out16.code, 0, gpa, LIMIT, hb, hs);
 	u64 other = OUT >= hb && OUT < hb + hs ? 32 * GB : OUT; /* keep the output out of the hole */
@@ -361,7 +364,7 @@ static void test_in_out_overlap(void **state)
 	assert_int_equal(v(&mem_io, mem_io.code, a + 32, a), OK);
 	assert_int_equal(v(&mem_io, mem_io.code, a, a + 64), OK);
 	/* an input block larger than the output, containing it */
-	static const struct hvcall_desc big_in = { 0x31, 256, 8, false, "BigIn" };
+	static const struct hvcall_desc big_in = D(0x31, 256, 8, false, "BigIn");
 	assert_int_equal(v(&big_in, big_in.code, a, a + 128), BAD_ALIGN);
 	assert_int_equal(v(&big_in, big_in.code, a, a + 248), BAD_ALIGN);
 	assert_int_equal(v(&big_in, big_in.code, a, a + 256), OK);
@@ -386,7 +389,7 @@ static void test_no_input_no_output(void **state)
 	assert_int_equal(v(&mem_in, mem_in.code, IN + 4, HOLE), BAD_ALIGN);
 	assert_int_equal(v(&mem_in, mem_in.code, HOLE, 3), DENIED);
 	/* a memory call with neither */
-	static const struct hvcall_desc none = { 0x30, 0, 0, false, "None" };
+	static const struct hvcall_desc none = D(0x30, 0, 0, false, "None");
 	assert_int_equal(v(&none, none.code, 5, 5), OK);
 	assert_int_equal(v(&none, none.code | FAST, 0, 0), BAD_INPUT);
 }
@@ -449,7 +452,8 @@ static void map_space(struct map_space *m, const struct raum_mem_range *map, siz
 {
 	int k = ram_ranges_build(map, n, limit, hb, hs, m->ram, ARRAY_SIZE(m->ram));
 	assert_true(k >= 0);
-	m->s = (struct gpa_space){ limit, hole_in_space ? hb : 0, hole_in_space ? hs : 0, m->ram, (size_t)k };
+	m->s = (struct gpa_space){ limit, hole_in_space ? hb : 0, hole_in_space ? hs : 0, m->ram, (size_t)k, NULL, NULL,
+				   false };
 }
 
 static struct map_space pcs;
@@ -559,11 +563,11 @@ static void test_ram_map_carves_raum(void **state)
 	assert_int_equal(vm(&m.s, &mem_out, mem_out.code, 0, HOLE_END, &n), OK);
 	/* and the hole alone refuses it even were ram[] to claim it */
 	const struct ram_range wrong[] = { { 0, 2 * GB } };
-	const struct gpa_space s = { 64 * GB, HOLE, HOLE_SIZE, wrong, 1 };
+	const struct gpa_space s = { 64 * GB, HOLE, HOLE_SIZE, wrong, 1, NULL, NULL, false };
 	assert_int_equal(vm(&s, &mem_out, mem_out.code, 0, HOLE + PG, &n), DENIED);
 	assert_int_equal(n, 1);
 	/* a space without RAM refuses every block, and counts them */
-	const struct gpa_space none = { 64 * GB, 0, 0, NULL, 0 };
+	const struct gpa_space none = { 64 * GB, 0, 0, NULL, 0, NULL, NULL, false };
 	assert_int_equal(vm(&none, &mem_io, mem_io.code, IN, OUT, &n), DENIED);
 	assert_int_equal(n, 2);
 }
@@ -616,6 +620,131 @@ static void test_ram_map_counts(void **state)
 	assert_int_equal(n, 0);
 }
 
+/* ---- issue 12: rep calls, privileges, taken pages ---------------------------------- */
+
+/* DepositMemory's shape: an 8-byte header and 8-byte elements, root only; WithdrawMemory's: output elements. */
+static const struct hvcall_desc dep = { 0x48, 8, 0, false, "Deposit", true, 8, 0, HVCALL_ROOT_ONLY };
+static const struct hvcall_desc wd = { 0x49, 16, 0, false, "Withdraw", true, 0, 8, HVCALL_ROOT_ONLY };
+static const struct hvcall_desc bal = { 0x4a, 16, 16, false, "Balance", false, 0, 0, HVCALL_ROOT_ONLY };
+
+#define REPS(count, start) (((u64)(count) << 32) | ((u64)(start) << 48))
+
+static u16 vr(const struct hvcall_desc *d, u64 control, u64 in, u64 out, bool root)
+{
+	struct gpa_space s = space;
+	unsigned not_ram;
+	s.root = root;
+	return hvcall_validate(d, control, in, out, &s, &not_ram);
+}
+
+static void test_rep_fields(void **state)
+{
+	(void)state;
+	assert_int_equal(hvcall_rep_count(REPS(0xfff, 0)), 0xfff);
+	assert_int_equal(hvcall_rep_start(REPS(0, 0xfff)), 0xfff);
+	assert_int_equal(hvcall_rep_count(~0ULL), 0xfff);
+	assert_int_equal(hvcall_rep_start(~0ULL), 0xfff);
+	assert_int_equal(hvcall_in_bytes(&dep, dep.code | REPS(3, 1)), 8 + 3 * 8);
+	assert_int_equal(hvcall_out_bytes(&dep, dep.code | REPS(3, 1)), 0);
+	assert_int_equal(hvcall_in_bytes(&wd, wd.code | REPS(5, 0)), 16);
+	assert_int_equal(hvcall_out_bytes(&wd, wd.code | REPS(5, 0)), 40);
+	/* a simple call's sizes ignore the rep fields */
+	assert_int_equal(hvcall_in_bytes(&mem_io, mem_io.code | REPS(5, 0)), 16);
+}
+
+static void test_rep_count_start(void **state)
+{
+	(void)state;
+	assert_int_equal(vr(&dep, dep.code | REPS(1, 0), IN, 0, true), OK);
+	assert_int_equal(vr(&dep, dep.code | REPS(0, 0), IN, 0, true), BAD_INPUT);  /* no elements */
+	assert_int_equal(vr(&dep, dep.code | REPS(3, 3), IN, 0, true), BAD_INPUT);  /* start at the end */
+	assert_int_equal(vr(&dep, dep.code | REPS(3, 4), IN, 0, true), BAD_INPUT);  /* start past it */
+	assert_int_equal(vr(&dep, dep.code | REPS(3, 2), IN, 0, true), OK);         /* the last one left */
+	assert_int_equal(vr(&dep, dep.code | REPS(0, 5), IN, 0, true), BAD_INPUT);
+	/* the fields are still checked on a rep call: reserved bits, a variable header, the fast flag */
+	assert_int_equal(vr(&dep, dep.code | REPS(2, 0) | BIT(31), IN, 0, true), BAD_INPUT);
+	assert_int_equal(vr(&dep, dep.code | REPS(2, 0) | BIT(17), IN, 0, true), BAD_INPUT);
+	assert_int_equal(vr(&dep, dep.code | REPS(2, 0) | FAST, IN, 0, true), BAD_INPUT);
+	/* a simple call with a rep count or start: refused as before */
+	assert_int_equal(vr(&bal, bal.code | REPS(1, 0), IN, OUT, true), BAD_INPUT);
+	assert_int_equal(vr(&bal, bal.code | REPS(0, 1), IN, OUT, true), BAD_INPUT);
+	assert_int_equal(vr(&bal, bal.code, IN, OUT, true), OK);
+}
+
+/* The whole list must lie in one page: 511 deposit elements fit after the header at the page's start, 512 do not. */
+static void test_rep_list_in_page(void **state)
+{
+	(void)state;
+	assert_int_equal(vr(&dep, dep.code | REPS(511, 0), IN, 0, true), OK);
+	assert_int_equal(vr(&dep, dep.code | REPS(512, 0), IN, 0, true), BAD_ALIGN);
+	assert_int_equal(vr(&dep, dep.code | REPS(511, 510), IN + 8, 0, true), BAD_ALIGN); /* ends one past the page */
+	assert_int_equal(vr(&dep, dep.code | REPS(0xfff, 0), IN, 0, true), BAD_ALIGN);
+	/* the start index does not shrink the list validated */
+	assert_int_equal(vr(&dep, dep.code | REPS(512, 511), IN, 0, true), BAD_ALIGN);
+	/* output lists: 512 withdraw elements fill a page exactly */
+	assert_int_equal(vr(&wd, wd.code | REPS(512, 0), IN, OUT, true), OK);
+	assert_int_equal(vr(&wd, wd.code | REPS(513, 0), IN, OUT, true), BAD_ALIGN);
+	assert_int_equal(vr(&wd, wd.code | REPS(512, 0), IN, OUT + 8, true), BAD_ALIGN);
+	/* input and output lists may not overlap */
+	assert_int_equal(vr(&wd, wd.code | REPS(4, 0), IN, IN + 8, true), BAD_ALIGN);
+	assert_int_equal(vr(&wd, wd.code | REPS(4, 0), IN + 16, IN, true), BAD_ALIGN);
+	assert_int_equal(vr(&wd, wd.code | REPS(2, 0), IN + 32, IN + 24, true), BAD_ALIGN);
+	assert_int_equal(vr(&wd, wd.code | REPS(2, 0), IN + 32, IN, true), OK);
+	/* a list in Raum's region is not RAM (one that runs into it crosses a page first) */
+	assert_int_equal(vr(&dep, dep.code | REPS(2, 0), HOLE + 64, 0, true), DENIED);
+	assert_int_equal(vr(&dep, dep.code | REPS(1, 0), HOLE - 16, 0, true), OK);
+}
+
+static void test_privilege(void **state)
+{
+	(void)state;
+	/* root-only calls from another partition: ACCESS_DENIED before anything else is looked at */
+	assert_int_equal(vr(&dep, dep.code | REPS(1, 0), IN, 0, false), DENIED);
+	assert_int_equal(vr(&dep, dep.code | REPS(0, 0) | BIT(31), IN + 3, 0, false), DENIED);
+	assert_int_equal(vr(&bal, bal.code, IN, OUT, false), DENIED);
+	assert_int_equal(vr(&bal, bal.code | FAST, 0xfee00000, 0xfee00000, false), DENIED);
+	/* an unknown code stays INVALID_HYPERCALL_CODE for everyone */
+	assert_int_equal(vr(NULL, 0x48, IN, 0, false), BAD_CODE);
+	/* any partition may make the others */
+	assert_int_equal(vr(&mem_io, mem_io.code, IN, OUT, false), OK);
+	assert_int_equal(vr(&fast, fast.code | FAST, 0, 0, false), OK);
+	unsigned n = 9;
+	struct gpa_space s = space;
+	assert_int_equal(hvcall_validate(&bal, bal.code, 0xfee00000, HOLE, &s, &n), DENIED);
+	assert_int_equal(n, 0); /* the blocks were not looked at: nothing counted */
+}
+
+/* Pages Raum took (deposited) are not the caller's RAM: blocks touching them are refused and counted. */
+static u64 taken_page;
+static bool taken_fn(const void *ctx, u64 gpa, u64 size)
+{
+	assert_ptr_equal(ctx, &taken_page);
+	return gpa < taken_page + PG && gpa + size > taken_page;
+}
+
+static void test_taken_pages(void **state)
+{
+	(void)state;
+	struct gpa_space s = space;
+	unsigned n;
+	s.taken = taken_fn;
+	s.taken_ctx = &taken_page;
+	s.root = true;
+	taken_page = 0x30000;
+	assert_int_equal(hvcall_validate(&mem_io, mem_io.code, IN, OUT, &s, &n), OK);
+	assert_int_equal(hvcall_validate(&mem_io, mem_io.code, 0x30000, OUT, &s, &n), DENIED);
+	assert_int_equal(n, 1);
+	assert_int_equal(hvcall_validate(&mem_io, mem_io.code, IN, 0x30fe0, &s, &n), DENIED);
+	assert_int_equal(n, 1);
+	assert_int_equal(hvcall_validate(&mem_io, mem_io.code, 0x30008, 0x30100, &s, &n), DENIED);
+	assert_int_equal(n, 2);
+	/* a rep list that reaches into the taken page from below would cross a page anyway; one in it is refused */
+	assert_int_equal(hvcall_validate(&dep, dep.code | REPS(4, 0), 0x30100, 0, &s, &n), DENIED);
+	assert_int_equal(hvcall_validate(&dep, dep.code | REPS(4, 0), 0x2f000, 0, &s, &n), OK);
+	/* alignment problems still come first */
+	assert_int_equal(hvcall_validate(&mem_io, mem_io.code, 0x30004, OUT, &s, &n), BAD_ALIGN);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -636,6 +765,11 @@ int main(void)
 		cmocka_unit_test(test_ram_map_4g),
 		cmocka_unit_test(test_ram_map_carves_raum),
 		cmocka_unit_test(test_ram_map_counts),
+		cmocka_unit_test(test_rep_fields),
+		cmocka_unit_test(test_rep_count_start),
+		cmocka_unit_test(test_rep_list_in_page),
+		cmocka_unit_test(test_privilege),
+		cmocka_unit_test(test_taken_pages),
 	};
 	return cmocka_run_group_tests_name("hvcall", tests, NULL, NULL) ? 1 : 0;
 }

@@ -656,6 +656,50 @@ static void test_enomem(void **state)
 		}
 }
 
+/*
+ * iopt_unmap_page: a 4 KiB page out of a 1 GiB page splits it down to
+ * 4 KiB (two tables), the pages around it stay mapped at their addresses
+ * with the level's size, the page itself reads unmapped; mapping it again
+ * restores it; errors leave the map as it was.
+ */
+static void test_unmap_page(void **state)
+{
+	struct ifix *f = *state;
+
+	for (int fmt = 0; fmt < 2; fmt++)
+		for (int levels = 3; levels <= 4; levels++) {
+			reset(f, fmt ? IOPT_AMDVI : IOPT_VTD, levels, true, true);
+			struct iopt *t = &f->t;
+			const u64 page = GB + 5 * MB2 + 7 * KB4;
+			assert_rc(iopt_unmap_page(t, page), -RAUM_ENOENT); /* nothing mapped yet */
+			assert_rc(iopt_map(t, GB, GB), 0);
+			u64 before = t->nr_tables;
+			assert_rc(iopt_unmap_page(t, page + 8), -RAUM_EINVAL);
+			assert_rc(iopt_unmap_page(t, 1ULL << (12 + 9 * levels)), -RAUM_EINVAL);
+			assert_rc(iopt_unmap_page(t, page), 0);
+			assert_int_equal(t->nr_tables, before + 2);
+			expect_unmapped(t, page);
+			expect_unmapped(t, page + KB4 - 1);
+			expect_map(t, page - KB4, KB4);
+			expect_map(t, page + KB4, KB4);
+			expect_map(t, GB + 5 * MB2 - 1, MB2);
+			expect_map(t, GB + 6 * MB2, MB2);
+			expect_map(t, GB, MB2);
+			expect_map(t, 2 * GB - 1, MB2);
+			assert_rc(iopt_unmap_page(t, page), -RAUM_ENOENT); /* twice: not mapped */
+			/* a neighbour in the same 4 KiB table needs no more tables */
+			assert_rc(iopt_unmap_page(t, page + KB4), 0);
+			assert_int_equal(t->nr_tables, before + 2);
+			assert_rc(iopt_map(t, page, KB4), 0);
+			expect_map(t, page, KB4);
+			expect_unmapped(t, page + KB4);
+			/* no page for a split: nothing changes */
+			f->a.limit = arena_live(&f->a);
+			assert_rc(iopt_unmap_page(t, 3 * MB2 + GB), -RAUM_ENOMEM);
+			expect_map(t, 3 * MB2 + GB, MB2);
+		}
+}
+
 /* A root the caller made: used, not replaced, and not counted. */
 static void test_given_root(void **state)
 {
@@ -747,6 +791,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_vtd_identity, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_amdvi_identity, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mixed_sizes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unmap_page, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hole, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_large_pages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_amdvi_lookup_refuses, setup, teardown),

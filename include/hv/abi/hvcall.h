@@ -54,6 +54,57 @@
 #define HV_STATUS_INSUFFICIENT_MEMORY 0x000b
 #define HV_STATUS_INVALID_PARTITION_ID 0x000d
 #define HV_STATUS_INVALID_VP_INDEX 0x000e
+#define HV_STATUS_INVALID_VP_STATE 0x0015
+#define HV_STATUS_NO_RESOURCES 0x001d
+
+/* ---- partitions (TLFS "Partition Management") ------------------------- */
+/*
+ * Partition IDs are u64. 0 names none; HV_PARTITION_ID_SELF the caller;
+ * the root is RAUM_ROOT_PARTITION_ID; children get IDs from a counter that
+ * never reuses a value within a boot (a stale ID never names a new one).
+ */
+#define HV_PARTITION_ID_INVALID 0ULL
+#define HV_PARTITION_ID_SELF (~0ULL)
+#define RAUM_ROOT_PARTITION_ID 1ULL
+
+/* TLFS call codes Raum implements (docs/hypercall-abi.md). */
+#define HVCALL_DEPOSIT_MEMORY 0x0048      /* rep; root only */
+#define HVCALL_WITHDRAW_MEMORY 0x0049     /* rep; root only */
+#define HVCALL_GET_MEMORY_BALANCE 0x004a  /* root only */
+
+/*
+ * DepositMemory: the header, then rep count elements, each a u64 GPA page
+ * number of the caller's (the root's) RAM. Each page leaves the root's
+ * SLAT and the IOMMU's DMA map before the call returns, is zeroed and feeds
+ * the target partition's pool (its metadata: docs/partitions.md).
+ */
+struct hv_deposit_memory {
+	uint64_t partition_id;
+	/* uint64_t gpa_page_list[rep count] follows */
+};
+
+/*
+ * WithdrawMemory: the header; the output is rep count elements, each a
+ * u64 page number returned to the root (scrubbed, mapped again). When the
+ * pool has no free page left the call ends with HV_STATUS_NO_RESOURCES and
+ * the reps completed say how many pages came back (as Hyper-V does).
+ */
+struct hv_withdraw_memory_in {
+	uint64_t partition_id;
+	uint32_t proximity_domain; /* HV_PROXIMITY_DOMAIN_INFO: ignored, Raum has one pool per partition */
+	uint32_t proximity_flags;
+};
+
+struct hv_get_memory_balance_in {
+	uint64_t partition_id;
+	uint32_t proximity_domain; /* ignored, as for WithdrawMemory */
+	uint32_t proximity_flags;
+};
+
+struct hv_memory_balance {
+	uint64_t pages_available; /* deposited, free */
+	uint64_t pages_in_use;    /* deposited, holding the partition's metadata */
+};
 
 /* ---- CPUID (the hypervisor leaves) ------------------------------------ */
 #define RAUM_CPUID_VENDOR_LEAF 0x40000000 /* EAX = max leaf, EBX ECX EDX = signature */
@@ -176,6 +227,10 @@ HV_ABI_ASSERT(sizeof(struct raum_log_write) == 248, "raum_log_write");
 HV_ABI_ASSERT(sizeof(struct raum_log_read_in) == 16, "raum_log_read_in");
 HV_ABI_ASSERT(sizeof(struct raum_log_read_out) == 4024, "raum_log_read_out");
 HV_ABI_ASSERT(sizeof(struct raum_health) == 104, "raum_health");
+HV_ABI_ASSERT(sizeof(struct hv_deposit_memory) == 8, "hv_deposit_memory");
+HV_ABI_ASSERT(sizeof(struct hv_withdraw_memory_in) == 16, "hv_withdraw_memory_in");
+HV_ABI_ASSERT(sizeof(struct hv_get_memory_balance_in) == 16, "hv_get_memory_balance_in");
+HV_ABI_ASSERT(sizeof(struct hv_memory_balance) == 16, "hv_memory_balance");
 HV_ABI_ASSERT(__builtin_offsetof(struct raum_health, pci_refused) == 96, "raum_health.pci_refused");
 HV_ABI_ASSERT(__builtin_offsetof(struct raum_health, neighbour_phys) == 64, "raum_health.neighbour_phys");
 HV_ABI_ASSERT(__builtin_offsetof(struct raum_health, dma_faults) == 80, "raum_health.dma_faults");

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A partition's memory (issue 12, docs/partitions.md; DESIGN.md decision 5):
+ * the pages the root deposits for the partition's metadata, the ownership
+ * table that says which of the root's pages Raum holds (include/raum/owner.h),
+ * and the hypercalls that move pages: DepositMemory, WithdrawMemory,
+ * GetMemoryBalance. A deposited page leaves the root's SLAT and the IOMMU's
+ * DMA map, and every CPU and unit has dropped its translations, before Raum
+ * writes to it; a withdrawn page is scrubbed before the root sees it again.
+ */
+#ifndef RAUM_PARTMEM_H
+#define RAUM_PARTMEM_H
+
+#include <raum/owner.h>
+#include <raum/vp.h>
+
+/* The partition a call names: HV_PARTITION_ID_SELF, RAUM_ROOT_PARTITION_ID, or NULL (none such). */
+struct partition *partition_lookup(struct vp *caller, u64 id);
+
+/* The ownership of the root's pages (kernel/partmem.c changes it under its lock). */
+extern struct owner_table root_owners;
+
+/*
+ * Whether any page of [gpa, gpa + size) of the root's RAM is Raum's now (a
+ * hypercall block, a page walk): one load while nothing is taken, as on
+ * every exit of a root that never deposited (the exit path reads guest
+ * page tables through this).
+ */
+static inline bool partmem_taken(u64 gpa, u64 size)
+{
+	return __atomic_load_n(&root_owners.taken, __ATOMIC_RELAXED) && owner_any_taken(&root_owners, gpa, size);
+}
+
+/*
+ * One page of p's pool for its metadata, zeroed: 0 and *phys, or
+ * -RAUM_ENOMEM when the pool is empty (the call that needed it returns
+ * HV_STATUS_INSUFFICIENT_MEMORY; the root deposits and retries).
+ */
+int pool_take(struct partition *p, u64 *phys);
+/* A page from pool_take back into p's pool (zeroed here). */
+void pool_give(struct partition *p, u64 phys);
+
+/* The rep calls' per-element steps and the end of each batch, for the dispatcher (kernel/hypercall.c). */
+struct rep_batch;
+u16 deposit_elem(struct vp *vp, const void *hdr, const void *in, void *out, struct rep_batch *b);
+u16 deposit_done(struct vp *vp, const void *hdr, struct rep_batch *b);
+u16 withdraw_elem(struct vp *vp, const void *hdr, const void *in, void *out, struct rep_batch *b);
+u16 withdraw_done(struct vp *vp, const void *hdr, struct rep_batch *b);
+u16 get_memory_balance(struct vp *vp, const void *in, void *out);
+
+/* The most elements a rep call runs per entry before it returns to the caller to continue (TLFS rep calls). */
+#define HVCALL_REP_BUDGET 64
+
+struct rep_batch {
+	u32 n;
+	u64 page[HVCALL_REP_BUDGET];
+};
+
+#endif
