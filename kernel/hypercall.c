@@ -122,6 +122,29 @@ static u16 call_memory_balance(struct vp *vp, const void *in, void *out, u64 a _
 {
 	return get_memory_balance(vp, in, out);
 }
+static u16 call_create(struct vp *vp, const void *in, void *out, u64 a __unused, u64 b __unused)
+{
+	return create_partition(vp, in, out);
+}
+static u16 call_initialize(struct vp *vp, const void *in, void *out, u64 a __unused, u64 b __unused)
+{
+	return initialize_partition(vp, in, out);
+}
+static u16 call_finalize(struct vp *vp, const void *in, void *out, u64 a __unused, u64 b __unused)
+{
+	return finalize_partition(vp, in, out);
+}
+static u16 call_delete(struct vp *vp, const void *in, void *out, u64 a __unused, u64 b __unused)
+{
+	return delete_partition(vp, in, out);
+}
+static u16 call_next_child(struct vp *vp, const void *in, void *out, u64 a __unused, u64 b __unused)
+{
+	return get_next_child_partition(vp, in, out);
+}
+
+#define ROOT_CALL(code, in, out, name, fn)                                                                    \
+	[code - TLFS_CALL_FIRST] = { { code, in, out, false, name, false, 0, 0, HVCALL_ROOT_ONLY }, fn, NULL, NULL }
 
 #define CALL(code, in, out, fast, name, fn) { { code, in, out, fast, name, false, 0, 0, HVCALL_ANY }, fn, NULL, NULL }
 #define ROOT_REP(code, hdr, ie, oe, name, elem, done)                                                          \
@@ -134,15 +157,21 @@ static u16 call_memory_balance(struct vp *vp, const void *in, void *out, u64 a _
  */
 #define TLFS_CALL_FIRST 0x0040
 static const struct hvcall tlfs_calls[] = {
+	ROOT_CALL(HVCALL_CREATE_PARTITION, sizeof(struct hv_create_partition_in), sizeof(struct hv_create_partition_out),
+		  "CreatePartition", call_create),
+	ROOT_CALL(HVCALL_INITIALIZE_PARTITION, sizeof(struct hv_partition_id_in), 0, "InitializePartition",
+		  call_initialize),
+	ROOT_CALL(HVCALL_FINALIZE_PARTITION, sizeof(struct hv_partition_id_in), 0, "FinalizePartition", call_finalize),
+	ROOT_CALL(HVCALL_DELETE_PARTITION, sizeof(struct hv_partition_id_in), 0, "DeletePartition", call_delete),
+	ROOT_CALL(HVCALL_GET_NEXT_CHILD_PARTITION, sizeof(struct hv_get_next_child_in),
+		  sizeof(struct hv_get_next_child_out), "GetNextChildPartition", call_next_child),
 	[HVCALL_DEPOSIT_MEMORY - TLFS_CALL_FIRST] = ROOT_REP(HVCALL_DEPOSIT_MEMORY, sizeof(struct hv_deposit_memory),
 							     8, 0, "DepositMemory", deposit_elem, deposit_done),
 	[HVCALL_WITHDRAW_MEMORY - TLFS_CALL_FIRST] = ROOT_REP(HVCALL_WITHDRAW_MEMORY,
 							      sizeof(struct hv_withdraw_memory_in), 0, 8, "WithdrawMemory",
 							      withdraw_elem, withdraw_done),
-	[HVCALL_GET_MEMORY_BALANCE - TLFS_CALL_FIRST] = { { HVCALL_GET_MEMORY_BALANCE,
-							    sizeof(struct hv_get_memory_balance_in),
-							    sizeof(struct hv_memory_balance), false, "GetMemoryBalance", false,
-							    0, 0, HVCALL_ROOT_ONLY }, call_memory_balance, NULL, NULL },
+	ROOT_CALL(HVCALL_GET_MEMORY_BALANCE, sizeof(struct hv_get_memory_balance_in), sizeof(struct hv_memory_balance),
+		  "GetMemoryBalance", call_memory_balance),
 };
 
 /* Raum's own calls, in code order from RAUM_CALL_FIRST with no gaps (hypercall_selftest). */

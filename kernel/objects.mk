@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 hv-y += kernel/entry.S kernel/traps.S kernel/main.c kernel/log.c kernel/fmt.c \
 	kernel/logring.c kernel/panic.c kernel/trap.c kernel/cpu.c kernel/ksyms.c \
-	kernel/vendor.c kernel/partition.c kernel/partmem.c kernel/exit.c kernel/hypercall.c kernel/hvcall_check.c \
+	kernel/vendor.c kernel/partition.c kernel/partmem.c kernel/partstate.c kernel/exit.c kernel/hypercall.c kernel/hvcall_check.c \
 	kernel/decode.c kernel/string.c kernel/msr.S kernel/health.c kernel/msr.c kernel/msrpolicy.c \
 	kernel/xcr0.c
 hv-y += kernel/taskswitch.c

@@ -10,6 +10,7 @@
 #include <raum/fwctx.h>
 #include <raum/hwcheck.h>
 #include <raum/log.h>
+#include <raum/partstate.h>
 #include <raum/slat.h>
 #include <raum/trap.h>
 #include <raum/vendor.h>
@@ -74,6 +75,8 @@ int root_partition_create(const struct raum_mem_range *map, size_t n, u64 hv_bas
 		return rc;
 	}
 	p->id = 0;
+	p->ext_id = RAUM_ROOT_PARTITION_ID;
+	p->state = PART_ACTIVE;
 	spin_init(&p->lock);
 	p->gpa_limit = limit;
 	p->hv_base = hv_base;

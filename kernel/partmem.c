@@ -12,6 +12,7 @@
 #include <raum/log.h>
 #include <raum/owner.h>
 #include <raum/partmem.h>
+#include <raum/partstate.h>
 #include <raum/shootdown.h>
 #include <raum/smp.h>
 #include <raum/vm.h>
@@ -26,13 +27,43 @@ struct owner_table root_owners = { .table = owner_tab, .alloc = owner_alloc };
 /* How long a shootdown waits for each VP (pause loops): a CPU that never exits is stuck, not slow. */
 #define SHOOTDOWN_SPINS (1ULL << 28)
 
+/* The children, by slot (partition id - 1); changed under the lock. */
+static struct partition *children[RAUM_MAX_CHILD_PARTITIONS];
+static u64 next_child_id = RAUM_ROOT_PARTITION_ID + 1; /* never reused within a boot */
+
+/* Under the lock: the child whose ID is id, or NULL. */
+static struct partition *child_by_id(u64 id)
+{
+	for (u32 i = 0; i < RAUM_MAX_CHILD_PARTITIONS; i++)
+		if (children[i] && children[i]->ext_id == id)
+			return children[i];
+	return NULL;
+}
+
 struct partition *partition_lookup(struct vp *caller, u64 id)
 {
 	if (id == HV_PARTITION_ID_SELF)
 		return caller->part;
 	if (id == RAUM_ROOT_PARTITION_ID)
 		return root_partition;
-	return NULL; /* children: the partition table (kernel/partition.c) */
+	return child_by_id(id);
+}
+
+/*
+ * Under the lock: the partition a memory call names and whether its state
+ * allows op (the root's always does). 0 with *out, or the status.
+ */
+static u16 target_for(struct vp *vp, u64 id, enum part_op op, struct partition **out)
+{
+	struct partition *p = partition_lookup(vp, id);
+	enum part_state next;
+
+	if (!p)
+		return HV_STATUS_INVALID_PARTITION_ID;
+	if (p->id && partstate_check((enum part_state)p->state, op, &next) != HV_STATUS_SUCCESS)
+		return HV_STATUS_INVALID_PARTITION_STATE;
+	*out = p;
+	return HV_STATUS_SUCCESS;
 }
 
 static void zero_page(u64 phys)
@@ -108,21 +139,23 @@ static u32 slot_of(const struct partition *p) { return p->id; }
 u16 deposit_elem(struct vp *vp, const void *hdr, const void *in, void *out __unused, struct rep_batch *b)
 {
 	const struct hv_deposit_memory *h = hdr;
-	struct partition *root = root_partition, *target = partition_lookup(vp, h->partition_id);
+	struct partition *root = root_partition, *target;
 	u64 pfn = *(const u64 *)in, pa = pfn << PAGE_SHIFT, hpa, flags, size;
-	u16 st = HV_STATUS_SUCCESS;
+	u16 st;
 
-	if (!target)
-		return HV_STATUS_INVALID_PARTITION_ID;
 	/*
 	 * Only the root's RAM (never MMIO, a hole, what lies beyond it or
 	 * Raum's region: the RAM ranges leave those out) that it still holds
 	 * (not deposited, not a child's RAM): the TLFS's "already deposited or
 	 * not mapped" is OPERATION_DENIED.
 	 */
-	if (pfn >> OWNER_PFN_BITS || !partition_gpa_backed(root, pa, PAGE_SIZE))
-		return HV_STATUS_OPERATION_DENIED;
 	spin_lock(&lock);
+	if ((st = target_for(vp, h->partition_id, POP_DEPOSIT, &target)) != HV_STATUS_SUCCESS)
+		goto out;
+	if (pfn >> OWNER_PFN_BITS || !partition_gpa_backed(root, pa, PAGE_SIZE)) {
+		st = HV_STATUS_OPERATION_DENIED;
+		goto out;
+	}
 	if (owner_get(&owners, pfn) || pt_lookup(&root->slat, pa, &hpa, &flags, &size) || hpa != pa) {
 		st = HV_STATUS_OPERATION_DENIED;
 		goto out;
@@ -184,10 +217,17 @@ u16 deposit_done(struct vp *vp, const void *hdr, struct rep_batch *b)
 			__builtin_ia32_pause();
 		}
 	}
-	struct partition *target = partition_lookup(vp, h->partition_id);
 	for (u32 i = 0; i < b->n; i++)
 		zero_page(b->page[i]);
 	spin_lock(&lock);
+	/*
+	 * The batch's pages were not counted in the target's pool yet, so a
+	 * DeletePartition may have run in between: then they join the root's
+	 * pool, from which the root withdraws them as any other.
+	 */
+	struct partition *target = partition_lookup(vp, h->partition_id);
+	if (!target)
+		target = root_partition;
 	for (u32 i = 0; i < b->n; i++)
 		push_free(target, b->page[i]);
 	spin_unlock(&lock);
@@ -197,12 +237,12 @@ u16 deposit_done(struct vp *vp, const void *hdr, struct rep_batch *b)
 u16 withdraw_elem(struct vp *vp, const void *hdr, const void *in __unused, void *out, struct rep_batch *b)
 {
 	const struct hv_withdraw_memory_in *h = hdr;
-	struct partition *root = root_partition, *target = partition_lookup(vp, h->partition_id);
-	u16 st = HV_STATUS_SUCCESS;
+	struct partition *root = root_partition, *target;
+	u16 st;
 
-	if (!target)
-		return HV_STATUS_INVALID_PARTITION_ID;
 	spin_lock(&lock);
+	if ((st = target_for(vp, h->partition_id, POP_WITHDRAW, &target)) != HV_STATUS_SUCCESS)
+		goto out;
 	u64 pa = pop_free(target);
 	if (!pa) {
 		st = HV_STATUS_NO_RESOURCES; /* the reps completed say how many came back */
@@ -245,13 +285,180 @@ u16 get_memory_balance(struct vp *vp, const void *in, void *out)
 {
 	const struct hv_get_memory_balance_in *q = in;
 	struct hv_memory_balance *r = out;
-	struct partition *p = partition_lookup(vp, q->partition_id);
+	struct partition *p;
+
+	spin_lock(&lock);
+	u16 st = target_for(vp, q->partition_id, POP_WITHDRAW, &p);
+	if (st == HV_STATUS_SUCCESS) {
+		r->pages_available = p->pool.available;
+		r->pages_in_use = p->pool.in_use;
+	}
+	spin_unlock(&lock);
+	return st;
+}
+
+/* ---- child partitions: create, initialize, finalize, delete, list ------------------------------ */
+
+_Static_assert(sizeof(struct partition) <= PAGE_SIZE, "a child's partition object is one pool page");
+
+/* The child pools' table pages (pt_ctx callbacks): taken and given outside the lock. */
+static u64 *child_table(void *ctx __unused, u64 phys) { return phys_to_virt(phys); }
+static int child_table_alloc(void *ctx, u64 *phys) { return pool_take(ctx, phys); }
+static void child_table_free(void *ctx, u64 phys) { pool_give(ctx, phys); }
+
+u16 create_partition(struct vp *vp __unused, const void *in, void *out)
+{
+	const struct hv_create_partition_in *q = in;
+	struct hv_create_partition_out *r = out;
+	struct partition *root = root_partition;
+	u32 slot;
+
+	if (q->flags || q->disabled_processor_features[0] || q->disabled_processor_features[1] ||
+	    q->disabled_xsave_features || q->isolation_properties)
+		return HV_STATUS_INVALID_PARAMETER; /* no creation flag or isolation is defined yet */
+	spin_lock(&lock);
+	for (slot = 0; slot < RAUM_MAX_CHILD_PARTITIONS && children[slot]; slot++)
+		;
+	if (slot == RAUM_MAX_CHILD_PARTITIONS) {
+		spin_unlock(&lock);
+		return HV_STATUS_NO_RESOURCES;
+	}
+	u64 pa = pop_free(root); /* the object is the parent's metadata: its pool pays (Hyper-V, mshv) */
+	if (!pa) {
+		spin_unlock(&lock);
+		return HV_STATUS_INSUFFICIENT_MEMORY;
+	}
+	root->pool.in_use++;
+	struct partition *p = phys_to_virt(pa); /* zeroed: pop_free */
+	p->id = slot + 1;
+	p->ext_id = next_child_id++;
+	p->state = PART_CREATED;
+	p->pool_page = pa;
+	spin_init(&p->lock);
+	p->phys_bits = root->phys_bits;
+	children[slot] = p;
+	spin_unlock(&lock);
+	r->partition_id = p->ext_id;
+	pr_debug("partition %llu created (slot %u)", (unsigned long long)p->ext_id, slot);
+	return HV_STATUS_SUCCESS;
+}
+
+/* Under the lock: the child named by id in a state that allows op. */
+static u16 child_for(u64 id, enum part_op op, struct partition **out, enum part_state *next)
+{
+	struct partition *p = child_by_id(id);
 
 	if (!p)
-		return HV_STATUS_INVALID_PARTITION_ID;
+		return HV_STATUS_INVALID_PARTITION_ID; /* the root, self and unknown IDs alike: not a child */
+	if (p->busy || partstate_check((enum part_state)p->state, op, next) != HV_STATUS_SUCCESS)
+		return HV_STATUS_INVALID_PARTITION_STATE;
+	*out = p;
+	return HV_STATUS_SUCCESS;
+}
+
+/*
+ * Initialize: the partition's own metadata comes from its own pool (the
+ * root deposits first and retries on INSUFFICIENT_MEMORY): so far the top
+ * table of its SLAT, in the root's format (NPT or EPT).
+ */
+u16 initialize_partition(struct vp *vp __unused, const void *in, void *out __unused)
+{
+	const struct hv_partition_id_in *q = in;
+	struct partition *p;
+	enum part_state next;
+
 	spin_lock(&lock);
-	r->pages_available = p->pool.available;
-	r->pages_in_use = p->pool.in_use;
+	u16 st = child_for(q->partition_id, POP_INITIALIZE, &p, &next);
+	if (st == HV_STATUS_SUCCESS) {
+		u64 pa = pop_free(p);
+		if (!pa) {
+			st = HV_STATUS_INSUFFICIENT_MEMORY;
+		} else {
+			p->pool.in_use++;
+			p->slat = (struct pt_ctx){ .root = pa, .table = child_table, .alloc = child_table_alloc,
+						   .free = child_table_free, .ctx = p, .nr_tables = 1, .allow_2m = true,
+						   .allow_1g = root_partition->slat.allow_1g, .ept = root_partition->slat.ept };
+			p->state = next;
+		}
+	}
 	spin_unlock(&lock);
+	return st;
+}
+
+/*
+ * Finalize: the partition stops (nothing runs in it yet: VPs come with a
+ * later call) and its metadata goes back to its pool as free pages, which
+ * the root withdraws before it deletes the partition.
+ */
+u16 finalize_partition(struct vp *vp __unused, const void *in, void *out __unused)
+{
+	const struct hv_partition_id_in *q = in;
+	struct partition *p;
+	enum part_state next;
+
+	spin_lock(&lock);
+	u16 st = child_for(q->partition_id, POP_FINALIZE, &p, &next);
+	if (st == HV_STATUS_SUCCESS) {
+		p->state = next;
+		p->busy = 1; /* the teardown below runs unlocked: no delete meanwhile */
+	}
+	spin_unlock(&lock);
+	if (st != HV_STATUS_SUCCESS)
+		return st;
+	int rc = pt_teardown(&p->slat); /* every table back through pool_give */
+	spin_lock(&lock);
+	p->busy = 0;
+	spin_unlock(&lock);
+	if (rc)
+		pr_err("partition %llu: its SLAT could not be taken apart (error %d)", (unsigned long long)p->ext_id, rc);
+	return HV_STATUS_SUCCESS;
+}
+
+/*
+ * Delete: created or finalized, and nothing left in its pool (TLFS 2.0:
+ * the parent withdraws first; OPERATION_DENIED otherwise). The object's
+ * page goes back to the root's pool, scrubbed.
+ */
+u16 delete_partition(struct vp *vp __unused, const void *in, void *out __unused)
+{
+	const struct hv_partition_id_in *q = in;
+	struct partition *p;
+	enum part_state next;
+
+	spin_lock(&lock);
+	u16 st = child_for(q->partition_id, POP_DELETE, &p, &next);
+	if (st == HV_STATUS_SUCCESS && (p->pool.available || p->pool.in_use))
+		st = HV_STATUS_OPERATION_DENIED;
+	if (st == HV_STATUS_SUCCESS) {
+		u64 pa = p->pool_page, id = p->ext_id;
+		children[p->id - 1] = NULL;
+		zero_page(pa);
+		root_partition->pool.in_use--;
+		push_free(root_partition, pa);
+		pr_debug("partition %llu deleted", (unsigned long long)id);
+	}
+	spin_unlock(&lock);
+	return st;
+}
+
+u16 get_next_child_partition(struct vp *vp, const void *in, void *out)
+{
+	const struct hv_get_next_child_in *q = in;
+	struct hv_get_next_child_out *r = out;
+
+	spin_lock(&lock);
+	struct partition *parent = partition_lookup(vp, q->parent_id);
+	if (!parent || parent != root_partition) {
+		spin_unlock(&lock);
+		return parent ? HV_STATUS_SUCCESS : HV_STATUS_INVALID_PARTITION_ID; /* a child has no children */
+	}
+	u64 best = 0;
+	for (u32 i = 0; i < RAUM_MAX_CHILD_PARTITIONS; i++) {
+		u64 id = children[i] ? children[i]->ext_id : 0;
+		if (id > q->previous_child_id && (!best || id < best))
+			best = id;
+	}
+	spin_unlock(&lock);
+	r->next_child_id = best;
 	return HV_STATUS_SUCCESS;
 }

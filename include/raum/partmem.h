@@ -14,7 +14,7 @@
 #include <raum/owner.h>
 #include <raum/vp.h>
 
-/* The partition a call names: HV_PARTITION_ID_SELF, RAUM_ROOT_PARTITION_ID, or NULL (none such). */
+/* Under partmem's lock: the partition a call names (self, the root, a child), or NULL (none such). */
 struct partition *partition_lookup(struct vp *caller, u64 id);
 
 /* The ownership of the root's pages (kernel/partmem.c changes it under its lock). */
@@ -47,6 +47,12 @@ u16 deposit_done(struct vp *vp, const void *hdr, struct rep_batch *b);
 u16 withdraw_elem(struct vp *vp, const void *hdr, const void *in, void *out, struct rep_batch *b);
 u16 withdraw_done(struct vp *vp, const void *hdr, struct rep_batch *b);
 u16 get_memory_balance(struct vp *vp, const void *in, void *out);
+/* Child partitions (include/raum/partstate.h has their states). */
+u16 create_partition(struct vp *vp, const void *in, void *out);
+u16 initialize_partition(struct vp *vp, const void *in, void *out);
+u16 finalize_partition(struct vp *vp, const void *in, void *out);
+u16 delete_partition(struct vp *vp, const void *in, void *out);
+u16 get_next_child_partition(struct vp *vp, const void *in, void *out);
 
 /* The most elements a rep call runs per entry before it returns to the caller to continue (TLFS rep calls). */
 #define HVCALL_REP_BUDGET 64

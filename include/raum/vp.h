@@ -32,7 +32,11 @@
  * kvm_svm embeds struct kvm, and recovers that with container_of.
  */
 struct partition {
-	u32 id;          /* 0: the root partition */
+	u32 id;          /* 0: the root partition; a child its slot in the child table + 1 (the ownership table's slot) */
+	u32 state;       /* enum part_state (include/raum/partstate.h); the root is always PART_ACTIVE */
+	u64 ext_id;      /* the ID callers name it by: RAUM_ROOT_PARTITION_ID, or a child's (never reused in a boot) */
+	u64 pool_page;   /* a child: the root pool page this object lives in (0 for the root) */
+	u32 busy;        /* a call works on it unlocked (Finalize's teardown): no other state change meanwhile */
 	struct pt_ctx slat;   /* its second-level translation: NPT (AMD) or EPT (Intel), slat.ept says which */
 	u64 gpa_limit;   /* guest-physical addresses at or above this are unbacked */
 	unsigned phys_bits; /* root: the effective physical-address width (memcrypt_check) */

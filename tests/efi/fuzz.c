@@ -293,6 +293,8 @@ static const struct {
 	{ RAUM_CALL_NULL, 0, 0, TRUE },
 	{ RAUM_CALL_GET_HEALTH, 0, sizeof(struct raum_health), FALSE },
 	{ HVCALL_GET_MEMORY_BALANCE, sizeof(struct hv_get_memory_balance_in), sizeof(struct hv_memory_balance), FALSE },
+	{ HVCALL_GET_NEXT_CHILD_PARTITION, sizeof(struct hv_get_next_child_in), sizeof(struct hv_get_next_child_out),
+	  FALSE },
 };
 
 static UINT64 hc_ok, hc_refused, hc_bad;

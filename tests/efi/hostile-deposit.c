@@ -253,3 +253,176 @@ void hostile_deposit(void)
 	      s0.h.buffers_refused + 1, &a, L"GetVersion into the withdrawn page: RAX %lx", rax);
 	uefi_call_wrapper(BS->FreePages, 2, pool, DEP_PAGES);
 }
+
+/* ---- child partitions: create, initialize, finalize, delete, list ------------------------------ */
+
+/* A call whose input block starts with the u64s given; the output's first u64 in *out. Returns RAX. */
+static UINT64 pcall(UINT16 code, UINT64 a, UINT64 b, UINT64 *out)
+{
+	long v;
+
+	ZeroMem((void *)io, 2 * PAGE);
+	((UINT64 *)io)[0] = a;
+	((UINT64 *)io)[1] = b;
+	UINT64 rax = hvcall("partition", code, io, io + PAGE, &v);
+	if (out)
+		*out = ((UINT64 *)(io + PAGE))[0];
+	return v == NO_TRAP ? rax : ~0ULL;
+}
+
+static UINT64 create(UINT64 flags, UINT64 isolation, UINT64 *id)
+{
+	long v;
+	struct hv_create_partition_in *q = (void *)io;
+
+	ZeroMem((void *)io, 2 * PAGE);
+	q->flags = flags;
+	q->isolation_properties = isolation;
+	UINT64 rax = hvcall("create", HVCALL_CREATE_PARTITION, io, io + PAGE, &v);
+	*id = ((UINT64 *)(io + PAGE))[0];
+	return v == NO_TRAP ? rax : ~0ULL;
+}
+
+/* Withdraws every free page of partition id (scrubbed: each checked zero); returns how many, ~0 on a surprise. */
+static UINT64 withdraw_all(UINT64 id, UINT64 *nonzero)
+{
+	long v;
+	UINT64 total = 0;
+
+	*nonzero = 0;
+	for (int round = 0; round < 8; round++) {
+		ZeroMem((void *)io, 2 * PAGE);
+		((struct hv_withdraw_memory_in *)io)->partition_id = id;
+		UINT64 rax = call(HVCALL_WITHDRAW_MEMORY | reps(512, 0), &v);
+		UINT64 k = done(rax);
+		for (UINT64 i = 0; i < k; i++) {
+			UINT64 pa = ((UINT64 *)(io + PAGE))[i] << 12;
+			for (UINT64 q = 0; q < PAGE / 8; q++)
+				*nonzero += peek(pa + q * 8) != 0;
+		}
+		total += k;
+		if (st(rax) == HV_STATUS_NO_RESOURCES)
+			return total;
+		if (st(rax) != HV_STATUS_SUCCESS)
+			return ~0ULL;
+	}
+	return total;
+}
+
+static void expect(const char *name, UINT64 rax, UINT16 want)
+{
+	struct snap a;
+	snap(&a);
+	judge(name, st(rax) == want, &a, L"RAX %lx, want status %x", rax, want);
+}
+
+void hostile_partitions(void)
+{
+	struct hv_memory_balance b;
+	struct snap a;
+	UINT64 rax, brax, id, id2, nz, pfn[80];
+
+	if (!io || !pool) {
+		fail("part.setup", L"no pages from hostile_deposit");
+		return;
+	}
+	pool = alloc_pages(80);
+	if (!pool) {
+		fail("part.setup", L"AllocatePages failed");
+		return;
+	}
+	for (UINT64 i = 0; i < 80; i++)
+		pfn[i] = (pool >> 12) + i;
+
+	/* the root's pool is empty (hostile_deposit withdrew it): no object for a partition */
+	BOOLEAN ok = balance(HV_PARTITION_ID_SELF, &b, &brax);
+	rax = create(0, 0, &id);
+	snap(&a);
+	judge("part.create_needs_deposit", ok && b.pages_available == 0 && st(rax) == HV_STATUS_INSUFFICIENT_MEMORY, &a,
+	      L"root pool %ld pages, CreatePartition RAX %lx (want status b)", b.pages_available, rax);
+	/* the root deposits to itself and retries (as Linux's mshv does) */
+	rax = deposit(HV_PARTITION_ID_SELF, pfn, 2, 0, 0);
+	expect("part.deposit_self", rax, HV_STATUS_SUCCESS);
+	expect("part.create_bad_flags", create(1, 0, &id), HV_STATUS_INVALID_PARAMETER);
+	expect("part.create_isolated", create(0, 2, &id), HV_STATUS_INVALID_PARAMETER);
+	rax = create(0, 0, &id);
+	ok = balance(HV_PARTITION_ID_SELF, &b, &brax);
+	snap(&a);
+	judge("part.create", st(rax) == HV_STATUS_SUCCESS && id > RAUM_ROOT_PARTITION_ID && id != HV_PARTITION_ID_SELF &&
+	      ok && b.pages_in_use == 1 && b.pages_available == 1, &a,
+	      L"RAX %lx, id %lx, root pool %ld free %ld in use", rax, id, b.pages_available, b.pages_in_use);
+
+	/* its own metadata needs its own pool */
+	expect("part.initialize_needs_deposit", pcall(HVCALL_INITIALIZE_PARTITION, id, 0, NULL),
+	       HV_STATUS_INSUFFICIENT_MEMORY);
+	expect("part.finalize_created", pcall(HVCALL_FINALIZE_PARTITION, id, 0, NULL), HV_STATUS_INVALID_PARTITION_STATE);
+	expect("part.deposit_child", deposit(id, &pfn[2], 4, 0, 0), HV_STATUS_SUCCESS);
+	expect("part.initialize", pcall(HVCALL_INITIALIZE_PARTITION, id, 0, NULL), HV_STATUS_SUCCESS);
+	ok = balance(id, &b, &brax);
+	snap(&a);
+	judge("part.balance_child", ok && b.pages_in_use == 1 && b.pages_available == 3, &a,
+	      L"RAX %lx, %ld free %ld in use (want 3, 1)", brax, b.pages_available, b.pages_in_use);
+	expect("part.initialize_twice", pcall(HVCALL_INITIALIZE_PARTITION, id, 0, NULL), HV_STATUS_INVALID_PARTITION_STATE);
+	expect("part.delete_active", pcall(HVCALL_DELETE_PARTITION, id, 0, NULL), HV_STATUS_INVALID_PARTITION_STATE);
+	expect("part.initialize_root", pcall(HVCALL_INITIALIZE_PARTITION, RAUM_ROOT_PARTITION_ID, 0, NULL),
+	       HV_STATUS_INVALID_PARTITION_ID);
+	expect("part.delete_self", pcall(HVCALL_DELETE_PARTITION, HV_PARTITION_ID_SELF, 0, NULL),
+	       HV_STATUS_INVALID_PARTITION_ID);
+	expect("part.delete_unknown", pcall(HVCALL_DELETE_PARTITION, id + 1000, 0, NULL), HV_STATUS_INVALID_PARTITION_ID);
+
+	/* listing */
+	UINT64 next = 0, next2 = 7;
+	rax = pcall(HVCALL_GET_NEXT_CHILD_PARTITION, HV_PARTITION_ID_SELF, 0, &next);
+	UINT64 rax2 = pcall(HVCALL_GET_NEXT_CHILD_PARTITION, RAUM_ROOT_PARTITION_ID, id, &next2);
+	snap(&a);
+	judge("part.list", st(rax) == HV_STATUS_SUCCESS && next == id && st(rax2) == HV_STATUS_SUCCESS && next2 == 0, &a,
+	      L"first: RAX %lx id %lx (want %lx); after it: RAX %lx id %lx (want 0)", rax, next, id, rax2, next2);
+	expect("part.list_unknown_parent", pcall(HVCALL_GET_NEXT_CHILD_PARTITION, 0x999, 0, &next),
+	       HV_STATUS_INVALID_PARTITION_ID);
+
+	/* finalize: metadata back to the pool; deposits refused; delete waits for the withdrawal */
+	expect("part.finalize", pcall(HVCALL_FINALIZE_PARTITION, id, 0, NULL), HV_STATUS_SUCCESS);
+	ok = balance(id, &b, &brax);
+	snap(&a);
+	judge("part.balance_finalized", ok && b.pages_in_use == 0 && b.pages_available == 4, &a,
+	      L"RAX %lx, %ld free %ld in use (want 4, 0)", brax, b.pages_available, b.pages_in_use);
+	expect("part.deposit_finalized", deposit(id, &pfn[6], 1, 0, 0), HV_STATUS_INVALID_PARTITION_STATE);
+	expect("part.delete_with_pool", pcall(HVCALL_DELETE_PARTITION, id, 0, NULL), HV_STATUS_OPERATION_DENIED);
+	UINT64 got = withdraw_all(id, &nz);
+	snap(&a);
+	judge("part.withdraw_child", got == 4 && nz == 0, &a, L"%ld pages back (want 4), %ld non-zero words", got, nz);
+	expect("part.delete", pcall(HVCALL_DELETE_PARTITION, id, 0, NULL), HV_STATUS_SUCCESS);
+	expect("part.delete_twice", pcall(HVCALL_DELETE_PARTITION, id, 0, NULL), HV_STATUS_INVALID_PARTITION_ID);
+	expect("part.balance_deleted", pcall(HVCALL_GET_MEMORY_BALANCE, id, 0, NULL), HV_STATUS_INVALID_PARTITION_ID);
+	rax = create(0, 0, &id2);
+	snap(&a);
+	judge("part.id_not_reused", st(rax) == HV_STATUS_SUCCESS && id2 > id, &a, L"RAX %lx, new id %lx after %lx", rax,
+	      id2, id);
+	expect("part.delete_created", pcall(HVCALL_DELETE_PARTITION, id2, 0, NULL), HV_STATUS_SUCCESS);
+
+	/* the table holds 64: the 65th is refused, all 64 are deleted again */
+	expect("part.deposit_self_64", deposit(HV_PARTITION_ID_SELF, &pfn[10], 64, 0, 0), HV_STATUS_SUCCESS);
+	UINT64 made = 0, ids[RAUM_MAX_CHILD_PARTITIONS];
+	for (UINT64 i = 0; i < RAUM_MAX_CHILD_PARTITIONS; i++)
+		if (st(create(0, 0, &ids[i])) == HV_STATUS_SUCCESS)
+			made++;
+	UINT64 extra;
+	rax = create(0, 0, &extra);
+	UINT64 listed = 0;
+	for (next = 0; listed <= RAUM_MAX_CHILD_PARTITIONS; listed++)
+		if (st(pcall(HVCALL_GET_NEXT_CHILD_PARTITION, HV_PARTITION_ID_SELF, next, &next)) != HV_STATUS_SUCCESS || !next)
+			break;
+	snap(&a);
+	judge("part.table_full", made == RAUM_MAX_CHILD_PARTITIONS && st(rax) == HV_STATUS_NO_RESOURCES && listed == made,
+	      &a, L"%ld created, the next: RAX %lx (want status 1d), %ld listed", made, rax, listed);
+	UINT64 deleted = 0;
+	for (UINT64 i = 0; i < made; i++)
+		deleted += st(pcall(HVCALL_DELETE_PARTITION, ids[i], 0, NULL)) == HV_STATUS_SUCCESS;
+	got = withdraw_all(HV_PARTITION_ID_SELF, &nz);
+	ok = balance(HV_PARTITION_ID_SELF, &b, &brax);
+	snap(&a);
+	judge("part.all_returned", deleted == made && got == 2 + 64 && nz == 0 && ok && b.pages_available == 0 &&
+	      b.pages_in_use == 0, &a, L"%ld deleted, %ld pages withdrawn (want 66), %ld non-zero words, pool %ld/%ld",
+	      deleted, got, nz, b.pages_available, b.pages_in_use);
+	uefi_call_wrapper(BS->FreePages, 2, pool, 80);
+}

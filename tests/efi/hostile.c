@@ -142,6 +142,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	hostile_apic();
 	hostile_pci();
 	hostile_deposit();
+	hostile_partitions();
 	hostile_buffers_far();
 	hostile_evdeliver();
 	hostile_log();

@@ -44,6 +44,8 @@ void hostile_apic(void);
 void hostile_pci(void);
 /* hostile-deposit.c: DepositMemory / WithdrawMemory / GetMemoryBalance: pages Raum's at once, refusals, reps */
 void hostile_deposit(void);
+/* hostile-deposit.c: child partitions' lifecycle: states, pools, IDs, the table's limit; every page returned */
+void hostile_partitions(void);
 /* hostile.c: Raum's log holds no fault, panic or exception line */
 void hostile_log(void);
 

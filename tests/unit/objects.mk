@@ -87,3 +87,5 @@ $(BUILD)/unit/test_%: tests/unit/test_%.c $$(unit-$$*) $(wildcard include/raum/*
 	$(Q)$(UNIT_CC) $(UNIT_CFLAGS) -o $@ $< $(unit-$*) $(UNIT_LIBS)
 unit-owner := mm/owner.c
 UNIT_TESTS += owner
+unit-partstate := kernel/partstate.c
+UNIT_TESTS += partstate

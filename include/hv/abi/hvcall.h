@@ -68,9 +68,58 @@
 #define RAUM_ROOT_PARTITION_ID 1ULL
 
 /* TLFS call codes Raum implements (docs/hypercall-abi.md). */
+#define HVCALL_CREATE_PARTITION 0x0040    /* root only */
+#define HVCALL_INITIALIZE_PARTITION 0x0041 /* root only */
+#define HVCALL_FINALIZE_PARTITION 0x0042  /* root only */
+#define HVCALL_DELETE_PARTITION 0x0043    /* root only */
+#define HVCALL_GET_NEXT_CHILD_PARTITION 0x0047 /* root only */
 #define HVCALL_DEPOSIT_MEMORY 0x0048      /* rep; root only */
 #define HVCALL_WITHDRAW_MEMORY 0x0049     /* rep; root only */
 #define HVCALL_GET_MEMORY_BALANCE 0x004a  /* root only */
+
+/* The most child partitions that exist at once. */
+#define RAUM_MAX_CHILD_PARTITIONS 64
+
+/*
+ * CreatePartition (mshv's hv_input_create_partition): Raum defines no
+ * creation flag yet, so flags, the disabled processor features and the
+ * isolation properties must be 0 (INVALID_PARAMETER); the proximity domain
+ * and compatibility version are ignored. The partition object comes from
+ * the caller's (the root's) pool: INSUFFICIENT_MEMORY when it is empty.
+ * Output: the new partition's ID.
+ */
+struct hv_create_partition_in {
+	uint64_t flags;
+	uint64_t proximity_domain_info;
+	uint32_t compatibility_version;
+	uint32_t padding;
+	uint64_t disabled_processor_features[2];
+	uint64_t disabled_xsave_features;
+	uint64_t isolation_properties;
+};
+
+struct hv_create_partition_out {
+	uint64_t partition_id;
+};
+
+/* InitializePartition, FinalizePartition, DeletePartition: the partition's ID alone. */
+struct hv_partition_id_in {
+	uint64_t partition_id;
+};
+
+/*
+ * GetNextChildPartition (TLFS 2.0 HvGetNextChildPartition): the child of
+ * parent_id with the lowest ID above previous_child_id (0: the first);
+ * next_child_id 0 (HV_PARTITION_ID_INVALID) when there is none.
+ */
+struct hv_get_next_child_in {
+	uint64_t parent_id;
+	uint64_t previous_child_id;
+};
+
+struct hv_get_next_child_out {
+	uint64_t next_child_id;
+};
 
 /*
  * DepositMemory: the header, then rep count elements, each a u64 GPA page
@@ -228,6 +277,9 @@ HV_ABI_ASSERT(sizeof(struct raum_log_read_in) == 16, "raum_log_read_in");
 HV_ABI_ASSERT(sizeof(struct raum_log_read_out) == 4024, "raum_log_read_out");
 HV_ABI_ASSERT(sizeof(struct raum_health) == 104, "raum_health");
 HV_ABI_ASSERT(sizeof(struct hv_deposit_memory) == 8, "hv_deposit_memory");
+HV_ABI_ASSERT(sizeof(struct hv_create_partition_in) == 56, "hv_create_partition_in");
+HV_ABI_ASSERT(__builtin_offsetof(struct hv_create_partition_in, isolation_properties) == 48, "isolation_properties");
+HV_ABI_ASSERT(sizeof(struct hv_get_next_child_in) == 16, "hv_get_next_child_in");
 HV_ABI_ASSERT(sizeof(struct hv_withdraw_memory_in) == 16, "hv_withdraw_memory_in");
 HV_ABI_ASSERT(sizeof(struct hv_get_memory_balance_in) == 16, "hv_get_memory_balance_in");
 HV_ABI_ASSERT(sizeof(struct hv_memory_balance) == 16, "hv_memory_balance");
