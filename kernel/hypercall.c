@@ -21,8 +21,8 @@
 #include <raum/vp.h>
 
 typedef u16 (*hvcall_fn)(struct vp *vp, const void *in, void *out, u64 rdx, u64 r8);
-/* A rep call: one element (hdr is the copied header, in its input element, out its output element) ... */
-typedef u16 (*hvcall_rep_fn)(struct vp *vp, const void *hdr, const void *in, void *out, struct rep_batch *b);
+/* A rep call: element i (hdr is the copied header, in its input element, out its output element) ... */
+typedef u16 (*hvcall_rep_fn)(struct vp *vp, const void *hdr, const void *in, void *out, u32 i, struct rep_batch *b);
 /* ... and the end of each batch of elements, whatever their outcome: its status wins over a success. */
 typedef u16 (*hvcall_done_fn)(struct vp *vp, const void *hdr, struct rep_batch *b);
 
@@ -167,6 +167,10 @@ static const struct hvcall tlfs_calls[] = {
 		  sizeof(struct hv_get_next_child_out), "GetNextChildPartition", call_next_child),
 	[HVCALL_DEPOSIT_MEMORY - TLFS_CALL_FIRST] = ROOT_REP(HVCALL_DEPOSIT_MEMORY, sizeof(struct hv_deposit_memory),
 							     8, 0, "DepositMemory", deposit_elem, deposit_done),
+	[HVCALL_MAP_GPA_PAGES - TLFS_CALL_FIRST] = ROOT_REP(HVCALL_MAP_GPA_PAGES, sizeof(struct hv_map_gpa_pages), 8, 0,
+							    "MapGpaPages", map_gpa_elem, NULL),
+	[HVCALL_UNMAP_GPA_PAGES - TLFS_CALL_FIRST] = ROOT_REP(HVCALL_UNMAP_GPA_PAGES, sizeof(struct hv_unmap_gpa_pages),
+							      0, 0, "UnmapGpaPages", unmap_gpa_elem, unmap_gpa_done),
 	[HVCALL_WITHDRAW_MEMORY - TLFS_CALL_FIRST] = ROOT_REP(HVCALL_WITHDRAW_MEMORY,
 							      sizeof(struct hv_withdraw_memory_in), 0, 8, "WithdrawMemory",
 							      withdraw_elem, withdraw_done),
@@ -241,7 +245,7 @@ static u64 run_rep(struct vp *vp, const struct hvcall *c, u64 control, const u8 
 		}
 		for (u32 k = 0; k < c->d.out_elem; k++)
 			elem_out[k] = 0;
-		st = c->rep_fn(vp, in, in + c->d.in_size + (u64)i * c->d.in_elem, elem_out, b);
+		st = c->rep_fn(vp, in, in + c->d.in_size + (u64)i * c->d.in_elem, elem_out, i, b);
 		if (st != HV_STATUS_SUCCESS)
 			break;
 		if (c->d.out_elem) {

@@ -136,7 +136,8 @@ static u64 flags_restore(const struct partition *root, u64 kept)
 /* The slot the ownership table names p by: the root 0, children their table index + 1. */
 static u32 slot_of(const struct partition *p) { return p->id; }
 
-u16 deposit_elem(struct vp *vp, const void *hdr, const void *in, void *out __unused, struct rep_batch *b)
+u16 deposit_elem(struct vp *vp, const void *hdr, const void *in, void *out __unused, u32 i __unused,
+		 struct rep_batch *b)
 {
 	const struct hv_deposit_memory *h = hdr;
 	struct partition *root = root_partition, *target;
@@ -234,7 +235,8 @@ u16 deposit_done(struct vp *vp, const void *hdr, struct rep_batch *b)
 	return HV_STATUS_SUCCESS;
 }
 
-u16 withdraw_elem(struct vp *vp, const void *hdr, const void *in __unused, void *out, struct rep_batch *b)
+u16 withdraw_elem(struct vp *vp, const void *hdr, const void *in __unused, void *out, u32 i __unused,
+		  struct rep_batch *b)
 {
 	const struct hv_withdraw_memory_in *h = hdr;
 	struct partition *root = root_partition, *target;
@@ -301,10 +303,27 @@ u16 get_memory_balance(struct vp *vp, const void *in, void *out)
 
 _Static_assert(sizeof(struct partition) <= PAGE_SIZE, "a child's partition object is one pool page");
 
-/* The child pools' table pages (pt_ctx callbacks): taken and given outside the lock. */
+/* A child's SLAT tables from its pool (pt_ctx callbacks): every change of a child's SLAT runs under the lock. */
 static u64 *child_table(void *ctx __unused, u64 phys) { return phys_to_virt(phys); }
-static int child_table_alloc(void *ctx, u64 *phys) { return pool_take(ctx, phys); }
-static void child_table_free(void *ctx, u64 phys) { pool_give(ctx, phys); }
+static int child_table_alloc(void *ctx, u64 *phys)
+{
+	struct partition *p = ctx;
+	u64 pa = pop_free(p);
+
+	if (!pa)
+		return -RAUM_ENOMEM;
+	p->pool.in_use++;
+	*phys = pa;
+	return 0;
+}
+static void child_table_free(void *ctx, u64 phys)
+{
+	struct partition *p = ctx;
+
+	zero_page(phys);
+	p->pool.in_use--;
+	push_free(p, phys);
+}
 
 u16 create_partition(struct vp *vp __unused, const void *in, void *out)
 {
@@ -336,6 +355,7 @@ u16 create_partition(struct vp *vp __unused, const void *in, void *out)
 	p->pool_page = pa;
 	spin_init(&p->lock);
 	p->phys_bits = root->phys_bits;
+	p->gpa_limit = root->gpa_limit; /* the same physical-address width as the root's */
 	children[slot] = p;
 	spin_unlock(&lock);
 	r->partition_id = p->ext_id;
@@ -343,14 +363,19 @@ u16 create_partition(struct vp *vp __unused, const void *in, void *out)
 	return HV_STATUS_SUCCESS;
 }
 
-/* Under the lock: the child named by id in a state that allows op. */
+/*
+ * Under the lock: the child named by id in a state that allows op; a
+ * state change (Finalize, Delete) also needs no call working on it
+ * unlocked (busy).
+ */
 static u16 child_for(u64 id, enum part_op op, struct partition **out, enum part_state *next)
 {
 	struct partition *p = child_by_id(id);
 
 	if (!p)
 		return HV_STATUS_INVALID_PARTITION_ID; /* the root, self and unknown IDs alike: not a child */
-	if (p->busy || partstate_check((enum part_state)p->state, op, next) != HV_STATUS_SUCCESS)
+	if (((op == POP_FINALIZE || op == POP_DELETE) && p->busy) ||
+	    partstate_check((enum part_state)p->state, op, next) != HV_STATUS_SUCCESS)
 		return HV_STATUS_INVALID_PARTITION_STATE;
 	*out = p;
 	return HV_STATUS_SUCCESS;
@@ -385,10 +410,23 @@ u16 initialize_partition(struct vp *vp __unused, const void *in, void *out __unu
 	return st;
 }
 
+/* Under the lock, for each leaf of a finalizing child's SLAT: the root page is the root's alone again. */
+static void release_leaf(void *ctx, u64 gpa __unused, u64 pa, u64 size)
+{
+	const struct partition *p = ctx;
+
+	for (u64 a = pa; a < pa + size; a += PAGE_SIZE) {
+		u64 e = owner_get(&owners, a >> PAGE_SHIFT);
+		if (owner_kind(e) == OWN_MAPPED && owner_slot(e) == p->id)
+			owner_set(&owners, a >> PAGE_SHIFT, 0);
+	}
+}
+
 /*
- * Finalize: the partition stops (nothing runs in it yet: VPs come with a
- * later call) and its metadata goes back to its pool as free pages, which
- * the root withdraws before it deletes the partition.
+ * Finalize: the partition stops; every CPU drops its translations (a
+ * shootdown of its VPs) before its RAM goes back to the root (the
+ * ownership table) and its SLAT's tables go back to its pool as free
+ * pages, which the root withdraws before it deletes the partition.
  */
 u16 finalize_partition(struct vp *vp __unused, const void *in, void *out __unused)
 {
@@ -399,18 +437,23 @@ u16 finalize_partition(struct vp *vp __unused, const void *in, void *out __unuse
 	spin_lock(&lock);
 	u16 st = child_for(q->partition_id, POP_FINALIZE, &p, &next);
 	if (st == HV_STATUS_SUCCESS) {
-		p->state = next;
-		p->busy = 1; /* the teardown below runs unlocked: no delete meanwhile */
+		p->state = next; /* no new mapping, no VP runs from here on */
+		p->busy++;
 	}
 	spin_unlock(&lock);
 	if (st != HV_STATUS_SUCCESS)
 		return st;
-	int rc = pt_teardown(&p->slat); /* every table back through pool_give */
+	int rc = slat_shootdown(p, NULL, smp_kick, SHOOTDOWN_SPINS);
 	spin_lock(&lock);
-	p->busy = 0;
+	p->busy--;
+	if (rc == 0) {
+		pt_for_each_leaf(&p->slat, release_leaf, p);
+		rc = pt_teardown(&p->slat); /* every table back into the pool */
+	}
 	spin_unlock(&lock);
 	if (rc)
-		pr_err("partition %llu: its SLAT could not be taken apart (error %d)", (unsigned long long)p->ext_id, rc);
+		pr_err("partition %llu: a VP did not flush its translations (error %d): its RAM and tables stay "
+		       "taken", (unsigned long long)p->ext_id, rc);
 	return HV_STATUS_SUCCESS;
 }
 
@@ -460,5 +503,124 @@ u16 get_next_child_partition(struct vp *vp, const void *in, void *out)
 	}
 	spin_unlock(&lock);
 	r->next_child_id = best;
+	return HV_STATUS_SUCCESS;
+}
+
+/* ---- a child's RAM: MapGpaPages / UnmapGpaPages ---------------------------------------------- */
+
+/* The child's SLAT leaf flags for a TLFS access mask; 0 for a combination Raum does not map. */
+static u64 map_flags(const struct partition *p, u32 f)
+{
+	bool x = f & HV_MAP_GPA_EXECUTABLE;
+
+	/* R, RW, R+X, RWX; kernel and user execute together (one X bit in EPT without MBEC, none split in NPT) */
+	if (!(f & HV_MAP_GPA_READABLE) || (f & ~0xfu) || (x && (f & HV_MAP_GPA_EXECUTABLE) != HV_MAP_GPA_EXECUTABLE))
+		return 0;
+	if (p->slat.ept)
+		return EPT_R | (f & HV_MAP_GPA_WRITABLE ? EPT_W : 0) | (x ? EPT_X : 0) | EPT_MT(6); /* write-back */
+	return PTE_U | (f & HV_MAP_GPA_WRITABLE ? PTE_W : 0) | (x ? 0 : PTE_NX);
+}
+
+u16 map_gpa_elem(struct vp *vp __unused, const void *hdr, const void *in, void *out __unused, u32 i,
+		 struct rep_batch *b __unused)
+{
+	const struct hv_map_gpa_pages *h = hdr;
+	struct partition *root = root_partition, *p;
+	enum part_state next;
+	u64 pfn = *(const u64 *)in, pa = pfn << PAGE_SHIFT, gfn = h->target_gpa_base + i;
+	u16 st;
+
+	spin_lock(&lock);
+	if ((st = child_for(h->target_partition_id, POP_RUN, &p, &next)) != HV_STATUS_SUCCESS)
+		goto out;
+	u64 flags = map_flags(p, h->map_flags);
+	if (!flags || h->padding || gfn < h->target_gpa_base || gfn >= (p->gpa_limit >> PAGE_SHIFT)) {
+		st = HV_STATUS_INVALID_PARAMETER;
+		goto out;
+	}
+	/* the root's RAM it still holds: not deposited, not another child's (or this one's) RAM already */
+	if (pfn >> OWNER_PFN_BITS || !partition_gpa_backed(root, pa, PAGE_SIZE) || owner_get(&owners, pfn)) {
+		st = HV_STATUS_OPERATION_DENIED;
+		goto out;
+	}
+	if (owner_set(&owners, pfn, owner_entry(OWN_MAPPED, p->id, 0))) {
+		st = HV_STATUS_INSUFFICIENT_MEMORY;
+		goto out;
+	}
+	u64 gpa = gfn << PAGE_SHIFT, old, of, os;
+	int rc = pt_lookup(&p->slat, gpa, &old, &of, &os) == 0 ? -RAUM_EEXIST : pt_map(&p->slat, gpa, pa, PAGE_SIZE, flags);
+	if (rc < 0) {
+		owner_set(&owners, pfn, 0);
+		st = rc == -RAUM_ENOMEM ? HV_STATUS_INSUFFICIENT_MEMORY : HV_STATUS_INVALID_PARAMETER; /* mapped already */
+		goto out;
+	}
+	p->mapped_pages++;
+out:
+	spin_unlock(&lock);
+	return st;
+}
+
+u16 unmap_gpa_elem(struct vp *vp __unused, const void *hdr, const void *in __unused, void *out __unused, u32 i,
+		   struct rep_batch *b)
+{
+	const struct hv_unmap_gpa_pages *h = hdr;
+	struct partition *p;
+	enum part_state next;
+	u64 gfn = h->target_gpa_base + i, pa, flags, size;
+	u16 st;
+
+	spin_lock(&lock);
+	if ((st = child_for(h->target_partition_id, POP_RUN, &p, &next)) != HV_STATUS_SUCCESS)
+		goto out;
+	if (h->unmap_flags || h->padding || gfn < h->target_gpa_base || gfn >= (p->gpa_limit >> PAGE_SHIFT)) {
+		st = HV_STATUS_INVALID_PARAMETER;
+		goto out;
+	}
+	if (pt_lookup(&p->slat, gfn << PAGE_SHIFT, &pa, &flags, &size))
+		goto out; /* not mapped: nothing to do */
+	if (pt_unmap(&p->slat, gfn << PAGE_SHIFT, PAGE_SIZE) < 0) {
+		st = HV_STATUS_INSUFFICIENT_MEMORY; /* a split: not reached, children get 4 KiB leaves only */
+		goto out;
+	}
+	p->mapped_pages--;
+	b->page[b->n++] = pa & PAGE_MASK; /* the root's again once every CPU flushed (unmap_gpa_done) */
+out:
+	spin_unlock(&lock);
+	return st;
+}
+
+/*
+ * The batch's GPAs are out of the child's SLAT: every CPU that may cache
+ * them flushes (a shootdown of the child's VPs) before the root's pages
+ * are free to be deposited or mapped into another partition.
+ */
+u16 unmap_gpa_done(struct vp *vp __unused, const void *hdr, struct rep_batch *b)
+{
+	const struct hv_unmap_gpa_pages *h = hdr;
+	int rc = 0;
+
+	if (!b->n)
+		return HV_STATUS_SUCCESS;
+	spin_lock(&lock);
+	struct partition *p = child_by_id(h->target_partition_id);
+	if (p)
+		p->busy++; /* no finalize or delete while the shootdown runs unlocked */
+	spin_unlock(&lock);
+	if (p)
+		rc = slat_shootdown(p, NULL, smp_kick, SHOOTDOWN_SPINS);
+	spin_lock(&lock);
+	if (p)
+		p->busy--;
+	for (u32 k = 0; rc == 0 && k < b->n; k++) {
+		u64 e = owner_get(&owners, b->page[k] >> PAGE_SHIFT);
+		if (owner_kind(e) == OWN_MAPPED)
+			owner_set(&owners, b->page[k] >> PAGE_SHIFT, 0);
+	}
+	spin_unlock(&lock);
+	if (rc) {
+		pr_err("unmap: a VP of partition %llu did not flush: %u root pages stay taken",
+		       (unsigned long long)h->target_partition_id, b->n);
+		return HV_STATUS_INSUFFICIENT_MEMORY;
+	}
 	return HV_STATUS_SUCCESS;
 }

@@ -61,14 +61,16 @@ int owner_set(struct owner_table *t, u64 pfn, u64 e)
 	return 0;
 }
 
-bool owner_any_taken(const struct owner_table *t, u64 addr, u64 size)
+bool owner_any_of(const struct owner_table *t, u64 addr, u64 size, enum owner_kind kind)
 {
 	if (!__atomic_load_n(&t->taken, __ATOMIC_RELAXED))
 		return false;
 	if (!size || addr + size < addr)
 		return true;
-	for (u64 pfn = addr >> PAGE_SHIFT; pfn <= (addr + size - 1) >> PAGE_SHIFT; pfn++)
-		if (owner_get(t, pfn))
+	for (u64 pfn = addr >> PAGE_SHIFT; pfn <= (addr + size - 1) >> PAGE_SHIFT; pfn++) {
+		u64 e = owner_get(t, pfn);
+		if (e && owner_kind(e) == kind)
 			return true;
+	}
 	return false;
 }

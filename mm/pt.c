@@ -292,3 +292,25 @@ int pt_teardown(struct pt_ctx *pt)
 	pt->root = 0;
 	return 0;
 }
+
+static void leaves(const struct pt_ctx *pt, u64 phys, int level, u64 base, void (*fn)(void *, u64, u64, u64),
+		   void *ctx)
+{
+	const u64 *t = pt->table(pt->ctx, phys);
+
+	for (int i = 0; i < 512; i++) {
+		u64 e = t[i], va = base + (u64)i * level_size(level);
+		if (!present(pt, e))
+			continue;
+		if (is_leaf(e, level))
+			fn(ctx, va, e & PTE_ADDR_MASK & ~(level_size(level) - 1), level_size(level));
+		else
+			leaves(pt, e & PTE_ADDR_MASK, level - 1, va, fn, ctx);
+	}
+}
+
+void pt_for_each_leaf(const struct pt_ctx *pt, void (*fn)(void *ctx, u64 va, u64 pa, u64 size), void *ctx)
+{
+	if (pt->root)
+		leaves(pt, pt->root, 4, 0, fn, ctx);
+}

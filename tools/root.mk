@@ -62,11 +62,18 @@ $(ROOT)/dmatest: tools/linux/dmatest.c $(ROOT_ABI_HDRS)
 	@echo "  CC      $@ (static)"
 	$(Q)$(CC) -static -O2 -Wall -Wextra -Werror -Iinclude -o $@ $<
 
+# parttest: child partitions from the root through /dev/raum (issue 12), for the test initramfs
+$(ROOT)/parttest: tools/linux/parttest.c $(ROOT_ABI_HDRS)
+	@mkdir -p $(ROOT)
+	@echo "  CC      $@ (static)"
+	$(Q)$(CC) -static -O2 -Wall -Wextra -Werror -Iinclude -o $@ $<
+
 ROOT_INITRD_DEPS := tools/linux/mkinitramfs.sh $(ROOT)/raum.ko $(ROOT)/raumctl
-$(ROOT)/initrd-test.img: $(ROOT_INITRD_DEPS) tools/linux/init-test.sh $(ROOT)/cpuidcheck $(ROOT)/dmatest
+$(ROOT)/initrd-test.img: $(ROOT_INITRD_DEPS) tools/linux/init-test.sh $(ROOT)/cpuidcheck $(ROOT)/dmatest \
+		$(ROOT)/parttest
 	@echo "  INITRD  $@"
 	$(Q)bash tools/linux/mkinitramfs.sh $@ $(ROOT)/raum.ko $(ROOT)/raumctl tools/linux/init-test.sh \
-		$(ROOT)/cpuidcheck $(ROOT)/dmatest >/dev/null
+		$(ROOT)/cpuidcheck $(ROOT)/dmatest $(ROOT)/parttest >/dev/null
 $(ROOT)/initrd-shell.img: $(ROOT_INITRD_DEPS) tools/linux/init-shell.sh
 	@echo "  INITRD  $@"
 	$(Q)bash tools/linux/mkinitramfs.sh $@ $(ROOT)/raum.ko $(ROOT)/raumctl tools/linux/init-shell.sh >/dev/null

@@ -65,7 +65,10 @@ u64 owner_get(const struct owner_table *t, u64 pfn);
  */
 int owner_set(struct owner_table *t, u64 pfn, u64 e);
 
-/* Whether any page of [addr, addr + size) is taken (size > 0; a wrapping range counts as taken). */
-bool owner_any_taken(const struct owner_table *t, u64 addr, u64 size);
+/*
+ * Whether any page of [addr, addr + size) has an entry of this kind
+ * (size > 0; an empty or wrapping range counts as one).
+ */
+bool owner_any_of(const struct owner_table *t, u64 addr, u64 size, enum owner_kind kind);
 
 #endif

@@ -21,14 +21,16 @@ struct partition *partition_lookup(struct vp *caller, u64 id);
 extern struct owner_table root_owners;
 
 /*
- * Whether any page of [gpa, gpa + size) of the root's RAM is Raum's now (a
- * hypercall block, a page walk): one load while nothing is taken, as on
- * every exit of a root that never deposited (the exit path reads guest
- * page tables through this).
+ * Whether any page of [gpa, gpa + size) of the root's RAM is Raum's now,
+ * deposited (a hypercall block, a page walk): one load while nothing is
+ * taken, as on every exit of a root that never deposited (the exit path
+ * reads guest page tables through this). Pages mapped into a child stay
+ * the root's to use (it is the child's VMM).
  */
 static inline bool partmem_taken(u64 gpa, u64 size)
 {
-	return __atomic_load_n(&root_owners.taken, __ATOMIC_RELAXED) && owner_any_taken(&root_owners, gpa, size);
+	return __atomic_load_n(&root_owners.taken, __ATOMIC_RELAXED) &&
+	       owner_any_of(&root_owners, gpa, size, OWN_DEPOSIT);
 }
 
 /*
@@ -42,9 +44,12 @@ void pool_give(struct partition *p, u64 phys);
 
 /* The rep calls' per-element steps and the end of each batch, for the dispatcher (kernel/hypercall.c). */
 struct rep_batch;
-u16 deposit_elem(struct vp *vp, const void *hdr, const void *in, void *out, struct rep_batch *b);
+u16 deposit_elem(struct vp *vp, const void *hdr, const void *in, void *out, u32 i, struct rep_batch *b);
 u16 deposit_done(struct vp *vp, const void *hdr, struct rep_batch *b);
-u16 withdraw_elem(struct vp *vp, const void *hdr, const void *in, void *out, struct rep_batch *b);
+u16 withdraw_elem(struct vp *vp, const void *hdr, const void *in, void *out, u32 i, struct rep_batch *b);
+u16 map_gpa_elem(struct vp *vp, const void *hdr, const void *in, void *out, u32 i, struct rep_batch *b);
+u16 unmap_gpa_elem(struct vp *vp, const void *hdr, const void *in, void *out, u32 i, struct rep_batch *b);
+u16 unmap_gpa_done(struct vp *vp, const void *hdr, struct rep_batch *b);
 u16 withdraw_done(struct vp *vp, const void *hdr, struct rep_batch *b);
 u16 get_memory_balance(struct vp *vp, const void *in, void *out);
 /* Child partitions (include/raum/partstate.h has their states). */

@@ -164,6 +164,13 @@ int pt_split(struct pt_ctx *pt, u64 va, int level);
  */
 int pt_teardown(struct pt_ctx *pt);
 
+/*
+ * Calls fn for every leaf, in address order: its address (the lower half:
+ * no sign extension), the physical address it maps and its size. Changes
+ * nothing; the caller keeps the tables still.
+ */
+void pt_for_each_leaf(const struct pt_ctx *pt, void (*fn)(void *ctx, u64 va, u64 pa, u64 size), void *ctx);
+
 /* Canonical 48-bit virtual address: bits 63..47 all equal. */
 static inline bool pt_canonical(u64 va)
 {

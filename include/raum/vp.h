@@ -36,7 +36,8 @@ struct partition {
 	u32 state;       /* enum part_state (include/raum/partstate.h); the root is always PART_ACTIVE */
 	u64 ext_id;      /* the ID callers name it by: RAUM_ROOT_PARTITION_ID, or a child's (never reused in a boot) */
 	u64 pool_page;   /* a child: the root pool page this object lives in (0 for the root) */
-	u32 busy;        /* a call works on it unlocked (Finalize's teardown): no other state change meanwhile */
+	u32 busy;        /* calls working on it unlocked (shootdowns): no finalize or delete meanwhile */
+	u64 mapped_pages; /* a child: root pages mapped as its RAM (MapGpaPages) */
 	struct pt_ctx slat;   /* its second-level translation: NPT (AMD) or EPT (Intel), slat.ept says which */
 	u64 gpa_limit;   /* guest-physical addresses at or above this are unbacked */
 	unsigned phys_bits; /* root: the effective physical-address width (memcrypt_check) */

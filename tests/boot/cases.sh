@@ -353,6 +353,8 @@ case_qemu_linux_root() {
   # stock Debian Linux as the root partition (build/esp-linux-test, tools/linux/init-test.sh)
   CASE=qemu-linux-root CASE_DIR=$BT/qemu-linux-root MISSING=()
   rm -rf "$CASE_DIR"; mkdir -p "$CASE_DIR"; cp -r build/esp-linux-test "$CASE_DIR/esp"
+  # child partitions from the root (issue 12): tools/linux/parttest.c through init-test.sh's part_checks
+  sed -i '/^root_options/s|$| raum_parts=16|' "$CASE_DIR/esp/EFI/raum/raum.cfg"
   # no 'reboot: Power down' in --until: the watcher waits for QEMU to end by itself and records it
   # (with the marker there it stopped watching 0.5 s later, and a slow power-off read as none)
   boot qemu EPYC 'Kernel panic|RAUM PANIC'
@@ -365,6 +367,7 @@ case_qemu_linux_root() {
     '^canary +intact \(page 0x[0-9a-f]+\)$' 'RAUM-ROOT: raumctl health exit 0' \
     'RAUM-ROOT: smp checks skipped \(one CPU\)' \
     'RAUM-ROOT: raumctl log exit 0' 'RAUM-ROOT: powering off' 'reboot: Power down'
+  expect_part_checks 16
   # the late-launch line appears twice: on serial at boot and again from raumctl log
   [ "$(grep -c 'svm: late launch on cpu0' "$LOG")" -ge 2 ] || MISSING+=("raumctl log did not print the hypervisor's ring")
   ring_hides_addresses
@@ -372,6 +375,19 @@ case_qemu_linux_root() {
   grep -q 'qemu exit status' "$CASE_DIR/serial.raw.qemu" || MISSING+=("QEMU did not power off by itself")
   forbid "${NO_CRASH[@]}" 'Kernel panic' 'RAUM-ROOT: module refused' 'Call Trace' 'unchecked MSR access'
   verdict
+}
+
+# The child-partition checks of tools/linux/init-test.sh (part_checks, tools/linux/parttest.c) with N
+# partitions one after another: every check passed, the canary intact afterwards.
+expect_part_checks() { # N
+  expect 'parttest: bad_size_zero ok' 'parttest: bad_too_big ok' 'parttest: bad_unmapped_memory ok' \
+    'parttest: bad_kernel_address ok' 'parttest: bad_destroy_other_file ok' 'parttest: bad_returned ok' \
+    'RAUM-ROOT: parttest bad exit 0' \
+    "parttest: seq ok \\($1 of $1 partitions of 16 MiB" 'parttest: seq_returned ok' 'RAUM-ROOT: parttest seq exit 0' \
+    'parttest: parallel ok \(8 of 8 processes' 'parttest: parallel_returned ok' 'RAUM-ROOT: parttest parallel exit 0' \
+    'parttest: kill9 ok' 'parttest: kill9_returned ok' 'RAUM-ROOT: parttest kill exit 0' \
+    'RAUM-ROOT: raumctl health after the partitions'
+  forbid 'parttest: [a-z0-9_]+ FAILED'
 }
 
 # The SMP checks of tools/linux/init-test.sh on a root with N CPUs (issue 10: every CPU under Raum, root

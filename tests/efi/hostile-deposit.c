@@ -309,6 +309,35 @@ static UINT64 withdraw_all(UINT64 id, UINT64 *nonzero)
 	return total;
 }
 
+static UINT64 map(UINT64 id, UINT64 gfn, UINT32 flags, const UINT64 *src, UINT64 n, UINT32 pad)
+{
+	long v;
+	struct hv_map_gpa_pages *h = (void *)io;
+
+	ZeroMem((void *)io, 2 * PAGE);
+	h->target_partition_id = id;
+	h->target_gpa_base = gfn;
+	h->map_flags = flags;
+	h->padding = pad;
+	for (UINT64 i = 0; i < n; i++)
+		((UINT64 *)(io + sizeof(*h)))[i] = src[i];
+	UINT64 rax = call(HVCALL_MAP_GPA_PAGES | reps(n, 0), &v);
+	return v == NO_TRAP ? rax : ~0ULL;
+}
+
+static UINT64 unmap(UINT64 id, UINT64 gfn, UINT64 n, UINT32 flags)
+{
+	long v;
+	struct hv_unmap_gpa_pages *h = (void *)io;
+
+	ZeroMem((void *)io, 2 * PAGE);
+	h->target_partition_id = id;
+	h->target_gpa_base = gfn;
+	h->unmap_flags = flags;
+	UINT64 rax = call(HVCALL_UNMAP_GPA_PAGES | reps(n, 0), &v);
+	return v == NO_TRAP ? rax : ~0ULL;
+}
+
 static void expect(const char *name, UINT64 rax, UINT16 want)
 {
 	struct snap a;
@@ -320,18 +349,18 @@ void hostile_partitions(void)
 {
 	struct hv_memory_balance b;
 	struct snap a;
-	UINT64 rax, brax, id, id2, nz, pfn[80];
+	UINT64 rax, brax, id, id2, nz, pfn[160];
 
 	if (!io || !pool) {
 		fail("part.setup", L"no pages from hostile_deposit");
 		return;
 	}
-	pool = alloc_pages(80);
+	pool = alloc_pages(160);
 	if (!pool) {
 		fail("part.setup", L"AllocatePages failed");
 		return;
 	}
-	for (UINT64 i = 0; i < 80; i++)
+	for (UINT64 i = 0; i < 160; i++)
 		pfn[i] = (pool >> 12) + i;
 
 	/* the root's pool is empty (hostile_deposit withdrew it): no object for a partition */
@@ -356,12 +385,45 @@ void hostile_partitions(void)
 	expect("part.initialize_needs_deposit", pcall(HVCALL_INITIALIZE_PARTITION, id, 0, NULL),
 	       HV_STATUS_INSUFFICIENT_MEMORY);
 	expect("part.finalize_created", pcall(HVCALL_FINALIZE_PARTITION, id, 0, NULL), HV_STATUS_INVALID_PARTITION_STATE);
+	expect("map.created", map(id, 0x100, 0x3, &pfn[76], 1, 0), HV_STATUS_INVALID_PARTITION_STATE);
 	expect("part.deposit_child", deposit(id, &pfn[2], 4, 0, 0), HV_STATUS_SUCCESS);
 	expect("part.initialize", pcall(HVCALL_INITIALIZE_PARTITION, id, 0, NULL), HV_STATUS_SUCCESS);
 	ok = balance(id, &b, &brax);
 	snap(&a);
 	judge("part.balance_child", ok && b.pages_in_use == 1 && b.pages_available == 3, &a,
 	      L"RAX %lx, %ld free %ld in use (want 3, 1)", brax, b.pages_available, b.pages_in_use);
+	/* ---- its RAM: root pages mapped into it ---- */
+	expect("part.deposit_child_more", deposit(id, &pfn[20], 4, 0, 0), HV_STATUS_SUCCESS);
+	UINT64 gfn = 0x100;
+	rax = map(id, gfn, 0x3, &pfn[70], 4, 0);
+	ok = balance(id, &b, &brax);
+	poke(pool + 70 * PAGE, 0xabcd);
+	UINT64 root_sees = peek(pool + 70 * PAGE);
+	snap(&a);
+	judge("map.four", st(rax) == HV_STATUS_SUCCESS && done(rax) == 4 && ok && b.pages_in_use == 4 &&
+	      b.pages_available == 4 && root_sees == 0xabcd, &a,
+	      L"RAX %lx, child pool %ld free %ld in use (want 4, 4: three tables), the root reads %lx", rax,
+	      b.pages_available, b.pages_in_use, root_sees);
+	expect("map.deposited_page", map(id, gfn + 8, 0x3, &pfn[2], 1, 0), HV_STATUS_OPERATION_DENIED);
+	expect("map.same_source_twice", map(id, gfn + 8, 0x3, &pfn[70], 1, 0), HV_STATUS_OPERATION_DENIED);
+	expect("map.target_mapped", map(id, gfn + 1, 0x3, &pfn[76], 1, 0), HV_STATUS_INVALID_PARAMETER);
+	expect("map.write_only", map(id, gfn + 8, 0x2, &pfn[76], 1, 0), HV_STATUS_INVALID_PARAMETER);
+	expect("map.kernel_x_only", map(id, gfn + 8, 0x5, &pfn[76], 1, 0), HV_STATUS_INVALID_PARAMETER);
+	expect("map.bad_flag", map(id, gfn + 8, 0x13, &pfn[76], 1, 0), HV_STATUS_INVALID_PARAMETER);
+	expect("map.beyond_limit", map(id, 1ULL << (phys_bits - 12), 0x1, &pfn[76], 1, 0), HV_STATUS_INVALID_PARAMETER);
+	expect("map.gfn_wraps", map(id, ~0ULL, 0x1, &pfn[76], 2, 0), HV_STATUS_INVALID_PARAMETER);
+	UINT64 canary_pfn = canary_phys >> 12, apic_pfn = 0xfee00;
+	expect("map.raum_canary", map(id, gfn + 8, 0xf, &canary_pfn, 1, 0), HV_STATUS_OPERATION_DENIED);
+	expect("map.xapic", map(id, gfn + 8, 0xf, &apic_pfn, 1, 0), HV_STATUS_OPERATION_DENIED);
+	expect("map.into_root", map(HV_PARTITION_ID_SELF, gfn + 8, 0x3, &pfn[76], 1, 0), HV_STATUS_INVALID_PARTITION_ID);
+	expect("map.deposit_mapped", deposit(HV_PARTITION_ID_SELF, &pfn[71], 1, 0, 0), HV_STATUS_OPERATION_DENIED);
+	rax = unmap(id, gfn, 2, 0);
+	UINT64 rax2 = deposit(HV_PARTITION_ID_SELF, &pfn[70], 2, 0, 0); /* the root's again: depositable */
+	snap(&a);
+	judge("unmap.two", st(rax) == HV_STATUS_SUCCESS && done(rax) == 2 && st(rax2) == HV_STATUS_SUCCESS, &a,
+	      L"UnmapGpaPages RAX %lx, then DepositMemory of them RAX %lx", rax, rax2);
+	expect("unmap.flags", unmap(id, gfn, 2, 1), HV_STATUS_INVALID_PARAMETER);
+	expect("unmap.unmapped", unmap(id, gfn + 100, 3, 0), HV_STATUS_SUCCESS);
 	expect("part.initialize_twice", pcall(HVCALL_INITIALIZE_PARTITION, id, 0, NULL), HV_STATUS_INVALID_PARTITION_STATE);
 	expect("part.delete_active", pcall(HVCALL_DELETE_PARTITION, id, 0, NULL), HV_STATUS_INVALID_PARTITION_STATE);
 	expect("part.initialize_root", pcall(HVCALL_INITIALIZE_PARTITION, RAUM_ROOT_PARTITION_ID, 0, NULL),
@@ -373,7 +435,7 @@ void hostile_partitions(void)
 	/* listing */
 	UINT64 next = 0, next2 = 7;
 	rax = pcall(HVCALL_GET_NEXT_CHILD_PARTITION, HV_PARTITION_ID_SELF, 0, &next);
-	UINT64 rax2 = pcall(HVCALL_GET_NEXT_CHILD_PARTITION, RAUM_ROOT_PARTITION_ID, id, &next2);
+	rax2 = pcall(HVCALL_GET_NEXT_CHILD_PARTITION, RAUM_ROOT_PARTITION_ID, id, &next2);
 	snap(&a);
 	judge("part.list", st(rax) == HV_STATUS_SUCCESS && next == id && st(rax2) == HV_STATUS_SUCCESS && next2 == 0, &a,
 	      L"first: RAX %lx id %lx (want %lx); after it: RAX %lx id %lx (want 0)", rax, next, id, rax2, next2);
@@ -383,14 +445,16 @@ void hostile_partitions(void)
 	/* finalize: metadata back to the pool; deposits refused; delete waits for the withdrawal */
 	expect("part.finalize", pcall(HVCALL_FINALIZE_PARTITION, id, 0, NULL), HV_STATUS_SUCCESS);
 	ok = balance(id, &b, &brax);
+	rax = deposit(HV_PARTITION_ID_SELF, &pfn[72], 2, 0, 0); /* still mapped at finalize: released by it */
 	snap(&a);
-	judge("part.balance_finalized", ok && b.pages_in_use == 0 && b.pages_available == 4, &a,
-	      L"RAX %lx, %ld free %ld in use (want 4, 0)", brax, b.pages_available, b.pages_in_use);
+	judge("part.balance_finalized", ok && b.pages_in_use == 0 && b.pages_available == 8 &&
+	      st(rax) == HV_STATUS_SUCCESS, &a, L"RAX %lx, %ld free %ld in use (want 8, 0); deposit of its RAM: RAX %lx",
+	      brax, b.pages_available, b.pages_in_use, rax);
 	expect("part.deposit_finalized", deposit(id, &pfn[6], 1, 0, 0), HV_STATUS_INVALID_PARTITION_STATE);
 	expect("part.delete_with_pool", pcall(HVCALL_DELETE_PARTITION, id, 0, NULL), HV_STATUS_OPERATION_DENIED);
 	UINT64 got = withdraw_all(id, &nz);
 	snap(&a);
-	judge("part.withdraw_child", got == 4 && nz == 0, &a, L"%ld pages back (want 4), %ld non-zero words", got, nz);
+	judge("part.withdraw_child", got == 8 && nz == 0, &a, L"%ld pages back (want 8), %ld non-zero words", got, nz);
 	expect("part.delete", pcall(HVCALL_DELETE_PARTITION, id, 0, NULL), HV_STATUS_SUCCESS);
 	expect("part.delete_twice", pcall(HVCALL_DELETE_PARTITION, id, 0, NULL), HV_STATUS_INVALID_PARTITION_ID);
 	expect("part.balance_deleted", pcall(HVCALL_GET_MEMORY_BALANCE, id, 0, NULL), HV_STATUS_INVALID_PARTITION_ID);
@@ -401,7 +465,7 @@ void hostile_partitions(void)
 	expect("part.delete_created", pcall(HVCALL_DELETE_PARTITION, id2, 0, NULL), HV_STATUS_SUCCESS);
 
 	/* the table holds 64: the 65th is refused, all 64 are deleted again */
-	expect("part.deposit_self_64", deposit(HV_PARTITION_ID_SELF, &pfn[10], 64, 0, 0), HV_STATUS_SUCCESS);
+	expect("part.deposit_self_64", deposit(HV_PARTITION_ID_SELF, &pfn[80], 64, 0, 0), HV_STATUS_SUCCESS);
 	UINT64 made = 0, ids[RAUM_MAX_CHILD_PARTITIONS];
 	for (UINT64 i = 0; i < RAUM_MAX_CHILD_PARTITIONS; i++)
 		if (st(create(0, 0, &ids[i])) == HV_STATUS_SUCCESS)
@@ -421,8 +485,8 @@ void hostile_partitions(void)
 	got = withdraw_all(HV_PARTITION_ID_SELF, &nz);
 	ok = balance(HV_PARTITION_ID_SELF, &b, &brax);
 	snap(&a);
-	judge("part.all_returned", deleted == made && got == 2 + 64 && nz == 0 && ok && b.pages_available == 0 &&
-	      b.pages_in_use == 0, &a, L"%ld deleted, %ld pages withdrawn (want 66), %ld non-zero words, pool %ld/%ld",
+	judge("part.all_returned", deleted == made && got == 2 + 4 + 64 && nz == 0 && ok && b.pages_available == 0 &&
+	      b.pages_in_use == 0, &a, L"%ld deleted, %ld pages withdrawn (want 70), %ld non-zero words, pool %ld/%ld",
 	      deleted, got, nz, b.pages_available, b.pages_in_use);
-	uefi_call_wrapper(BS->FreePages, 2, pool, 80);
+	uefi_call_wrapper(BS->FreePages, 2, pool, 160);
 }

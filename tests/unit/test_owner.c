@@ -3,7 +3,7 @@
  * mm/owner.c: the page-ownership table. Entries read back as set, pages
  * never set read as the root's, the tree allocates only when an entry is
  * set (never to clear one), a failed allocation changes nothing, the count
- * of taken pages follows every change, and owner_any_taken answers for
+ * of taken pages follows every change, and owner_any_of answers for
  * ranges across pages and leaves. A random model checks all of it against
  * a flat array.
  */
@@ -61,7 +61,7 @@ static void test_set_get(void **state)
 	struct owner_table *t = &f->t;
 
 	assert_int_equal(owner_get(t, 5), 0);
-	assert_false(owner_any_taken(t, 0, 1ULL << 40));
+	assert_false(owner_any_of(t, 0, 1ULL << 40, OWN_DEPOSIT));
 	assert_int_equal(t->nr_tables, 0);
 	/* clearing what was never set allocates nothing */
 	assert_rc(owner_set(t, 5, 0), 0);
@@ -100,16 +100,21 @@ static void test_any_taken(void **state)
 
 	assert_rc(owner_set(t, pfn, owner_entry(OWN_DEPOSIT, 1, 0)), 0);
 	u64 a = pfn << PAGE_SHIFT;
-	assert_true(owner_any_taken(t, a, 1));
-	assert_true(owner_any_taken(t, a + PAGE_SIZE - 1, 1));
-	assert_true(owner_any_taken(t, a - 8, 16));            /* straddles into it */
-	assert_true(owner_any_taken(t, a + PAGE_SIZE - 8, 16)); /* straddles out of it */
-	assert_false(owner_any_taken(t, a - 8, 8));
-	assert_false(owner_any_taken(t, a + PAGE_SIZE, PAGE_SIZE));
-	assert_true(owner_any_taken(t, a - 3 * PAGE_SIZE, 8 * PAGE_SIZE));
-	assert_true(owner_any_taken(t, ~0ULL - 8, 64)); /* wraps: refused as taken */
+	assert_true(owner_any_of(t, a, 1, OWN_DEPOSIT));
+	assert_true(owner_any_of(t, a + PAGE_SIZE - 1, 1, OWN_DEPOSIT));
+	assert_true(owner_any_of(t, a - 8, 16, OWN_DEPOSIT));            /* straddles into it */
+	assert_true(owner_any_of(t, a + PAGE_SIZE - 8, 16, OWN_DEPOSIT)); /* straddles out of it */
+	assert_false(owner_any_of(t, a - 8, 8, OWN_DEPOSIT));
+	assert_false(owner_any_of(t, a + PAGE_SIZE, PAGE_SIZE, OWN_DEPOSIT));
+	assert_true(owner_any_of(t, a - 3 * PAGE_SIZE, 8 * PAGE_SIZE, OWN_DEPOSIT));
+	assert_true(owner_any_of(t, ~0ULL - 8, 64, OWN_DEPOSIT)); /* wraps: refused as taken */
+	/* another kind is not this kind */
+	assert_false(owner_any_of(t, a, 1, OWN_MAPPED));
+	assert_rc(owner_set(t, pfn + 1, owner_entry(OWN_MAPPED, 2, 0)), 0);
+	assert_true(owner_any_of(t, a, 2 * PAGE_SIZE, OWN_MAPPED));
+	assert_false(owner_any_of(t, a + PAGE_SIZE, PAGE_SIZE, OWN_DEPOSIT));
 	assert_rc(owner_set(t, pfn, 0), 0);
-	assert_false(owner_any_taken(t, a, PAGE_SIZE));
+	assert_false(owner_any_of(t, a, PAGE_SIZE, OWN_DEPOSIT));
 }
 
 static void test_enomem(void **state)

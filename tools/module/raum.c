@@ -41,6 +41,13 @@
  * The two pages are the request's own, not per-CPU buffers: the copies from
  * and to user space (which may sleep and migrate) happen outside the window
  * with preemption off, and need no lock.
+ *
+ * Child partitions (RAUM_IOC_PART_CREATE / _DESTROY / RAUM_IOC_COUNTS,
+ * docs/partitions.md): a partition belongs to the open file that created it
+ * and goes when the file goes. Raum's metadata pages are kernel pages the
+ * module deposits (never mapped to user space); the child's RAM is the
+ * caller's memory, pinned while mapped. User space never names a page for
+ * Raum: the partition calls are not in raum_allowed_call().
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -49,8 +56,12 @@
 #include <linux/cpuhotplug.h>
 #include <linux/fs.h>
 #include <linux/gfp.h>
+#include <linux/list.h>
 #include <linux/miscdevice.h>
+#include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/slab.h>
 #include <linux/smp.h>
 #include <linux/uaccess.h>
 #include <asm/io.h>
@@ -174,17 +185,359 @@ out:
 	return ret;
 }
 
+/* ---- child partitions (include/hv/abi/raumdev.h) ------------------------------------------------ */
+
+/*
+ * One partition per struct raum_part, on the list of the file that made
+ * it. All partition management runs under raum_part_mutex: the root's own
+ * pool is shared by every file, and each step is a handful of hypercalls.
+ */
+struct raum_part {
+	struct list_head node;
+	u64 id;
+	struct page **pinned;
+	unsigned long npinned;
+};
+
+struct raum_file {
+	struct list_head parts;
+};
+
+static DEFINE_MUTEX(raum_part_mutex);
+static atomic64_t raum_deposited = ATOMIC64_INIT(0);
+static atomic64_t raum_pinned = ATOMIC64_INIT(0);
+static atomic64_t raum_nparts = ATOMIC64_INIT(0);
+
+#define HC_FAILED (~0ULL) /* not made: this CPU is not Raum's */
+#define MAP_BATCH 500     /* elements per MapGpaPages: 24 + 500 * 8 bytes fit a page */
+
+/* One hypercall through the two kernel pages given, on this CPU with preemption off. */
+static u64 raum_hc(u64 control, void *in, void *out)
+{
+	unsigned int cpu = get_cpu();
+	u64 r = HC_FAILED;
+
+	if (cpumask_test_cpu(cpu, &raum_cpus))
+		r = raum_hypercall(control, virt_to_phys(in), virt_to_phys(out));
+	put_cpu();
+	return r;
+}
+
+static u16 hc_status(u64 r) { return r == HC_FAILED ? 0xffff : (u16)(r & HV_HYPERCALL_RESULT_MASK); }
+static u32 hc_reps(u64 r) { return r == HC_FAILED ? 0 : (u32)((r >> HV_HYPERCALL_REP_COMP_SHIFT) & 0xfff); }
+static u64 reps(u64 n) { return n << HV_HYPERCALL_REP_COUNT_SHIFT; }
+
+/* Deposits n fresh zeroed kernel pages to partition id; those Raum did not take are freed again. */
+static int raum_deposit(u64 id, unsigned int n, void *in, void *out)
+{
+	struct hv_deposit_memory *h = in;
+	u64 *list = (u64 *)(h + 1);
+	unsigned int i, got = 0;
+	u64 r;
+
+	memset(in, 0, PAGE_SIZE);
+	h->partition_id = id;
+	for (i = 0; i < n; i++) {
+		struct page *pg = alloc_page(GFP_KERNEL | __GFP_ZERO);
+		if (!pg)
+			break;
+		list[i] = page_to_pfn(pg);
+	}
+	if (i)
+		r = raum_hc(HVCALL_DEPOSIT_MEMORY | reps(i), in, out);
+	else
+		r = HC_FAILED;
+	got = hc_reps(r);
+	atomic64_add(got, &raum_deposited);
+	for (unsigned int k = got; k < i; k++)
+		__free_page(pfn_to_page(list[k]));
+	if (got == n)
+		return 0;
+	pr_err("depositing %u pages to partition %llu: %u taken, status %#x\n", n, id, got, hc_status(r));
+	return -ENOMEM;
+}
+
+/* Withdraws every free page of partition id's pool and frees it; the module deposited each one. */
+static void raum_withdraw_all(u64 id, void *in, void *out)
+{
+	for (;;) {
+		struct hv_withdraw_memory_in *h = in;
+		u64 r;
+		u32 k;
+
+		memset(in, 0, PAGE_SIZE);
+		h->partition_id = id;
+		r = raum_hc(HVCALL_WITHDRAW_MEMORY | reps(PAGE_SIZE / 8), in, out);
+		k = hc_reps(r);
+		for (u32 i = 0; i < k; i++) {
+			u64 pfn = ((u64 *)out)[i];
+			if (!pfn_valid(pfn)) {
+				pr_err("Raum returned page %#llx, not one of this machine's: not freed\n", pfn);
+				continue;
+			}
+			__free_page(pfn_to_page(pfn));
+		}
+		atomic64_sub(k, &raum_deposited);
+		if (hc_status(r) != HV_STATUS_SUCCESS)
+			return; /* NO_RESOURCES: the pool is empty */
+	}
+}
+
+/* A simple call on partition id (Initialize, Finalize, Delete), depositing and retrying while Raum asks. */
+static u16 raum_id_call(u16 code, u64 id, u64 deposit_to, void *in, void *out)
+{
+	for (int tries = 0; tries < 8; tries++) {
+		u64 r;
+
+		memset(in, 0, PAGE_SIZE);
+		((struct hv_partition_id_in *)in)->partition_id = id;
+		r = raum_hc(code, in, out);
+		if (hc_status(r) != HV_STATUS_INSUFFICIENT_MEMORY || !deposit_to)
+			return hc_status(r);
+		if (raum_deposit(deposit_to, 4, in, out))
+			return HV_STATUS_INSUFFICIENT_MEMORY;
+	}
+	return HV_STATUS_INSUFFICIENT_MEMORY;
+}
+
+/* Takes partition p apart: its RAM unmapped and unpinned, its pool withdrawn, the partition deleted. */
+static void raum_part_destroy(struct raum_part *p, void *in, void *out)
+{
+	u16 st;
+
+	for (unsigned long done = 0; done < p->npinned;) {
+		struct hv_unmap_gpa_pages *h = in;
+		unsigned long n = min_t(unsigned long, p->npinned - done, 0xfff);
+		u64 r;
+
+		memset(in, 0, PAGE_SIZE);
+		h->target_partition_id = p->id;
+		h->target_gpa_base = done;
+		r = raum_hc(HVCALL_UNMAP_GPA_PAGES | reps(n), in, out);
+		if (hc_status(r) != HV_STATUS_SUCCESS) {
+			pr_err("partition %llu: unmapping its RAM failed (status %#x)\n", p->id, hc_status(r));
+			break; /* finalize releases what is left */
+		}
+		done += n;
+	}
+	st = raum_id_call(HVCALL_FINALIZE_PARTITION, p->id, 0, in, out);
+	if (st != HV_STATUS_SUCCESS && st != HV_STATUS_INVALID_PARTITION_STATE)
+		pr_err("partition %llu: finalize failed (status %#x)\n", p->id, st);
+	raum_withdraw_all(p->id, in, out);
+	st = raum_id_call(HVCALL_DELETE_PARTITION, p->id, 0, in, out);
+	if (st != HV_STATUS_SUCCESS)
+		pr_err("partition %llu: delete failed (status %#x): its object stays in Raum\n", p->id, st);
+	else
+		atomic64_dec(&raum_nparts);
+	raum_withdraw_all(HV_PARTITION_ID_SELF, in, out); /* the object's page, free again */
+	if (p->pinned) {
+		unpin_user_pages_dirty_lock(p->pinned, p->npinned, true);
+		atomic64_sub(p->npinned, &raum_pinned);
+		kvfree(p->pinned);
+	}
+	kfree(p);
+}
+
+static long raum_part_create(struct raum_file *f, struct raum_part_create __user *uarg, void *in, void *out)
+{
+	struct raum_part_create c;
+	struct raum_part *p;
+	u64 before = atomic64_read(&raum_deposited), r;
+	long ret;
+	u16 st;
+
+	if (copy_from_user(&c, uarg, sizeof(c)))
+		return -EFAULT;
+	if (!c.mem_bytes || c.mem_bytes > RAUM_PART_MEM_MAX || (c.mem_bytes | c.mem_ptr) & (PAGE_SIZE - 1))
+		return -EINVAL;
+	p = kzalloc(sizeof(*p), GFP_KERNEL);
+	if (!p)
+		return -ENOMEM;
+	/* the object comes from the root's own pool: deposit to ourselves and retry (as Linux's mshv does) */
+	for (int tries = 0;; tries++) {
+		memset(in, 0, PAGE_SIZE);
+		r = raum_hc(HVCALL_CREATE_PARTITION, in, out);
+		st = hc_status(r);
+		if (st != HV_STATUS_INSUFFICIENT_MEMORY || tries == 4 || raum_deposit(HV_PARTITION_ID_SELF, 1, in, out))
+			break;
+	}
+	if (st != HV_STATUS_SUCCESS) {
+		pr_err("CreatePartition failed (status %#x)\n", st);
+		kfree(p);
+		raum_withdraw_all(HV_PARTITION_ID_SELF, in, out);
+		return st == HV_STATUS_NO_RESOURCES ? -ENOSPC : -EIO;
+	}
+	p->id = ((struct hv_create_partition_out *)out)->partition_id;
+	atomic64_inc(&raum_nparts);
+	st = raum_id_call(HVCALL_INITIALIZE_PARTITION, p->id, p->id, in, out);
+	if (st != HV_STATUS_SUCCESS) {
+		pr_err("partition %llu: InitializePartition failed (status %#x)\n", p->id, st);
+		ret = -EIO;
+		goto fail;
+	}
+	p->npinned = c.mem_bytes >> PAGE_SHIFT;
+	p->pinned = kvmalloc_array(p->npinned, sizeof(*p->pinned), GFP_KERNEL);
+	if (!p->pinned) {
+		p->npinned = 0;
+		ret = -ENOMEM;
+		goto fail;
+	}
+	ret = pin_user_pages_fast(c.mem_ptr, p->npinned, FOLL_WRITE | FOLL_LONGTERM, p->pinned);
+	if (ret != (long)p->npinned) {
+		if (ret > 0)
+			unpin_user_pages(p->pinned, ret);
+		kvfree(p->pinned);
+		p->pinned = NULL;
+		p->npinned = 0;
+		ret = ret < 0 ? ret : -EFAULT;
+		goto fail;
+	}
+	atomic64_add(p->npinned, &raum_pinned);
+	/* the RAM at GPA 0, read / write / execute; more pool pages as Raum asks for them (its SLAT's tables) */
+	for (unsigned long done = 0; done < p->npinned;) {
+		struct hv_map_gpa_pages *h = in;
+		u64 *list = (u64 *)(h + 1);
+		unsigned long n = min_t(unsigned long, p->npinned - done, MAP_BATCH);
+
+		memset(in, 0, PAGE_SIZE);
+		h->target_partition_id = p->id;
+		h->target_gpa_base = done;
+		h->map_flags = HV_MAP_GPA_READABLE | HV_MAP_GPA_WRITABLE | HV_MAP_GPA_EXECUTABLE;
+		for (unsigned long i = 0; i < n; i++)
+			list[i] = page_to_pfn(p->pinned[done + i]);
+		r = raum_hc(HVCALL_MAP_GPA_PAGES | reps(n), in, out);
+		done += hc_reps(r);
+		st = hc_status(r);
+		if (st == HV_STATUS_INSUFFICIENT_MEMORY && !raum_deposit(p->id, 16, in, out))
+			continue;
+		if (st != HV_STATUS_SUCCESS) {
+			pr_err("partition %llu: mapping its RAM failed at page %lu (status %#x)\n", p->id, done, st);
+			ret = -EIO;
+			goto fail;
+		}
+	}
+	c.partition_id = p->id;
+	c.deposited = atomic64_read(&raum_deposited) - before;
+	if (copy_to_user(uarg, &c, sizeof(c))) {
+		ret = -EFAULT;
+		goto fail;
+	}
+	list_add_tail(&p->node, &f->parts);
+	return 0;
+fail:
+	raum_part_destroy(p, in, out);
+	return ret;
+}
+
+static long raum_part_destroy_id(struct raum_file *f, struct raum_part_id __user *uarg, void *in, void *out)
+{
+	struct raum_part_id q;
+	struct raum_part *p;
+
+	if (copy_from_user(&q, uarg, sizeof(q)))
+		return -EFAULT;
+	list_for_each_entry(p, &f->parts, node) {
+		if (p->id == q.partition_id) {
+			list_del(&p->node);
+			raum_part_destroy(p, in, out);
+			return 0;
+		}
+	}
+	return -ENOENT; /* not this file's */
+}
+
+static long raum_counts(struct raum_dev_counts __user *uarg, void *in, void *out)
+{
+	struct raum_dev_counts c = { 0 };
+	struct hv_memory_balance *b = out;
+	u64 r;
+
+	memset(in, 0, PAGE_SIZE);
+	((struct hv_get_memory_balance_in *)in)->partition_id = HV_PARTITION_ID_SELF;
+	r = raum_hc(HVCALL_GET_MEMORY_BALANCE, in, out);
+	if (hc_status(r) != HV_STATUS_SUCCESS)
+		return -EIO;
+	c.deposited_pages = atomic64_read(&raum_deposited);
+	c.pinned_pages = atomic64_read(&raum_pinned);
+	c.partitions = atomic64_read(&raum_nparts);
+	c.root_available = b->pages_available;
+	c.root_in_use = b->pages_in_use;
+	return copy_to_user(uarg, &c, sizeof(c)) ? -EFAULT : 0;
+}
+
+static long raum_part_ioctl(struct raum_file *f, unsigned int cmd, unsigned long arg)
+{
+	unsigned long in = get_zeroed_page(GFP_KERNEL), out = get_zeroed_page(GFP_KERNEL);
+	long ret;
+
+	if (!in || !out) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	mutex_lock(&raum_part_mutex);
+	if (cmd == RAUM_IOC_PART_CREATE)
+		ret = raum_part_create(f, (void __user *)arg, (void *)in, (void *)out);
+	else if (cmd == RAUM_IOC_PART_DESTROY)
+		ret = raum_part_destroy_id(f, (void __user *)arg, (void *)in, (void *)out);
+	else
+		ret = raum_counts((void __user *)arg, (void *)in, (void *)out);
+	mutex_unlock(&raum_part_mutex);
+out:
+	free_page(in);
+	free_page(out);
+	return ret;
+}
+
+static int raum_open(struct inode *inode, struct file *file)
+{
+	struct raum_file *f = kzalloc(sizeof(*f), GFP_KERNEL);
+
+	if (!f)
+		return -ENOMEM;
+	INIT_LIST_HEAD(&f->parts);
+	file->private_data = f;
+	return 0;
+}
+
+/* The file goes (close, exit, kill -9): its partitions go with it, all their memory returned. */
+static int raum_release(struct inode *inode, struct file *file)
+{
+	struct raum_file *f = file->private_data;
+	unsigned long in = get_zeroed_page(GFP_KERNEL | __GFP_NOFAIL), out = get_zeroed_page(GFP_KERNEL | __GFP_NOFAIL);
+	struct raum_part *p, *n;
+
+	mutex_lock(&raum_part_mutex);
+	list_for_each_entry_safe(p, n, &f->parts, node) {
+		list_del(&p->node);
+		raum_part_destroy(p, (void *)in, (void *)out);
+	}
+	mutex_unlock(&raum_part_mutex);
+	free_page(in);
+	free_page(out);
+	kfree(f);
+	return 0;
+}
+
 static long raum_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
-	if (cmd != RAUM_IOC_HYPERCALL)
-		return -ENOTTY;
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
-	return raum_ioctl_hypercall((struct raum_hypercall __user *)arg);
+	switch (cmd) {
+	case RAUM_IOC_HYPERCALL:
+		return raum_ioctl_hypercall((struct raum_hypercall __user *)arg);
+	case RAUM_IOC_PART_CREATE:
+	case RAUM_IOC_PART_DESTROY:
+	case RAUM_IOC_COUNTS:
+		return raum_part_ioctl(file->private_data, cmd, arg);
+	default:
+		return -ENOTTY;
+	}
 }
 
 static const struct file_operations raum_fops = {
 	.owner = THIS_MODULE,
+	.open = raum_open,
+	.release = raum_release,
 	.unlocked_ioctl = raum_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.llseek = noop_llseek,

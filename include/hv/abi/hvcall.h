@@ -76,6 +76,8 @@
 #define HVCALL_DEPOSIT_MEMORY 0x0048      /* rep; root only */
 #define HVCALL_WITHDRAW_MEMORY 0x0049     /* rep; root only */
 #define HVCALL_GET_MEMORY_BALANCE 0x004a  /* root only */
+#define HVCALL_MAP_GPA_PAGES 0x004b       /* rep; root only */
+#define HVCALL_UNMAP_GPA_PAGES 0x004c     /* rep; root only */
 
 /* The most child partitions that exist at once. */
 #define RAUM_MAX_CHILD_PARTITIONS 64
@@ -142,6 +144,42 @@ struct hv_withdraw_memory_in {
 	uint64_t partition_id;
 	uint32_t proximity_domain; /* HV_PROXIMITY_DOMAIN_INFO: ignored, Raum has one pool per partition */
 	uint32_t proximity_flags;
+};
+
+/*
+ * MapGpaPages: maps rep count root pages (the elements: u64 page numbers of
+ * the root's RAM) into the target child at consecutive GPA pages from
+ * target_gpa_base (a page number), with the access map_flags allow. Each
+ * source page must be the root's RAM and neither deposited nor mapped into
+ * a child already; the target GPA must be unmapped and below the child's
+ * GPA limit. The child's page tables come from its pool (INSUFFICIENT_MEMORY).
+ * The page stays the root's to read and write (the root is the child's VMM).
+ */
+#define HV_MAP_GPA_READABLE 0x1
+#define HV_MAP_GPA_WRITABLE 0x2
+#define HV_MAP_GPA_KERNEL_EXECUTABLE 0x4
+#define HV_MAP_GPA_USER_EXECUTABLE 0x8
+#define HV_MAP_GPA_EXECUTABLE (HV_MAP_GPA_KERNEL_EXECUTABLE | HV_MAP_GPA_USER_EXECUTABLE)
+struct hv_map_gpa_pages {
+	uint64_t target_partition_id;
+	uint64_t target_gpa_base;   /* GPA page number of the first element's page */
+	uint32_t map_flags;         /* R, RW, R+X or RWX (X = kernel and user executable); others INVALID_PARAMETER */
+	uint32_t padding;
+	/* uint64_t source_gpa_page_list[rep count] follows */
+};
+
+/*
+ * UnmapGpaPages (rep, no elements): unmaps rep count GPA pages of the
+ * child from target_gpa_base; a page not mapped is left as it is. Before
+ * the call returns, every CPU that may cache the child's translations has
+ * flushed them; only then are the root's pages free to be deposited or
+ * mapped elsewhere.
+ */
+struct hv_unmap_gpa_pages {
+	uint64_t target_partition_id;
+	uint64_t target_gpa_base;
+	uint32_t unmap_flags;       /* must be 0 (Raum maps no large pages for a child) */
+	uint32_t padding;
 };
 
 struct hv_get_memory_balance_in {
@@ -280,6 +318,8 @@ HV_ABI_ASSERT(sizeof(struct hv_deposit_memory) == 8, "hv_deposit_memory");
 HV_ABI_ASSERT(sizeof(struct hv_create_partition_in) == 56, "hv_create_partition_in");
 HV_ABI_ASSERT(__builtin_offsetof(struct hv_create_partition_in, isolation_properties) == 48, "isolation_properties");
 HV_ABI_ASSERT(sizeof(struct hv_get_next_child_in) == 16, "hv_get_next_child_in");
+HV_ABI_ASSERT(sizeof(struct hv_map_gpa_pages) == 24, "hv_map_gpa_pages");
+HV_ABI_ASSERT(sizeof(struct hv_unmap_gpa_pages) == 24, "hv_unmap_gpa_pages");
 HV_ABI_ASSERT(sizeof(struct hv_withdraw_memory_in) == 16, "hv_withdraw_memory_in");
 HV_ABI_ASSERT(sizeof(struct hv_get_memory_balance_in) == 16, "hv_get_memory_balance_in");
 HV_ABI_ASSERT(sizeof(struct hv_memory_balance) == 16, "hv_memory_balance");

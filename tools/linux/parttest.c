@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: MIT
+/*
+ * parttest: child partitions from the Linux root through /dev/raum (issue 12).
+ * Creates and destroys partitions whose RAM is this process's memory, and
+ * checks that every page comes back: the module's counts of deposited and
+ * pinned pages and partitions return to their baseline, Raum's balance of
+ * the root's pool is empty again, and the root's free memory is back within
+ * 1 %. One line per check, 'parttest: <name> ok|FAILED ...'; exit status 0
+ * when all passed.
+ *
+ *   parttest seq N MB       N partitions of MB MiB, one after another
+ *   parallel N MB           N at once, one process (and /dev/raum file) each
+ *   kill MB                 a process holding one is killed with SIGKILL
+ *   bad                     malformed requests are refused, nothing created
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <hv/abi/raumdev.h>
+
+static int failed;
+
+static void check(const char *name, int ok, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+#include <stdarg.h>
+static void check(const char *name, int ok, const char *fmt, ...)
+{
+	va_list ap;
+	printf("parttest: %s %s", name, ok ? "ok" : "FAILED");
+	if (fmt && *fmt) {
+		printf(" (");
+		va_start(ap, fmt);
+		vprintf(fmt, ap);
+		va_end(ap);
+		printf(")");
+	}
+	printf("\n");
+	fflush(stdout);
+	failed += !ok;
+}
+
+static int dev(void)
+{
+	int fd = open(RAUM_DEV_PATH, O_RDWR);
+	if (fd < 0) {
+		fprintf(stderr, "parttest: cannot open %s: %s\n", RAUM_DEV_PATH, strerror(errno));
+		exit(2);
+	}
+	return fd;
+}
+
+static struct raum_dev_counts counts(void)
+{
+	struct raum_dev_counts c;
+	int fd = dev();
+	if (ioctl(fd, RAUM_IOC_COUNTS, &c)) {
+		fprintf(stderr, "parttest: RAUM_IOC_COUNTS: %s\n", strerror(errno));
+		exit(2);
+	}
+	close(fd);
+	return c;
+}
+
+static long mem_free_kb(void)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	char line[128];
+	long kb = -1;
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemFree: %ld kB", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kb;
+}
+
+/* mmaps and touches mb MiB, creates a partition on it; returns its ID, 0 on failure (errno). */
+static uint64_t create(int fd, unsigned mb, void **mem)
+{
+	size_t len = (size_t)mb << 20;
+	*mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (*mem == MAP_FAILED)
+		return 0;
+	memset(*mem, 0x5a, len);
+	struct raum_part_create c = { (uintptr_t)*mem, len, 0, 0 };
+	if (ioctl(fd, RAUM_IOC_PART_CREATE, &c))
+		return 0;
+	return c.partition_id;
+}
+
+static int same(struct raum_dev_counts a, struct raum_dev_counts b)
+{
+	return a.deposited_pages == b.deposited_pages && a.pinned_pages == b.pinned_pages &&
+	       a.partitions == b.partitions && a.root_available == b.root_available && a.root_in_use == b.root_in_use;
+}
+
+static void baseline_check(const char *name, struct raum_dev_counts base, long free_before)
+{
+	struct raum_dev_counts c = counts();
+	long free_after = mem_free_kb();
+	long diff = free_before > free_after ? free_before - free_after : free_after - free_before;
+	check(name, same(c, base) && c.root_available == 0 && c.root_in_use == 0 && diff * 100 <= free_before, 
+	      "deposited %llu pinned %llu partitions %llu, root pool %llu free %llu in use (baseline %llu/%llu/%llu); "
+	      "MemFree %ld -> %ld kB", (unsigned long long)c.deposited_pages, (unsigned long long)c.pinned_pages,
+	      (unsigned long long)c.partitions, (unsigned long long)c.root_available, (unsigned long long)c.root_in_use,
+	      (unsigned long long)base.deposited_pages, (unsigned long long)base.pinned_pages,
+	      (unsigned long long)base.partitions, free_before, free_after);
+}
+
+static void seq(unsigned n, unsigned mb)
+{
+	struct raum_dev_counts base = counts();
+	long free_before = mem_free_kb();
+	unsigned ok = 0;
+	uint64_t last = 0, deposited = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		int fd = dev();
+		void *mem;
+		uint64_t id = create(fd, mb, &mem);
+		struct raum_dev_counts c = counts();
+		if (id && id > last && c.partitions == base.partitions + 1 &&
+		    c.pinned_pages == base.pinned_pages + ((uint64_t)mb << 8)) {
+			struct raum_part_id q = { id };
+			ok += ioctl(fd, RAUM_IOC_PART_DESTROY, &q) == 0;
+			deposited = c.deposited_pages - base.deposited_pages;
+		} else {
+			printf("parttest: seq %u: id %llu (%s), partitions %llu, pinned %llu\n", i,
+			       (unsigned long long)id, id ? "" : strerror(errno), (unsigned long long)c.partitions,
+			       (unsigned long long)c.pinned_pages);
+		}
+		last = id;
+		munmap(mem, (size_t)mb << 20);
+		close(fd);
+	}
+	check("seq", ok == n, "%u of %u partitions of %u MiB created, checked and destroyed; %llu pages deposited for "
+	      "each", ok, n, mb, (unsigned long long)deposited);
+	baseline_check("seq_returned", base, free_before);
+}
+
+static void parallel(unsigned n, unsigned mb)
+{
+	struct raum_dev_counts base = counts();
+	long free_before = mem_free_kb();
+	int ready[2], go[2];
+	pid_t pid[64];
+
+	if (n > 64 || pipe(ready) || pipe(go))
+		exit(2);
+	for (unsigned i = 0; i < n; i++) {
+		pid[i] = fork();
+		if (pid[i] == 0) {
+			close(go[1]); /* else the parent's close never ends the read below */
+			int fd = dev();
+			void *mem;
+			char c = create(fd, mb, &mem) ? 'y' : 'n';
+			if (write(ready[1], &c, 1) != 1 || read(go[0], &c, 1) < 0)
+				_exit(3);
+			_exit(0); /* the file closes: the module destroys the partition */
+		}
+	}
+	unsigned yes = 0;
+	for (unsigned i = 0; i < n; i++) {
+		char c = 'n';
+		if (read(ready[0], &c, 1) == 1 && c == 'y')
+			yes++;
+	}
+	struct raum_dev_counts during = counts();
+	close(go[1]);
+	for (unsigned i = 0; i < n; i++)
+		waitpid(pid[i], NULL, 0);
+	check("parallel", yes == n && during.partitions == base.partitions + n &&
+	      during.pinned_pages == base.pinned_pages + (uint64_t)n * ((uint64_t)mb << 8),
+	      "%u of %u processes hold a partition of %u MiB at once; the module counts %llu partitions, %llu pinned "
+	      "pages", yes, n, mb, (unsigned long long)during.partitions, (unsigned long long)during.pinned_pages);
+	baseline_check("parallel_returned", base, free_before);
+}
+
+static void killed(unsigned mb)
+{
+	struct raum_dev_counts base = counts();
+	long free_before = mem_free_kb();
+	int ready[2];
+
+	if (pipe(ready))
+		exit(2);
+	pid_t pid = fork();
+	if (pid == 0) {
+		int fd = dev();
+		void *mem;
+		char c = create(fd, mb, &mem) ? 'y' : 'n';
+		if (write(ready[1], &c, 1) != 1)
+			_exit(3);
+		for (;;)
+			pause();
+	}
+	char c = 'n';
+	if (read(ready[0], &c, 1) != 1)
+		c = 'n';
+	struct raum_dev_counts during = counts();
+	kill(pid, SIGKILL);
+	int status = 0;
+	waitpid(pid, &status, 0);
+	check("kill9", c == 'y' && during.partitions == base.partitions + 1 && WIFSIGNALED(status) &&
+	      WTERMSIG(status) == SIGKILL, "the holder %s, then died by signal %d", c == 'y' ? "had its partition" :
+	      "could not create one", WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+	baseline_check("kill9_returned", base, free_before);
+}
+
+static void bad(void)
+{
+	struct raum_dev_counts base = counts();
+	int fd = dev();
+	void *mem = mmap(NULL, 2 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	struct {
+		const char *name;
+		struct raum_part_create c;
+		int want;
+	} cases[] = {
+		{ "bad_size_zero", { (uintptr_t)mem, 0, 0, 0 }, EINVAL },
+		{ "bad_size_unaligned", { (uintptr_t)mem, 4097, 0, 0 }, EINVAL },
+		{ "bad_ptr_unaligned", { (uintptr_t)mem + 8, 4096, 0, 0 }, EINVAL },
+		{ "bad_too_big", { (uintptr_t)mem, RAUM_PART_MEM_MAX + 4096, 0, 0 }, EINVAL },
+		{ "bad_unmapped_memory", { 0x1000, 1 << 20, 0, 0 }, EFAULT },
+		{ "bad_kernel_address", { 0xffff888000000000ULL, 1 << 20, 0, 0 }, EFAULT },
+		{ "bad_beyond_mapping", { (uintptr_t)mem, 4 << 20, 0, 0 }, EFAULT },
+	};
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int rc = ioctl(fd, RAUM_IOC_PART_CREATE, &cases[i].c), e = errno;
+		struct raum_dev_counts c = counts();
+		check(cases[i].name, rc == -1 && e == cases[i].want && same(c, base), "ioctl %d, errno %d (%s), want %d; "
+		      "nothing created: %s", rc, rc ? e : 0, rc ? strerror(e) : "-", cases[i].want,
+		      same(c, base) ? "yes" : "NO");
+	}
+	struct raum_part_id q = { 12345 };
+	int rc = ioctl(fd, RAUM_IOC_PART_DESTROY, &q), e = errno;
+	check("bad_destroy_unknown", rc == -1 && e == ENOENT, "errno %d", e);
+	/* another file's partition is not this file's to destroy */
+	int fd2 = dev();
+	void *m2;
+	uint64_t id = create(fd2, 1, &m2);
+	q.partition_id = id;
+	rc = ioctl(fd, RAUM_IOC_PART_DESTROY, &q);
+	e = errno;
+	check("bad_destroy_other_file", id && rc == -1 && e == ENOENT, "id %llu, errno %d", (unsigned long long)id, e);
+	close(fd2);
+	close(fd);
+	munmap(mem, 2 << 20);
+	struct raum_dev_counts c = counts();
+	check("bad_returned", same(c, base), "deposited %llu pinned %llu partitions %llu",
+	      (unsigned long long)c.deposited_pages, (unsigned long long)c.pinned_pages, (unsigned long long)c.partitions);
+}
+
+int main(int argc, char **argv)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc >= 4 && !strcmp(argv[1], "seq"))
+		seq((unsigned)atoi(argv[2]), (unsigned)atoi(argv[3]));
+	else if (argc >= 4 && !strcmp(argv[1], "parallel"))
+		parallel((unsigned)atoi(argv[2]), (unsigned)atoi(argv[3]));
+	else if (argc >= 3 && !strcmp(argv[1], "kill"))
+		killed((unsigned)atoi(argv[2]));
+	else if (argc >= 2 && !strcmp(argv[1], "bad"))
+		bad();
+	else {
+		fprintf(stderr, "usage: parttest seq N MB | parallel N MB | kill MB | bad\n");
+		return 2;
+	}
+	return failed ? 1 : 0;
+}
