@@ -580,6 +580,8 @@ case_bochs_linux_root() {
   # Linux to /init, raum.ko over VMCALL, raumctl; Bochs has no ACPI power-off: Linux halts
   CASE=bochs-linux-root CASE_DIR=$BT/bochs-linux-root MISSING=()
   rm -rf "$CASE_DIR"; mkdir -p "$CASE_DIR"; cp -r build/esp-linux-test "$CASE_DIR/esp"
+  # child partitions from the root on VT-x (issue 12): 4 one after another here, 8 at once, kill -9
+  sed -i '/^root_options/s|$| raum_parts=4|' "$CASE_DIR/esp/EFI/raum/raum.cfg"
   BOOT_MEM=1024 boot bochs corei7_skylake_x 'reboot: (Power down|System halted)|Kernel panic|RAUM PANIC|this CPU halts'
   expect '^\[cpu0\] I vmx: late launch on cpu0' 'Raum is running: this firmware' \
     '^\[ *[0-9.]+\] Linux version 6\.' 'RAUM-ROOT: /init reached' \
@@ -588,6 +590,7 @@ case_bochs_linux_root() {
     '^VP 0 exits:' '^  cpuid +[1-9][0-9]*$' '^  hypercall +[1-9][0-9]*$' 'RAUM-ROOT: raumctl stats exit 0' \
     '^canary +intact \(page 0x[0-9a-f]+\)$' 'RAUM-ROOT: raumctl health exit 0' \
     'RAUM-ROOT: raumctl log exit 0' 'RAUM-ROOT: powering off' 'reboot: (Power down|System halted)'
+  expect_part_checks 4
   [ "$(grep -c 'vmx: late launch on cpu0' "$LOG")" -ge 2 ] || MISSING+=("raumctl log did not print the hypervisor's ring")
   ring_hides_addresses
   stats_all_and_json

@@ -828,6 +828,52 @@ static void test_remap_after_unmap(void **state)
 	model_free(&m);
 }
 
+/* pt_for_each_leaf: every leaf once, in address order, with its size; the lower half only; nothing changed. */
+struct leaf_rec {
+	u64 va[16], pa[16], size[16];
+	int n;
+};
+
+static void record_leaf(void *ctx, u64 va, u64 pa, u64 size)
+{
+	struct leaf_rec *r = ctx;
+	assert_true(r->n < 16);
+	r->va[r->n] = va;
+	r->pa[r->n] = pa;
+	r->size[r->n] = size;
+	r->n++;
+}
+
+static void test_for_each_leaf(void **state)
+{
+	struct fixture *f = *state;
+	struct pt_ctx *pt = &f->pt;
+	struct leaf_rec r = { .n = 0 };
+
+	pt_for_each_leaf(pt, record_leaf, &r); /* nothing mapped */
+	assert_int_equal(r.n, 0);
+	assert_rc(pt_map(pt, 7 * PAGE_SIZE, 0x123000, PAGE_SIZE, PTE_W), 0);
+	assert_rc(pt_map(pt, 2 * MB2, 6 * MB2, MB2, 0), 0);
+	assert_rc(pt_map(pt, 3 * GB, 9 * GB, GB, 0), 0);
+	assert_rc(pt_map(pt, 513 * GB, 0x5000, PAGE_SIZE, 0), 0); /* another PML4 slot */
+	u64 live = arena_live(&f->a);
+	pt_for_each_leaf(pt, record_leaf, &r);
+	assert_int_equal(r.n, 4);
+	const u64 va[] = { 7 * PAGE_SIZE, 2 * MB2, 3 * GB, 513 * GB }, pa[] = { 0x123000, 6 * MB2, 9 * GB, 0x5000 },
+		  sz[] = { PAGE_SIZE, MB2, GB, PAGE_SIZE };
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(r.va[i], va[i]);
+		assert_int_equal(r.pa[i], pa[i]);
+		assert_int_equal(r.size[i], sz[i]);
+	}
+	assert_int_equal(arena_live(&f->a), live);
+	/* an unmapped leaf is gone from the walk */
+	assert_rc(pt_unmap(pt, 513 * GB, PAGE_SIZE), 1);
+	r.n = 0;
+	pt_for_each_leaf(pt, record_leaf, &r);
+	assert_int_equal(r.n, 3);
+}
+
 /*
  * Random map / unmap over 4 GiB against the model, walk-checked after each
  * step, on both formats; then teardown must return every page.
@@ -897,6 +943,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unmap_einval, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_remap_after_unmap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_random_ops, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_for_each_leaf, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("pt", tests, NULL, NULL) ? 1 : 0;
 }

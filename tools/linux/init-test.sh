@@ -187,7 +187,7 @@ dma_checks() {
 # parttest (tools/linux/parttest.c): malformed requests refused with nothing created; N partitions of
 # 16 MiB one after another, 8 at once (a process each), one whose holder is killed with SIGKILL; after
 # each, the module's deposited / pinned / partition counts and Raum's balance of the root's pool are back
-# at their baseline and MemFree within 1 %. One 'parttest: <check> ok|FAILED' line per check.
+# at their baseline and free memory (the zones and the per-CPU lists) within 1 %. One 'parttest: <check> ok|FAILED' line per check.
 part_checks() {
   local n
   n=$(sed -n 's/.*raum_parts=\([0-9]*\).*/\1/p' /proc/cmdline)
