@@ -55,6 +55,9 @@ fi
 if [ -f tools/bench-iommu.sh ]; then
   bash tools/bench-iommu.sh
 fi
+if [ -f tools/bench-part.sh ]; then
+  bash tools/bench-part.sh
+fi
 if [ -f tools/bench-smp.sh ]; then
   bash tools/bench-smp.sh
 fi

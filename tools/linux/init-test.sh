@@ -189,7 +189,9 @@ dma_checks() {
 # each, the module's deposited / pinned / partition counts and Raum's balance of the root's pool are back
 # at their baseline and free memory (the zones and the per-CPU lists) within 1 %. One 'parttest: <check> ok|FAILED' line per check.
 part_checks() {
-  local n
+  local n b
+  b=$(sed -n 's/.*raum_partbench=\([0-9]*\).*/\1/p' /proc/cmdline)
+  [ -n "$b" ] && { parttest bench "$b" 5; echo "RAUM-ROOT: parttest bench exit $?"; }
   n=$(sed -n 's/.*raum_parts=\([0-9]*\).*/\1/p' /proc/cmdline)
   [ -n "$n" ] || return 0
   parttest bad; echo "RAUM-ROOT: parttest bad exit $?"

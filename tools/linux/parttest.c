@@ -12,6 +12,7 @@
  *   parallel N MB           N at once, one process (and /dev/raum file) each
  *   kill MB                 a process holding one is killed with SIGKILL
  *   bad                     malformed requests are refused, nothing created
+ *   bench MB N              make bench: TSC ticks to create and destroy one (median of N)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -226,6 +227,70 @@ static void killed(unsigned mb)
 	baseline_check("kill9_returned", base, free_before);
 }
 
+static uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("lfence; rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * make bench (tools/bench-part.sh, under QEMU -icount shift=0: one TSC tick
+ * per instruction): the median of n rounds of creating and of destroying a
+ * partition of mb MiB (the module and Raum: deposits, pinning, mapping, and
+ * back), beside the baseline of the same run: the process's own cost to
+ * map and touch that memory (mmap, first touch of every page, munmap).
+ */
+static void bench(unsigned mb, unsigned n)
+{
+	uint64_t c[16], d[16], t[16];
+	size_t len = (size_t)mb << 20;
+
+	if (n > 16)
+		n = 16;
+	for (unsigned i = 0; i < n; i++) {
+		int fd = dev();
+		uint64_t t0 = rdtsc();
+		char *mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (mem == MAP_FAILED)
+			exit(2);
+		madvise(mem, len, MADV_NOHUGEPAGE);
+		for (size_t k = 0; k < len; k += 4096)
+			mem[k] = 1;
+		uint64_t t1 = rdtsc();
+		struct raum_part_create cr = { (uintptr_t)mem, len, 0, 0 };
+		if (ioctl(fd, RAUM_IOC_PART_CREATE, &cr)) {
+			perror("parttest: bench: create");
+			exit(1);
+		}
+		uint64_t t2 = rdtsc();
+		struct raum_part_id q = { cr.partition_id };
+		if (ioctl(fd, RAUM_IOC_PART_DESTROY, &q)) {
+			perror("parttest: bench: destroy");
+			exit(1);
+		}
+		uint64_t t3 = rdtsc();
+		munmap(mem, len);
+		t[i] = t1 - t0 + (rdtsc() - t3);
+		c[i] = t2 - t1;
+		d[i] = t3 - t2;
+		close(fd);
+	}
+	qsort(c, n, 8, cmp_u64);
+	qsort(d, n, 8, cmp_u64);
+	qsort(t, n, 8, cmp_u64);
+	printf("RAUM-BENCH part_create_%umib %llu\n", mb, (unsigned long long)c[n / 2]);
+	printf("RAUM-BENCH part_destroy_%umib %llu\n", mb, (unsigned long long)d[n / 2]);
+	printf("RAUM-BENCH mmap_touch_%umib %llu\n", mb, (unsigned long long)t[n / 2]);
+	printf("RAUM-BENCH part done\n");
+}
+
 static void bad(void)
 {
 	struct raum_dev_counts base = counts();
@@ -281,6 +346,8 @@ int main(int argc, char **argv)
 		killed((unsigned)atoi(argv[2]));
 	else if (argc >= 2 && !strcmp(argv[1], "bad"))
 		bad();
+	else if (argc >= 4 && !strcmp(argv[1], "bench"))
+		bench((unsigned)atoi(argv[2]), (unsigned)atoi(argv[3]));
 	else {
 		fprintf(stderr, "usage: parttest seq N MB | parallel N MB | kill MB | bad\n");
 		return 2;
