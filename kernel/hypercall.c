@@ -142,6 +142,14 @@ static u16 call_next_child(struct vp *vp, const void *in, void *out, u64 a __unu
 {
 	return get_next_child_partition(vp, in, out);
 }
+static u16 call_get_property(struct vp *vp, const void *in, void *out, u64 a __unused, u64 b __unused)
+{
+	return get_partition_property(vp, in, out);
+}
+static u16 call_set_property(struct vp *vp, const void *in, void *out, u64 a __unused, u64 b __unused)
+{
+	return set_partition_property(vp, in, out);
+}
 
 #define ROOT_CALL(code, in, out, name, fn)                                                                    \
 	[code - TLFS_CALL_FIRST] = { { code, in, out, false, name, false, 0, 0, HVCALL_ROOT_ONLY }, fn, NULL, NULL }
@@ -163,6 +171,10 @@ static const struct hvcall tlfs_calls[] = {
 		  call_initialize),
 	ROOT_CALL(HVCALL_FINALIZE_PARTITION, sizeof(struct hv_partition_id_in), 0, "FinalizePartition", call_finalize),
 	ROOT_CALL(HVCALL_DELETE_PARTITION, sizeof(struct hv_partition_id_in), 0, "DeletePartition", call_delete),
+	ROOT_CALL(HVCALL_GET_PARTITION_PROPERTY, sizeof(struct hv_get_partition_property_in),
+		  sizeof(struct hv_get_partition_property_out), "GetPartitionProperty", call_get_property),
+	ROOT_CALL(HVCALL_SET_PARTITION_PROPERTY, sizeof(struct hv_set_partition_property_in), 0, "SetPartitionProperty",
+		  call_set_property),
 	ROOT_CALL(HVCALL_GET_NEXT_CHILD_PARTITION, sizeof(struct hv_get_next_child_in),
 		  sizeof(struct hv_get_next_child_out), "GetNextChildPartition", call_next_child),
 	[HVCALL_DEPOSIT_MEMORY - TLFS_CALL_FIRST] = ROOT_REP(HVCALL_DEPOSIT_MEMORY, sizeof(struct hv_deposit_memory),

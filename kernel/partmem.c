@@ -15,6 +15,7 @@
 #include <raum/partstate.h>
 #include <raum/shootdown.h>
 #include <raum/smp.h>
+#include <raum/vendor.h>
 #include <raum/vm.h>
 
 static u64 *owner_tab(void *ctx __unused, u64 phys) { return phys_to_virt(phys); }
@@ -479,6 +480,59 @@ u16 delete_partition(struct vp *vp __unused, const void *in, void *out __unused)
 		root_partition->pool.in_use--;
 		push_free(root_partition, pa);
 		pr_debug("partition %llu deleted", (unsigned long long)id);
+	}
+	spin_unlock(&lock);
+	return st;
+}
+
+/* ---- properties ------------------------------------------------------------------------------ */
+
+/* Under the lock: property code of p into *v; INVALID_PARAMETER for a code Raum does not know. */
+static u16 property_get(const struct partition *p, u32 code, u64 *v)
+{
+	switch (code) {
+	case HV_PARTITION_PROPERTY_PROCESSOR_VENDOR:
+		*v = vendor_current()->vendor == RAUM_VENDOR_INTEL ? HV_PROCESSOR_VENDOR_INTEL : HV_PROCESSOR_VENDOR_AMD;
+		return HV_STATUS_SUCCESS;
+	case HV_PARTITION_PROPERTY_PHYSICAL_ADDRESS_WIDTH:
+		*v = p->phys_bits;
+		return HV_STATUS_SUCCESS;
+	case HV_PARTITION_PROPERTY_GUEST_OS_ID:
+		*v = p->guest_os_id;
+		return HV_STATUS_SUCCESS;
+	default:
+		return HV_STATUS_INVALID_PARAMETER;
+	}
+}
+
+u16 get_partition_property(struct vp *vp, const void *in, void *out)
+{
+	const struct hv_get_partition_property_in *q = in;
+	struct hv_get_partition_property_out *r = out;
+
+	if (q->padding)
+		return HV_STATUS_INVALID_PARAMETER;
+	spin_lock(&lock);
+	struct partition *p = partition_lookup(vp, q->partition_id);
+	u16 st = p ? property_get(p, q->property_code, &r->property_value) : HV_STATUS_INVALID_PARTITION_ID;
+	spin_unlock(&lock);
+	return st;
+}
+
+u16 set_partition_property(struct vp *vp, const void *in, void *out __unused)
+{
+	const struct hv_set_partition_property_in *q = in;
+	u16 st = HV_STATUS_INVALID_PARAMETER; /* unknown or read-only */
+
+	if (q->padding)
+		return HV_STATUS_INVALID_PARAMETER;
+	spin_lock(&lock);
+	struct partition *p = partition_lookup(vp, q->partition_id);
+	if (!p) {
+		st = HV_STATUS_INVALID_PARTITION_ID;
+	} else if (q->property_code == HV_PARTITION_PROPERTY_GUEST_OS_ID) {
+		p->guest_os_id = q->property_value;
+		st = HV_STATUS_SUCCESS;
 	}
 	spin_unlock(&lock);
 	return st;

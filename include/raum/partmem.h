@@ -58,6 +58,8 @@ u16 initialize_partition(struct vp *vp, const void *in, void *out);
 u16 finalize_partition(struct vp *vp, const void *in, void *out);
 u16 delete_partition(struct vp *vp, const void *in, void *out);
 u16 get_next_child_partition(struct vp *vp, const void *in, void *out);
+u16 get_partition_property(struct vp *vp, const void *in, void *out);
+u16 set_partition_property(struct vp *vp, const void *in, void *out);
 
 /* The most elements a rep call runs per entry before it returns to the caller to continue (TLFS rep calls). */
 #define HVCALL_REP_BUDGET 64

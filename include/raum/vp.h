@@ -38,6 +38,7 @@ struct partition {
 	u64 pool_page;   /* a child: the root pool page this object lives in (0 for the root) */
 	u32 busy;        /* calls working on it unlocked (shootdowns): no finalize or delete meanwhile */
 	u64 mapped_pages; /* a child: root pages mapped as its RAM (MapGpaPages) */
+	u64 guest_os_id;  /* HV_PARTITION_PROPERTY_GUEST_OS_ID as the root set it */
 	struct pt_ctx slat;   /* its second-level translation: NPT (AMD) or EPT (Intel), slat.ept says which */
 	u64 gpa_limit;   /* guest-physical addresses at or above this are unbacked */
 	unsigned phys_bits; /* root: the effective physical-address width (memcrypt_check) */

@@ -295,6 +295,9 @@ static const struct {
 	{ HVCALL_GET_MEMORY_BALANCE, sizeof(struct hv_get_memory_balance_in), sizeof(struct hv_memory_balance), FALSE },
 	{ HVCALL_GET_NEXT_CHILD_PARTITION, sizeof(struct hv_get_next_child_in), sizeof(struct hv_get_next_child_out),
 	  FALSE },
+	{ HVCALL_GET_PARTITION_PROPERTY, sizeof(struct hv_get_partition_property_in),
+	  sizeof(struct hv_get_partition_property_out), FALSE },
+	{ HVCALL_SET_PARTITION_PROPERTY, sizeof(struct hv_set_partition_property_in), 0, FALSE },
 };
 
 static UINT64 hc_ok, hc_refused, hc_bad;

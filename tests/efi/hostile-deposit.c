@@ -381,6 +381,47 @@ void hostile_partitions(void)
 	      ok && b.pages_in_use == 1 && b.pages_available == 1, &a,
 	      L"RAX %lx, id %lx, root pool %ld free %ld in use", rax, id, b.pages_available, b.pages_in_use);
 
+	/* properties: the vendor and the address width as CPUID says them; the guest OS ID kept per partition */
+	{
+		UINT64 v1 = 9, v2 = 0, v3 = 5;
+		UINT32 r[4];
+		cpuid(0, 0, r);
+		UINT64 want_vendor = r[1] == 0x756e6547 ? HV_PROCESSOR_VENDOR_INTEL : HV_PROCESSOR_VENDOR_AMD;
+		UINT64 ra = pcall(HVCALL_GET_PARTITION_PROPERTY, id, HV_PARTITION_PROPERTY_PROCESSOR_VENDOR, &v1);
+		UINT64 rb = pcall(HVCALL_GET_PARTITION_PROPERTY, id, HV_PARTITION_PROPERTY_PHYSICAL_ADDRESS_WIDTH, &v2);
+		snap(&a);
+		judge("prop.get", st(ra) == HV_STATUS_SUCCESS && v1 == want_vendor && st(rb) == HV_STATUS_SUCCESS &&
+		      v2 == phys_bits, &a, L"vendor RAX %lx = %ld (want %ld), width RAX %lx = %ld (want %d)", ra, v1,
+		      want_vendor, rb, v2, phys_bits);
+		struct hv_set_partition_property_in *sp = (void *)io;
+		long vv;
+		ZeroMem((void *)io, 2 * PAGE);
+		sp->partition_id = id;
+		sp->property_code = HV_PARTITION_PROPERTY_GUEST_OS_ID;
+		sp->property_value = 0x8100000000001234ULL;
+		ra = hvcall("prop.set", HVCALL_SET_PARTITION_PROPERTY, io, io + PAGE, &vv);
+		rb = pcall(HVCALL_GET_PARTITION_PROPERTY, id, HV_PARTITION_PROPERTY_GUEST_OS_ID, &v3);
+		UINT64 root_os = 7;
+		UINT64 rc2 = pcall(HVCALL_GET_PARTITION_PROPERTY, HV_PARTITION_ID_SELF, HV_PARTITION_PROPERTY_GUEST_OS_ID,
+				   &root_os);
+		snap(&a);
+		judge("prop.guest_os_id", st(ra) == HV_STATUS_SUCCESS && st(rb) == HV_STATUS_SUCCESS &&
+		      v3 == 0x8100000000001234ULL && st(rc2) == HV_STATUS_SUCCESS && root_os == 0, &a,
+		      L"set RAX %lx, get RAX %lx = %lx; the root's own: RAX %lx = %lx (want 0: per partition)", ra, rb, v3,
+		      rc2, root_os);
+		ZeroMem((void *)io, 2 * PAGE);
+		sp->partition_id = id;
+		sp->property_code = HV_PARTITION_PROPERTY_PROCESSOR_VENDOR;
+		sp->property_value = 1;
+		expect("prop.set_read_only", hvcall("prop.ro", HVCALL_SET_PARTITION_PROPERTY, io, io + PAGE, &vv),
+		       HV_STATUS_INVALID_PARAMETER);
+		expect("prop.get_unknown", pcall(HVCALL_GET_PARTITION_PROPERTY, id, 0x12345, &v1), HV_STATUS_INVALID_PARAMETER);
+		expect("prop.get_padding", pcall(HVCALL_GET_PARTITION_PROPERTY, id, HV_PARTITION_PROPERTY_GUEST_OS_ID |
+						 (1ULL << 32), &v1), HV_STATUS_INVALID_PARAMETER);
+		expect("prop.get_unknown_partition", pcall(HVCALL_GET_PARTITION_PROPERTY, 0x4444,
+							   HV_PARTITION_PROPERTY_GUEST_OS_ID, &v1), HV_STATUS_INVALID_PARTITION_ID);
+	}
+
 	/* its own metadata needs its own pool */
 	expect("part.initialize_needs_deposit", pcall(HVCALL_INITIALIZE_PARTITION, id, 0, NULL),
 	       HV_STATUS_INSUFFICIENT_MEMORY);

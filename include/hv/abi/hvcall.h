@@ -72,6 +72,8 @@
 #define HVCALL_INITIALIZE_PARTITION 0x0041 /* root only */
 #define HVCALL_FINALIZE_PARTITION 0x0042  /* root only */
 #define HVCALL_DELETE_PARTITION 0x0043    /* root only */
+#define HVCALL_GET_PARTITION_PROPERTY 0x0044 /* root only */
+#define HVCALL_SET_PARTITION_PROPERTY 0x0045 /* root only */
 #define HVCALL_GET_NEXT_CHILD_PARTITION 0x0047 /* root only */
 #define HVCALL_DEPOSIT_MEMORY 0x0048      /* rep; root only */
 #define HVCALL_WITHDRAW_MEMORY 0x0049     /* rep; root only */
@@ -107,6 +109,38 @@ struct hv_create_partition_out {
 /* InitializePartition, FinalizePartition, DeletePartition: the partition's ID alone. */
 struct hv_partition_id_in {
 	uint64_t partition_id;
+};
+
+/*
+ * Get/SetPartitionProperty: a u64 per property code (Hyper-V's codes, as
+ * Linux's mshv headers spell them). Raum knows these; any other code is
+ * INVALID_PARAMETER, and so is setting a read-only one:
+ *   PROCESSOR_VENDOR        read-only: 0 AMD, 1 Intel (HV_PROCESSOR_VENDOR)
+ *   PHYSICAL_ADDRESS_WIDTH  read-only: the partition's physical-address bits
+ *   GUEST_OS_ID             read / write: what the root records for the guest (HV_X64_MSR_GUEST_OS_ID's
+ *                           format); kept with the partition for save and restore
+ */
+#define HV_PARTITION_PROPERTY_PROCESSOR_VENDOR 0x00060000
+#define HV_PARTITION_PROPERTY_PHYSICAL_ADDRESS_WIDTH 0x00060006
+#define HV_PARTITION_PROPERTY_GUEST_OS_ID 0x00070000
+#define HV_PROCESSOR_VENDOR_AMD 0
+#define HV_PROCESSOR_VENDOR_INTEL 1
+
+struct hv_get_partition_property_in {
+	uint64_t partition_id;
+	uint32_t property_code;
+	uint32_t padding;          /* must be 0 */
+};
+
+struct hv_get_partition_property_out {
+	uint64_t property_value;
+};
+
+struct hv_set_partition_property_in {
+	uint64_t partition_id;
+	uint32_t property_code;
+	uint32_t padding;          /* must be 0 */
+	uint64_t property_value;
 };
 
 /*
@@ -319,6 +353,8 @@ HV_ABI_ASSERT(sizeof(struct hv_create_partition_in) == 56, "hv_create_partition_
 HV_ABI_ASSERT(__builtin_offsetof(struct hv_create_partition_in, isolation_properties) == 48, "isolation_properties");
 HV_ABI_ASSERT(sizeof(struct hv_get_next_child_in) == 16, "hv_get_next_child_in");
 HV_ABI_ASSERT(sizeof(struct hv_map_gpa_pages) == 24, "hv_map_gpa_pages");
+HV_ABI_ASSERT(sizeof(struct hv_get_partition_property_in) == 16, "hv_get_partition_property_in");
+HV_ABI_ASSERT(sizeof(struct hv_set_partition_property_in) == 24, "hv_set_partition_property_in");
 HV_ABI_ASSERT(sizeof(struct hv_unmap_gpa_pages) == 24, "hv_unmap_gpa_pages");
 HV_ABI_ASSERT(sizeof(struct hv_withdraw_memory_in) == 16, "hv_withdraw_memory_in");
 HV_ABI_ASSERT(sizeof(struct hv_get_memory_balance_in) == 16, "hv_get_memory_balance_in");
