@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * Deposits, withdrawals and the partitions' pools: see include/raum/partmem.h.
+ * Partitions and their memory (include/raum/partmem.h, docs/partitions.md):
+ * deposits, withdrawals and the pools; the children's table, states and
+ * properties; a child's RAM (MapGpaPages / UnmapGpaPages). One lock
+ * serializes all of it (docs/partitions.md says what that costs).
  *
  * Lock order: partmem's lock, then the root SLAT's tables (changed only
  * under it at run time), then the IOMMU's map lock (inside iommu_dma_*).
@@ -23,7 +26,6 @@ static int owner_alloc(void *ctx __unused, u64 *phys) { return page_alloc_zeroed
 
 static struct spinlock lock = SPINLOCK_INIT;
 struct owner_table root_owners = { .table = owner_tab, .alloc = owner_alloc };
-#define owners root_owners
 
 /* How long a shootdown waits for each VP (pause loops): a CPU that never exits is stuck, not slow. */
 #define SHOOTDOWN_SPINS (1ULL << 28)
@@ -158,11 +160,11 @@ u16 deposit_elem(struct vp *vp, const void *hdr, const void *in, void *out __unu
 		st = HV_STATUS_OPERATION_DENIED;
 		goto out;
 	}
-	if (owner_get(&owners, pfn) || pt_lookup(&root->slat, pa, &hpa, &flags, &size) || hpa != pa) {
+	if (owner_get(&root_owners, pfn) || pt_lookup(&root->slat, pa, &hpa, &flags, &size) || hpa != pa) {
 		st = HV_STATUS_OPERATION_DENIED;
 		goto out;
 	}
-	if (owner_set(&owners, pfn, owner_entry(OWN_DEPOSIT, slot_of(target), flags_keep(root, flags)))) {
+	if (owner_set(&root_owners, pfn, owner_entry(OWN_DEPOSIT, slot_of(target), flags_keep(root, flags)))) {
 		st = HV_STATUS_INSUFFICIENT_MEMORY; /* Raum's own pool: a table of the ownership tree */
 		goto out;
 	}
@@ -172,7 +174,7 @@ u16 deposit_elem(struct vp *vp, const void *hdr, const void *in, void *out __unu
 	if (rc < 0) {
 		/* a split found no table page: the page stays the root's, as it was (a split maps the same) */
 		pt_map(&root->slat, pa, pa, PAGE_SIZE, flags_restore(root, flags_keep(root, flags)));
-		owner_set(&owners, pfn, 0);
+		owner_set(&root_owners, pfn, 0);
 		st = HV_STATUS_INSUFFICIENT_MEMORY;
 		goto out;
 	}
@@ -252,7 +254,7 @@ u16 withdraw_elem(struct vp *vp, const void *hdr, const void *in __unused, void 
 		goto out;
 	}
 	/* free pages are zero but their first word, cleared by pop_free: nothing of the partition's is left */
-	u64 e = owner_get(&owners, pa >> PAGE_SHIFT);
+	u64 e = owner_get(&root_owners, pa >> PAGE_SHIFT);
 	if (owner_kind(e) != OWN_DEPOSIT) {
 		pr_err("withdraw: pool page %#llx is not marked deposited (entry %#llx): a Raum bug; kept",
 		       (unsigned long long)pa, (unsigned long long)e);
@@ -268,7 +270,7 @@ u16 withdraw_elem(struct vp *vp, const void *hdr, const void *in __unused, void 
 		st = HV_STATUS_INSUFFICIENT_MEMORY;
 		goto out;
 	}
-	owner_set(&owners, pa >> PAGE_SHIFT, 0);
+	owner_set(&root_owners, pa >> PAGE_SHIFT, 0);
 	*(u64 *)out = pa >> PAGE_SHIFT;
 	b->n++;
 out:
@@ -417,9 +419,9 @@ static void release_leaf(void *ctx, u64 gpa __unused, u64 pa, u64 size)
 	const struct partition *p = ctx;
 
 	for (u64 a = pa; a < pa + size; a += PAGE_SIZE) {
-		u64 e = owner_get(&owners, a >> PAGE_SHIFT);
+		u64 e = owner_get(&root_owners, a >> PAGE_SHIFT);
 		if (owner_kind(e) == OWN_MAPPED && owner_slot(e) == p->id)
-			owner_set(&owners, a >> PAGE_SHIFT, 0);
+			owner_set(&root_owners, a >> PAGE_SHIFT, 0);
 	}
 }
 
@@ -593,18 +595,18 @@ u16 map_gpa_elem(struct vp *vp __unused, const void *hdr, const void *in, void *
 		goto out;
 	}
 	/* the root's RAM it still holds: not deposited, not another child's (or this one's) RAM already */
-	if (pfn >> OWNER_PFN_BITS || !partition_gpa_backed(root, pa, PAGE_SIZE) || owner_get(&owners, pfn)) {
+	if (pfn >> OWNER_PFN_BITS || !partition_gpa_backed(root, pa, PAGE_SIZE) || owner_get(&root_owners, pfn)) {
 		st = HV_STATUS_OPERATION_DENIED;
 		goto out;
 	}
-	if (owner_set(&owners, pfn, owner_entry(OWN_MAPPED, p->id, 0))) {
+	if (owner_set(&root_owners, pfn, owner_entry(OWN_MAPPED, p->id, 0))) {
 		st = HV_STATUS_INSUFFICIENT_MEMORY;
 		goto out;
 	}
 	u64 gpa = gfn << PAGE_SHIFT, old, of, os;
 	int rc = pt_lookup(&p->slat, gpa, &old, &of, &os) == 0 ? -RAUM_EEXIST : pt_map(&p->slat, gpa, pa, PAGE_SIZE, flags);
 	if (rc < 0) {
-		owner_set(&owners, pfn, 0);
+		owner_set(&root_owners, pfn, 0);
 		st = rc == -RAUM_ENOMEM ? HV_STATUS_INSUFFICIENT_MEMORY : HV_STATUS_INVALID_PARAMETER; /* mapped already */
 		goto out;
 	}
@@ -666,9 +668,9 @@ u16 unmap_gpa_done(struct vp *vp __unused, const void *hdr, struct rep_batch *b)
 	if (p)
 		p->busy--;
 	for (u32 k = 0; rc == 0 && k < b->n; k++) {
-		u64 e = owner_get(&owners, b->page[k] >> PAGE_SHIFT);
+		u64 e = owner_get(&root_owners, b->page[k] >> PAGE_SHIFT);
 		if (owner_kind(e) == OWN_MAPPED)
-			owner_set(&owners, b->page[k] >> PAGE_SHIFT, 0);
+			owner_set(&root_owners, b->page[k] >> PAGE_SHIFT, 0);
 	}
 	spin_unlock(&lock);
 	if (rc) {
