@@ -191,6 +191,9 @@ case_qemu_linux_iommu() {
       expect 'iommu: blocked DMA read from 0x[0-9a-f]+ by device 00:[0-9a-f]{2}\.0 \(VT-d unit 0, reason 0x[0-9a-f]+\)' \
         'iommu: blocked DMA write to 0x[0-9a-f]+ by device 00:[0-9a-f]{2}\.0 \(VT-d unit 0, reason 0x[0-9a-f]+\)'
     expect_part_checks 2
+    # a DMA read of each page deposited for a partition: blocked (docs/partitions.md)
+    expect 'RAUM-ROOT: dma deposited pages: [1-9][0-9]*$' 'RAUM-ROOT: dma deposited pages: [0-9]+ read by DMA, 0 returned' \
+      'RAUM-ROOT: dma deposited checks passed' 'RAUM-ROOT: dma deposited exit 0'
     grep -q 'qemu exit status' "$CASE_DIR/serial.raw.qemu" || MISSING+=("QEMU did not power off by itself")
     forbid "${NO_CRASH[@]}" 'Kernel panic' 'RAUM-ROOT: module refused' 'Call Trace' 'check FAILED' \
       'did not complete an invalidation' 'deposit: .* did not complete' 'DMAR: IOMMU enabled' 'AMD-Vi: (Found IOMMU|Interrupt remapping enabled)' 'ACPI: (DMAR|IVRS) 0x'
@@ -200,7 +203,11 @@ case_qemu_linux_iommu() {
   # (they can fail); only the canary is attacked there (dmatest --canary-only)
   CASE=qemu-linux-dma-unconfined CASE_DIR=$BT/qemu-linux-dma-unconfined MISSING=()
   rm -rf "$CASE_DIR"; mkdir -p "$CASE_DIR"; cp -r build/esp-linux-test "$CASE_DIR/esp"
+  # and the deposited pages' attack, which reaches Raum's data there (the check can fail)
+  sed -i '/^root_options/s|$| raum_parts=1|' "$CASE_DIR/esp/EFI/raum/raum.cfg"
   BOOT_QEMU_ARGS="$EDU" boot qemu EPYC 'Kernel panic|RAUM PANIC'
+  expect 'RAUM-ROOT: dma check FAILED: a DMA read of deposited page 0x[0-9a-f]+ returned Raum.s data' \
+    'RAUM-ROOT: dma deposited checks FAILED' 'RAUM-ROOT: dma deposited exit 1'
   expect 'iommu: this machine has no IOMMU \(no DMAR or IVRS table\): device DMA is not confined' 'RAUM-ROOT: module loaded' \
     '^iommu +none: device DMA is not confined$' 'RAUM-ROOT: dma ordinary DMA ok' \
     'RAUM-ROOT: dma check FAILED: a read of Raum.s canary page returned its data \(2048 of 2048 bytes\)' \

@@ -191,8 +191,57 @@ static void fill(uint8_t *p, uint8_t seed)
 		p[i] = (uint8_t)(seed ^ (i * 7) ^ (i >> 5));
 }
 
+/*
+ * dmatest --deposited PAGE...: reads of pages the root deposited with Raum
+ * (parttest hold prints them). Each holds Raum's data for a child partition
+ * (its SLAT tables, or a free page whose first word links the pool), so a
+ * read that gets through returns non-zero data other than what the device's
+ * buffer held; a blocked read leaves the buffer's pattern or returns zeros.
+ */
+static int deposited(int n, char **pages)
+{
+	uint8_t *buf = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (buf == MAP_FAILED || mlock(buf, 2 * PAGE))
+		die("cannot lock two pages");
+	uint8_t *src = buf, *dst = buf + PAGE, a[PAGE];
+	uint64_t psrc = phys_of(src), pdst = phys_of(dst);
+	int leaked = 0, read = 0;
+
+	fill(a, 0x96);
+	for (int i = 0; i < n; i++) {
+		uint64_t page = strtoull(pages[i], NULL, 0);
+		if (!page || page % PAGE)
+			return fprintf(stderr, "dmatest: %s is not a page address\n", pages[i]), 2;
+		memcpy(src, a, PAGE);
+		memset(dst, 0, PAGE);
+		/* the device's buffer gets the pattern, then the deposited page's first half over it, then comes back */
+		if (!dma(psrc, EDU_BUF, 0) || !dma(page, EDU_BUF, 0) || !dma(EDU_BUF, pdst, 1))
+			continue;
+		read++;
+		unsigned zero = 0, pattern = 0;
+		for (unsigned k = 0; k < LEN; k++) {
+			zero += dst[k] == 0;
+			pattern += dst[k] == a[k];
+		}
+		if (zero != LEN && pattern != LEN) {
+			say("check FAILED: a DMA read of deposited page %#" PRIx64 " returned Raum's data (%u of %u bytes "
+			    "zero, first word %#" PRIx64 ")", page, zero, LEN, *(uint64_t *)dst);
+			leaked++;
+			failed++;
+		}
+		poll_raum();
+	}
+	say("deposited pages: %d read by DMA, %d returned Raum's data", read, leaked);
+	say("%s (%d failed)", failed ? "deposited checks FAILED" : "deposited checks passed", failed);
+	return failed ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc >= 3 && strcmp(argv[1], "--deposited") == 0) {
+		open_edu();
+		return deposited(argc - 2, argv + 2);
+	}
 	int canary_only = argc == 4 && strcmp(argv[3], "--canary-only") == 0;
 	if (argc != 3 && !canary_only)
 		return fprintf(stderr, "usage: dmatest CANARY NEIGHBOUR [--canary-only] (physical addresses, from "

@@ -13,6 +13,7 @@
  *   kill MB                 a process holding one is killed with SIGKILL
  *   bad                     malformed requests are refused, nothing created
  *   bench MB N              make bench: TSC ticks to create and destroy one (median of N)
+ *   hold MB                 holds one and prints its deposited pages' addresses (dmatest --deposited)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -291,6 +292,32 @@ static void bench(unsigned mb, unsigned n)
 	printf("RAUM-BENCH part done\n");
 }
 
+/*
+ * For init-test.sh's DMA attack (dmatest --deposited): holds a partition of
+ * mb MiB, prints the physical addresses of the pages deposited for it
+ * ("parttest: pages A B ..."), then waits until it is killed.
+ */
+static void hold(unsigned mb)
+{
+	int fd = dev();
+	void *mem;
+	uint64_t id = create(fd, mb, &mem);
+	static struct raum_part_pages q;
+
+	q.partition_id = id;
+	if (!id || ioctl(fd, RAUM_IOC_PART_PAGES, &q) || !q.count) {
+		printf("parttest: hold FAILED (id %llu, %s)\n", (unsigned long long)id, strerror(errno));
+		exit(1);
+	}
+	printf("parttest: pages");
+	for (uint64_t i = 0; i < q.count; i++)
+		printf(" %#llx", (unsigned long long)q.phys[i]);
+	printf("\n");
+	fflush(stdout);
+	for (;;)
+		pause();
+}
+
 static void bad(void)
 {
 	struct raum_dev_counts base = counts();
@@ -346,6 +373,8 @@ int main(int argc, char **argv)
 		killed((unsigned)atoi(argv[2]));
 	else if (argc >= 2 && !strcmp(argv[1], "bad"))
 		bad();
+	else if (argc >= 3 && !strcmp(argv[1], "hold"))
+		hold((unsigned)atoi(argv[2]));
 	else if (argc >= 4 && !strcmp(argv[1], "bench"))
 		bench((unsigned)atoi(argv[2]), (unsigned)atoi(argv[3]));
 	else {

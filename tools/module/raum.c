@@ -195,6 +195,8 @@ out:
 struct raum_part {
 	struct list_head node;
 	u64 id;
+	u64 dep[RAUM_PART_PAGES_MAX]; /* the first pages deposited to it (RAUM_IOC_PART_PAGES) */
+	unsigned int ndep;
 	struct page **pinned;
 	unsigned long npinned;
 };
@@ -227,8 +229,11 @@ static u16 hc_status(u64 r) { return r == HC_FAILED ? 0xffff : (u16)(r & HV_HYPE
 static u32 hc_reps(u64 r) { return r == HC_FAILED ? 0 : (u32)((r >> HV_HYPERCALL_REP_COMP_SHIFT) & 0xfff); }
 static u64 reps(u64 n) { return n << HV_HYPERCALL_REP_COUNT_SHIFT; }
 
-/* Deposits n fresh zeroed kernel pages to partition id; those Raum did not take are freed again. */
-static int raum_deposit(u64 id, unsigned int n, void *in, void *out)
+/*
+ * Deposits n fresh zeroed kernel pages to partition id; those Raum did not
+ * take are freed again. rec: the partition whose first deposits to note.
+ */
+static int raum_deposit_rec(u64 id, unsigned int n, void *in, void *out, struct raum_part *rec)
 {
 	struct hv_deposit_memory *h = in;
 	u64 *list = (u64 *)(h + 1);
@@ -249,12 +254,19 @@ static int raum_deposit(u64 id, unsigned int n, void *in, void *out)
 		r = HC_FAILED;
 	got = hc_reps(r);
 	atomic64_add(got, &raum_deposited);
+	for (unsigned int k = 0; rec && k < got && rec->ndep < RAUM_PART_PAGES_MAX; k++)
+		rec->dep[rec->ndep++] = list[k] << PAGE_SHIFT;
 	for (unsigned int k = got; k < i; k++)
 		__free_page(pfn_to_page(list[k]));
 	if (got == n)
 		return 0;
 	pr_err("depositing %u pages to partition %llu: %u taken, status %#x\n", n, id, got, hc_status(r));
 	return -ENOMEM;
+}
+
+static int raum_deposit(u64 id, unsigned int n, void *in, void *out)
+{
+	return raum_deposit_rec(id, n, in, out, NULL);
 }
 
 /* Withdraws every free page of partition id's pool and frees it; the module deposited each one. */
@@ -284,7 +296,7 @@ static void raum_withdraw_all(u64 id, void *in, void *out)
 }
 
 /* A simple call on partition id (Initialize, Finalize, Delete), depositing and retrying while Raum asks. */
-static u16 raum_id_call(u16 code, u64 id, u64 deposit_to, void *in, void *out)
+static u16 raum_id_call(u16 code, u64 id, u64 deposit_to, void *in, void *out, struct raum_part *rec)
 {
 	for (int tries = 0; tries < 8; tries++) {
 		u64 r;
@@ -294,7 +306,7 @@ static u16 raum_id_call(u16 code, u64 id, u64 deposit_to, void *in, void *out)
 		r = raum_hc(code, in, out);
 		if (hc_status(r) != HV_STATUS_INSUFFICIENT_MEMORY || !deposit_to)
 			return hc_status(r);
-		if (raum_deposit(deposit_to, 4, in, out))
+		if (raum_deposit_rec(deposit_to, 4, in, out, rec))
 			return HV_STATUS_INSUFFICIENT_MEMORY;
 	}
 	return HV_STATUS_INSUFFICIENT_MEMORY;
@@ -320,11 +332,11 @@ static void raum_part_destroy(struct raum_part *p, void *in, void *out)
 		}
 		done += n;
 	}
-	st = raum_id_call(HVCALL_FINALIZE_PARTITION, p->id, 0, in, out);
+	st = raum_id_call(HVCALL_FINALIZE_PARTITION, p->id, 0, in, out, NULL);
 	if (st != HV_STATUS_SUCCESS && st != HV_STATUS_INVALID_PARTITION_STATE)
 		pr_err("partition %llu: finalize failed (status %#x)\n", p->id, st);
 	raum_withdraw_all(p->id, in, out);
-	st = raum_id_call(HVCALL_DELETE_PARTITION, p->id, 0, in, out);
+	st = raum_id_call(HVCALL_DELETE_PARTITION, p->id, 0, in, out, NULL);
 	if (st != HV_STATUS_SUCCESS)
 		pr_err("partition %llu: delete failed (status %#x): its object stays in Raum\n", p->id, st);
 	else
@@ -369,7 +381,7 @@ static long raum_part_create(struct raum_file *f, struct raum_part_create __user
 	}
 	p->id = ((struct hv_create_partition_out *)out)->partition_id;
 	atomic64_inc(&raum_nparts);
-	st = raum_id_call(HVCALL_INITIALIZE_PARTITION, p->id, p->id, in, out);
+	st = raum_id_call(HVCALL_INITIALIZE_PARTITION, p->id, p->id, in, out, p);
 	if (st != HV_STATUS_SUCCESS) {
 		pr_err("partition %llu: InitializePartition failed (status %#x)\n", p->id, st);
 		ret = -EIO;
@@ -408,7 +420,7 @@ static long raum_part_create(struct raum_file *f, struct raum_part_create __user
 		r = raum_hc(HVCALL_MAP_GPA_PAGES | reps(n), in, out);
 		done += hc_reps(r);
 		st = hc_status(r);
-		if (st == HV_STATUS_INSUFFICIENT_MEMORY && !raum_deposit(p->id, 16, in, out))
+		if (st == HV_STATUS_INSUFFICIENT_MEMORY && !raum_deposit_rec(p->id, 16, in, out, p))
 			continue;
 		if (st != HV_STATUS_SUCCESS) {
 			pr_err("partition %llu: mapping its RAM failed at page %lu (status %#x)\n", p->id, done, st);
@@ -446,6 +458,30 @@ static long raum_part_destroy_id(struct raum_file *f, struct raum_part_id __user
 	return -ENOENT; /* not this file's */
 }
 
+static long raum_part_pages(struct raum_file *f, struct raum_part_pages __user *uarg)
+{
+	struct raum_part_pages *q = kzalloc(sizeof(*q), GFP_KERNEL);
+	struct raum_part *p;
+	long ret = -ENOENT;
+
+	if (!q)
+		return -ENOMEM;
+	if (copy_from_user(&q->partition_id, &uarg->partition_id, sizeof(q->partition_id))) {
+		kfree(q);
+		return -EFAULT;
+	}
+	list_for_each_entry(p, &f->parts, node) {
+		if (p->id != q->partition_id)
+			continue;
+		q->count = p->ndep;
+		memcpy(q->phys, p->dep, p->ndep * sizeof(u64));
+		ret = copy_to_user(uarg, q, sizeof(*q)) ? -EFAULT : 0;
+		break;
+	}
+	kfree(q);
+	return ret;
+}
+
 static long raum_counts(struct raum_dev_counts __user *uarg, void *in, void *out)
 {
 	struct raum_dev_counts c = { 0 };
@@ -479,6 +515,8 @@ static long raum_part_ioctl(struct raum_file *f, unsigned int cmd, unsigned long
 		ret = raum_part_create(f, (void __user *)arg, (void *)in, (void *)out);
 	else if (cmd == RAUM_IOC_PART_DESTROY)
 		ret = raum_part_destroy_id(f, (void __user *)arg, (void *)in, (void *)out);
+	else if (cmd == RAUM_IOC_PART_PAGES)
+		ret = raum_part_pages(f, (void __user *)arg);
 	else
 		ret = raum_counts((void __user *)arg, (void *)in, (void *)out);
 	mutex_unlock(&raum_part_mutex);
@@ -528,6 +566,7 @@ static long raum_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case RAUM_IOC_PART_CREATE:
 	case RAUM_IOC_PART_DESTROY:
 	case RAUM_IOC_COUNTS:
+	case RAUM_IOC_PART_PAGES:
 		return raum_part_ioctl(file->private_data, cmd, arg);
 	default:
 		return -ENOTTY;

@@ -65,11 +65,26 @@ struct raum_dev_counts {
 	uint64_t root_in_use;      /* and pages holding partition objects */
 };
 
+/*
+ * For the isolation tests: the physical addresses of the kernel pages the
+ * module deposited for this file's partition (its pool: free pages and
+ * Raum's metadata for it, e.g. its SLAT tables), at most RAUM_PART_PAGES_MAX.
+ * The root must be unable to reach them, by CPU or by device DMA.
+ */
+#define RAUM_PART_PAGES_MAX 64
+struct raum_part_pages {
+	uint64_t partition_id;
+	uint64_t count;                       /* out: entries filled */
+	uint64_t phys[RAUM_PART_PAGES_MAX];   /* out */
+};
+
 _Static_assert(sizeof(struct raum_part_create) == 32, "raum_part_create layout");
+_Static_assert(sizeof(struct raum_part_pages) == 16 + 8 * RAUM_PART_PAGES_MAX, "raum_part_pages layout");
 _Static_assert(sizeof(struct raum_dev_counts) == 40, "raum_dev_counts layout");
 
 #define RAUM_IOC_PART_CREATE _IOWR(RAUM_IOC_MAGIC, 2, struct raum_part_create)
 #define RAUM_IOC_PART_DESTROY _IOW(RAUM_IOC_MAGIC, 3, struct raum_part_id)
 #define RAUM_IOC_COUNTS _IOR(RAUM_IOC_MAGIC, 4, struct raum_dev_counts)
+#define RAUM_IOC_PART_PAGES _IOWR(RAUM_IOC_MAGIC, 5, struct raum_part_pages)
 
 #endif
