@@ -118,38 +118,20 @@ static u16 call_health(struct vp *vp __unused, const void *in __unused, void *ou
 	return HV_STATUS_SUCCESS;
 }
 
-static u16 call_memory_balance(struct vp *vp, const void *in, void *out, u64 a __unused, u64 b __unused)
-{
-	return get_memory_balance(vp, in, out);
-}
-static u16 call_create(struct vp *vp, const void *in, void *out, u64 a __unused, u64 b __unused)
-{
-	return create_partition(vp, in, out);
-}
-static u16 call_initialize(struct vp *vp, const void *in, void *out, u64 a __unused, u64 b __unused)
-{
-	return initialize_partition(vp, in, out);
-}
-static u16 call_finalize(struct vp *vp, const void *in, void *out, u64 a __unused, u64 b __unused)
-{
-	return finalize_partition(vp, in, out);
-}
-static u16 call_delete(struct vp *vp, const void *in, void *out, u64 a __unused, u64 b __unused)
-{
-	return delete_partition(vp, in, out);
-}
-static u16 call_next_child(struct vp *vp, const void *in, void *out, u64 a __unused, u64 b __unused)
-{
-	return get_next_child_partition(vp, in, out);
-}
-static u16 call_get_property(struct vp *vp, const void *in, void *out, u64 a __unused, u64 b __unused)
-{
-	return get_partition_property(vp, in, out);
-}
-static u16 call_set_property(struct vp *vp, const void *in, void *out, u64 a __unused, u64 b __unused)
-{
-	return set_partition_property(vp, in, out);
-}
+/* The partition calls (kernel/partmem.c) take no fast-call registers: adapted to hvcall_fn here. */
+#define PART_CALL(fn)                                                                                       \
+	static u16 call_##fn(struct vp *vp, const void *in, void *out, u64 a __unused, u64 b __unused)      \
+	{                                                                                                   \
+		return fn(vp, in, out);                                                                     \
+	}
+PART_CALL(get_memory_balance)
+PART_CALL(create_partition)
+PART_CALL(initialize_partition)
+PART_CALL(finalize_partition)
+PART_CALL(delete_partition)
+PART_CALL(get_next_child_partition)
+PART_CALL(get_partition_property)
+PART_CALL(set_partition_property)
 
 #define ROOT_CALL(code, in, out, name, fn)                                                                    \
 	[code - TLFS_CALL_FIRST] = { { code, in, out, false, name, false, 0, 0, HVCALL_ROOT_ONLY }, fn, NULL, NULL }
@@ -166,17 +148,17 @@ static u16 call_set_property(struct vp *vp, const void *in, void *out, u64 a __u
 #define TLFS_CALL_FIRST 0x0040
 static const struct hvcall tlfs_calls[] = {
 	ROOT_CALL(HVCALL_CREATE_PARTITION, sizeof(struct hv_create_partition_in), sizeof(struct hv_create_partition_out),
-		  "CreatePartition", call_create),
+		  "CreatePartition", call_create_partition),
 	ROOT_CALL(HVCALL_INITIALIZE_PARTITION, sizeof(struct hv_partition_id_in), 0, "InitializePartition",
-		  call_initialize),
-	ROOT_CALL(HVCALL_FINALIZE_PARTITION, sizeof(struct hv_partition_id_in), 0, "FinalizePartition", call_finalize),
-	ROOT_CALL(HVCALL_DELETE_PARTITION, sizeof(struct hv_partition_id_in), 0, "DeletePartition", call_delete),
+		  call_initialize_partition),
+	ROOT_CALL(HVCALL_FINALIZE_PARTITION, sizeof(struct hv_partition_id_in), 0, "FinalizePartition", call_finalize_partition),
+	ROOT_CALL(HVCALL_DELETE_PARTITION, sizeof(struct hv_partition_id_in), 0, "DeletePartition", call_delete_partition),
 	ROOT_CALL(HVCALL_GET_PARTITION_PROPERTY, sizeof(struct hv_get_partition_property_in),
-		  sizeof(struct hv_get_partition_property_out), "GetPartitionProperty", call_get_property),
+		  sizeof(struct hv_get_partition_property_out), "GetPartitionProperty", call_get_partition_property),
 	ROOT_CALL(HVCALL_SET_PARTITION_PROPERTY, sizeof(struct hv_set_partition_property_in), 0, "SetPartitionProperty",
-		  call_set_property),
+		  call_set_partition_property),
 	ROOT_CALL(HVCALL_GET_NEXT_CHILD_PARTITION, sizeof(struct hv_get_next_child_in),
-		  sizeof(struct hv_get_next_child_out), "GetNextChildPartition", call_next_child),
+		  sizeof(struct hv_get_next_child_out), "GetNextChildPartition", call_get_next_child_partition),
 	[HVCALL_DEPOSIT_MEMORY - TLFS_CALL_FIRST] = ROOT_REP(HVCALL_DEPOSIT_MEMORY, sizeof(struct hv_deposit_memory),
 							     8, 0, "DepositMemory", deposit_elem, deposit_done),
 	[HVCALL_MAP_GPA_PAGES - TLFS_CALL_FIRST] = ROOT_REP(HVCALL_MAP_GPA_PAGES, sizeof(struct hv_map_gpa_pages), 8, 0,
@@ -187,7 +169,7 @@ static const struct hvcall tlfs_calls[] = {
 							      sizeof(struct hv_withdraw_memory_in), 0, 8, "WithdrawMemory",
 							      withdraw_elem, withdraw_done),
 	ROOT_CALL(HVCALL_GET_MEMORY_BALANCE, sizeof(struct hv_get_memory_balance_in), sizeof(struct hv_memory_balance),
-		  "GetMemoryBalance", call_memory_balance),
+		  "GetMemoryBalance", call_get_memory_balance),
 };
 
 /* Raum's own calls, in code order from RAUM_CALL_FIRST with no gaps (hypercall_selftest). */
