@@ -11,6 +11,7 @@
  * "Hypercall Continuation"). Blocks are dereferenced only once validation
  * found them wholly in the caller's RAM.
  */
+#include <raum/childvp.h>
 #include <raum/cpu.h>
 #include <raum/health.h>
 #include <raum/hvcall.h>
@@ -132,11 +133,15 @@ PART_CALL(delete_partition)
 PART_CALL(get_next_child_partition)
 PART_CALL(get_partition_property)
 PART_CALL(set_partition_property)
+PART_CALL(create_vp)
+PART_CALL(delete_vp)
+PART_CALL(dispatch_vp)
 
 #define ROOT_CALL(code, in, out, name, fn)                                                                    \
 	[code - TLFS_CALL_FIRST] = { { code, in, out, false, name, false, 0, 0, HVCALL_ROOT_ONLY }, fn, NULL, NULL }
 
 #define CALL(code, in, out, fast, name, fn) { { code, in, out, fast, name, false, 0, 0, HVCALL_ANY }, fn, NULL, NULL }
+#define RAUM_ROOT_CALL(code, in, out, name, fn) { { code, in, out, false, name, false, 0, 0, HVCALL_ROOT_ONLY }, fn, NULL, NULL }
 #define ROOT_REP(code, hdr, ie, oe, name, elem, done)                                                          \
 	{ { code, hdr, 0, false, name, true, ie, oe, HVCALL_ROOT_ONLY }, NULL, elem, done }
 
@@ -170,6 +175,16 @@ static const struct hvcall tlfs_calls[] = {
 							      withdraw_elem, withdraw_done),
 	ROOT_CALL(HVCALL_GET_MEMORY_BALANCE, sizeof(struct hv_get_memory_balance_in), sizeof(struct hv_memory_balance),
 		  "GetMemoryBalance", call_get_memory_balance),
+	ROOT_CALL(HVCALL_CREATE_VP, sizeof(struct hv_create_vp_in), 0, "CreateVp", call_create_vp),
+	ROOT_CALL(HVCALL_DELETE_VP, sizeof(struct hv_delete_vp_in), 0, "DeleteVp", call_delete_vp),
+	[HVCALL_GET_VP_REGISTERS - TLFS_CALL_FIRST] = ROOT_REP(HVCALL_GET_VP_REGISTERS,
+							       sizeof(struct hv_vp_registers_hdr), 4,
+							       sizeof(struct hv_register_value), "GetVpRegisters",
+							       get_vp_reg_elem, NULL),
+	[HVCALL_SET_VP_REGISTERS - TLFS_CALL_FIRST] = ROOT_REP(HVCALL_SET_VP_REGISTERS,
+							       sizeof(struct hv_vp_registers_hdr),
+							       sizeof(struct hv_register_assoc), 0, "SetVpRegisters",
+							       set_vp_reg_elem, NULL),
 };
 
 /* Raum's own calls, in code order from RAUM_CALL_FIRST with no gaps (hypercall_selftest). */
@@ -183,6 +198,8 @@ static const struct hvcall calls[] = {
 	    "LogRead", call_log_read),
 	CALL(RAUM_CALL_NULL, 0, 0, true, "Null", call_null),
 	CALL(RAUM_CALL_GET_HEALTH, 0, sizeof(struct raum_health), false, "GetHealth", call_health),
+	RAUM_ROOT_CALL(RAUM_CALL_DISPATCH_VP, sizeof(struct raum_dispatch_in), sizeof(struct raum_vp_exit), "DispatchVp",
+		       call_dispatch_vp),
 };
 
 static const struct hvcall *lookup(u16 code)

@@ -20,3 +20,4 @@ hv-y += kernel/asid.c
 hv-y += kernel/icr.c kernel/initsipi.c kernel/smp.c kernel/shootdown.c
 hv-y += kernel/pciguard.c
 hv-y += kernel/pciio.c
+hv-y += kernel/childvp.c kernel/vpregs.c

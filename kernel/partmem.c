@@ -10,6 +10,7 @@
  * Nothing waits for another CPU while holding it: the shootdown and the
  * units' invalidation run in the batch's end, unlocked.
  */
+#include <raum/childvp.h>
 #include <raum/errno.h>
 #include <raum/iommu.h>
 #include <raum/log.h>
@@ -384,6 +385,28 @@ static u16 child_for(u64 id, enum part_op op, struct partition **out, enum part_
 	return HV_STATUS_SUCCESS;
 }
 
+u16 child_get(u64 id, struct partition **out)
+{
+	struct partition *p;
+	enum part_state next;
+
+	spin_lock(&lock);
+	u16 st = child_for(id, POP_RUN, &p, &next);
+	if (st == HV_STATUS_SUCCESS) {
+		p->busy++;
+		*out = p;
+	}
+	spin_unlock(&lock);
+	return st;
+}
+
+void child_put(struct partition *p)
+{
+	spin_lock(&lock);
+	p->busy--;
+	spin_unlock(&lock);
+}
+
 /*
  * Initialize: the partition's own metadata comes from its own pool (the
  * root deposits first and retries on INSUFFICIENT_MEMORY): so far the top
@@ -406,6 +429,8 @@ u16 initialize_partition(struct vp *vp __unused, const void *in, void *out __unu
 			p->slat = (struct pt_ctx){ .root = pa, .table = child_table, .alloc = child_table_alloc,
 						   .free = child_table_free, .ctx = p, .nr_tables = 1, .allow_2m = true,
 						   .allow_1g = root_partition->slat.allow_1g, .ept = root_partition->slat.ept };
+			if (vendor_current()->child_partition_init)
+				vendor_current()->child_partition_init(p); /* intercepts and CPUID: nothing it allocates */
 			p->state = next;
 		}
 	}
@@ -447,6 +472,7 @@ u16 finalize_partition(struct vp *vp __unused, const void *in, void *out __unuse
 	if (st != HV_STATUS_SUCCESS)
 		return st;
 	int rc = slat_shootdown(p, NULL, smp_kick, SHOOTDOWN_SPINS);
+	child_vps_release(p); /* no VP is claimed: a claim holds the partition busy, and Finalize needed it idle */
 	spin_lock(&lock);
 	p->busy--;
 	if (rc == 0) {

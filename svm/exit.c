@@ -12,6 +12,7 @@
  * VMRUN (not intercepted: pass-through). NMIs exit (the NMI intercept):
  * Raum takes each with a brief STGI and injects the root's (svm_vendor_exit).
  */
+#include <raum/childvp.h>
 #include <raum/crrules.h>
 #include <raum/dispatch.h>
 #include <raum/fmt.h>
@@ -442,4 +443,250 @@ void svm_run_loop(struct vp *vp)
 	do
 		run_once(vp, &e);
 	while (vp_dispatch_inline(vp, &e, complete_insn));
+}
+
+/* ---- a child's VP (kernel/childvp.c): run until the root must act ---------------------------- */
+
+static bool canonical48(u64 a) { return (u64)((s64)(a << 16) >> 16) == a; }
+
+static bool pat_ok(u64 pat)
+{
+	for (int i = 0; i < 8; i++) {
+		u8 t = (u8)(pat >> (8 * i));
+		if (t == 2 || t == 3 || t > 7)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * A child's RDMSR / WRMSR (every MSR exits: the shared all-ones map). Raum
+ * emulates EFER (svm_msr_vendor's rules), the MSRs that live in the VMCB
+ * (switched by VMRUN / VMLOAD / VMSAVE) and a read of the TSC; any other
+ * MSR raises #GP, as one the CPU does not have: a child reaches no real
+ * MSR of the machine.
+ */
+static enum exit_action child_msr(struct svm_vp *s, bool write)
+{
+	struct vp *vp = &s->vp;
+	struct vmcb_save *g = &s->vmcb->save;
+	u32 msr = (u32)vp->gpr[GPR_RCX];
+	u64 val = (vp->gpr[GPR_RDX] << 32) | (u32)vp->gpr[GPR_RAX];
+	size_t off;
+	bool addr = false;
+	u64 cur;
+
+	switch (msr) {
+	case MSR_EFER:
+		return svm_msr_vendor(vp, msr, write);
+	case 0x10: /* IA32_TIME_STAMP_COUNTER: read only here */
+		if (write)
+			goto gp;
+		val = rdtsc() + s->vmcb->control.tsc_offset;
+		vp->gpr[GPR_RAX] = (u32)val;
+		vp->gpr[GPR_RDX] = val >> 32;
+		return EXIT_ADVANCE;
+	case MSR_STAR: off = offsetof(struct vmcb_save, star); break;
+	case MSR_LSTAR: off = offsetof(struct vmcb_save, lstar); addr = true; break;
+	case MSR_CSTAR: off = offsetof(struct vmcb_save, cstar); addr = true; break;
+	case MSR_SFMASK: off = offsetof(struct vmcb_save, sfmask); break;
+	case MSR_KERNEL_GS_BASE: off = offsetof(struct vmcb_save, kernel_gs_base); addr = true; break;
+	case MSR_FS_BASE: off = offsetof(struct vmcb_save, fs.base); addr = true; break;
+	case MSR_GS_BASE: off = offsetof(struct vmcb_save, gs.base); addr = true; break;
+	case MSR_SYSENTER_CS: off = offsetof(struct vmcb_save, sysenter_cs); break;
+	case MSR_SYSENTER_ESP: off = offsetof(struct vmcb_save, sysenter_esp); addr = true; break;
+	case MSR_SYSENTER_EIP: off = offsetof(struct vmcb_save, sysenter_eip); addr = true; break;
+	case MSR_PAT: off = offsetof(struct vmcb_save, g_pat); break;
+	default:
+		goto gp;
+	}
+	if (!write) {
+		__builtin_memcpy(&cur, (u8 *)g + off, 8);
+		vp->gpr[GPR_RAX] = (u32)cur;
+		vp->gpr[GPR_RDX] = cur >> 32;
+		return EXIT_ADVANCE;
+	}
+	if ((addr && !canonical48(val)) || (msr == MSR_PAT && !pat_ok(val)) ||
+	    ((msr == MSR_SFMASK || msr == MSR_SYSENTER_CS) && (val >> 32)))
+		goto gp;
+	__builtin_memcpy((u8 *)g + off, &val, 8);
+	return EXIT_ADVANCE;
+gp:
+	svm_inject_exception(vp, 13, true, 0);
+	return EXIT_RESUME;
+}
+
+static void child_stop(struct raum_vp_exit *x, u32 kind, const char *fmt, u64 a, u64 b)
+{
+	x->kind = kind;
+	raum_snprintf(x->why, sizeof(x->why), fmt, a, b);
+}
+
+/*
+ * Runs a child VP on CPU c until an exit the root must see (port I/O, an
+ * unmapped GPA, HLT), the root's interrupt or NMI, or a failure. The
+ * exits Raum handles itself (CPUID, MSRs, hypercalls, XSETBV, the SVM
+ * instructions as #UD, NMI kicks) loop here: a child that exits to Raum
+ * forever still leaves at the root's next timer interrupt.
+ */
+void svm_child_run(struct vp *vp, struct cpu *c, struct raum_vp_exit *x)
+{
+	struct svm_vp *s = to_svm(vp);
+	struct vmcb *v = s->vmcb;
+	struct svm_cpu *sc = c->vendor;
+	struct vp_exit e;
+	bool first = true;
+
+	s->cpu = sc;
+	s->host_vmcb_phys = sc->host_vmcb_phys;
+	s->host_nmi_pending = &c->nmi_pending;
+	for (;;) {
+		if (__atomic_load_n(&c->nmi_pending, __ATOMIC_RELAXED)) {
+			x->kind = RAUM_VPEXIT_INTERRUPTED; /* the root's NMI: it is injected at the root's entry */
+			break;
+		}
+		v->save.rax = vp->gpr[GPR_RAX];
+		v->save.rsp = vp->gpr[GPR_RSP];
+		v->save.rip = vp->rip;
+		struct asid_decision d = asid_prepare(&sc->asid, &s->asid, vp_entry_begin(vp));
+		v->control.tlb_control = svm_tlb_control(d.flush);
+		v->control.guest_asid = d.tag;
+		if (first) {
+			/* the root's registers against VMRUN's rules: refused here, never a failed entry */
+			const char *rule = svm_check_vmcb(v);
+			first = false;
+			if (rule) {
+				vp_entry_end(vp);
+				x->kind = RAUM_VPEXIT_FAILED;
+				x->flags |= RAUM_VPEXIT_F_REFUSED;
+				raum_snprintf(x->why, sizeof(x->why), "%s", rule);
+				break;
+			}
+		}
+		/* GIF is 0 here: IF = 1 takes nothing in Raum, it only unmasks the root's interrupts for VMRUN */
+		__asm__ volatile("sti" ::: "memory");
+		svm_enter_call(s);
+		__asm__ volatile("cli" ::: "memory");
+		child_rsb_fill();
+		vp_entry_end(vp);
+		vp->gpr[GPR_RAX] = v->save.rax;
+		vp->gpr[GPR_RSP] = v->save.rsp;
+		vp->rip = v->save.rip;
+		v->control.eventinj = (v->control.exitintinfo & SVM_EVT_VALID) ? v->control.exitintinfo : 0;
+
+		u32 code = (u32)v->control.exitcode;
+		enum exit_action a;
+		e = (struct vp_exit){ .code = code };
+		switch (code) {
+		case SVM_EXIT_INTR:
+			vp->exits[RAUM_EXIT_INTR]++;
+			x->kind = RAUM_VPEXIT_INTERRUPTED;
+			goto done;
+		case SVM_EXIT_NMI: /* a kick (a shootdown) or the root's: taken in Raum's handler */
+			vp->exits[RAUM_EXIT_NMI]++;
+			__asm__ volatile("stgi\n\tclgi" ::: "memory");
+			continue;
+		case SVM_EXIT_CPUID:
+			vp->exits[RAUM_EXIT_CPUID]++;
+			a = exit_cpuid(vp);
+			break;
+		case SVM_EXIT_VMMCALL:
+			a = exit_hypercall(vp, hypercall_allowed(s)); /* counts itself; root-only calls: ACCESS_DENIED */
+			break;
+		case SVM_EXIT_MSR:
+			vp->exits[(v->control.exitinfo1 & 1) ? RAUM_EXIT_MSR_WRITE : RAUM_EXIT_MSR_READ]++;
+			a = child_msr(s, v->control.exitinfo1 & 1);
+			break;
+		case SVM_EXIT_XSETBV:
+			vp->exits[RAUM_EXIT_XSETBV]++;
+			a = child_xsetbv(vp);
+			if (a == EXIT_ADVANCE) { /* XSETBV is 0F 01 D1: three bytes, NRIP or not */
+				vp->rip = (svm_caps.nrips && v->control.nrip) ? v->control.nrip : vp->rip + 3;
+				a = EXIT_SKIPPED;
+			}
+			break;
+		case SVM_EXIT_INVD:
+		case SVM_EXIT_WBINVD:
+			vp->exits[RAUM_EXIT_OTHER]++;
+			__asm__ volatile("wbinvd" ::: "memory");
+			a = EXIT_ADVANCE;
+			break;
+		case SVM_EXIT_VMRUN:
+		case SVM_EXIT_VMLOAD:
+		case SVM_EXIT_VMSAVE:
+		case SVM_EXIT_STGI:
+		case SVM_EXIT_CLGI:
+		case SVM_EXIT_SKINIT:
+		case SVM_EXIT_INVLPGA:
+			vp->exits[RAUM_EXIT_SVM_INSN]++;
+			a = exit_undefined(vp);
+			break;
+		case SVM_EXIT_IOIO: {
+			u64 i1 = v->control.exitinfo1;
+			vp->exits[RAUM_EXIT_IO]++;
+			x->kind = RAUM_VPEXIT_IO;
+			x->port = (u16)(i1 >> 16);
+			x->size = (i1 & BIT(4)) ? 1 : (i1 & BIT(5)) ? 2 : 4;
+			x->flags = ((i1 & 1) ? 0 : RAUM_VPEXIT_F_WRITE) | ((i1 & BIT(2)) ? RAUM_VPEXIT_F_STRING : 0) |
+				   ((i1 & BIT(3)) ? RAUM_VPEXIT_F_REP : 0);
+			if (!(i1 & 1))
+				x->data = vp->gpr[GPR_RAX] & (x->size == 4 ? 0xffffffffULL : x->size == 2 ? 0xffff : 0xff);
+			if (!(x->flags & RAUM_VPEXIT_F_STRING)) {
+				vp->pending = (i1 & 1) ? CHILD_PENDING_IN : CHILD_PENDING_STEP;
+				vp->pending_size = x->size;
+				vp->pending_next_rip = v->control.exitinfo2; /* the next RIP, NRIPS or not (APM 15.10.2) */
+			}
+			goto done;
+		}
+		case SVM_EXIT_HLT:
+			vp->exits[RAUM_EXIT_HLT]++;
+			x->kind = RAUM_VPEXIT_HLT;
+			vp->pending = CHILD_PENDING_STEP;
+			vp->pending_next_rip = (svm_caps.nrips && v->control.nrip) ? v->control.nrip : vp->rip + 1;
+			goto done;
+		case SVM_EXIT_NPF: {
+			u64 i1 = v->control.exitinfo1;
+			vp->exits[RAUM_EXIT_NPF]++;
+			x->kind = RAUM_VPEXIT_MEMORY;
+			x->gpa = v->control.exitinfo2;
+			x->flags = ((i1 & SVM_NPF_WRITE) ? RAUM_VPEXIT_F_WRITE : 0) |
+				   ((i1 & SVM_NPF_FETCH) ? RAUM_VPEXIT_F_EXECUTE : 0);
+			goto done;
+		}
+		case SVM_EXIT_SHUTDOWN:
+			vp->exits[RAUM_EXIT_SHUTDOWN]++;
+			child_stop(x, RAUM_VPEXIT_SHUTDOWN, "shutdown (triple fault) at rip %#llx", vp->rip, 0);
+			goto done;
+		case SVM_EXIT_INVALID: {
+			const char *rule = svm_check_vmcb(v);
+			vp->exits[RAUM_EXIT_OTHER]++;
+			raum_snprintf(x->why, sizeof(x->why), "VMRUN refused the VMCB: %s",
+				      rule ? rule : "no rule Raum checks is broken (APM 15.5.1)");
+			x->kind = RAUM_VPEXIT_FAILED;
+			goto done;
+		}
+		default:
+			vp->exits[RAUM_EXIT_OTHER]++;
+			child_stop(x, RAUM_VPEXIT_FAILED, "exit code %#llx Raum does not handle for a child (info1 %#llx)",
+				   code, v->control.exitinfo1);
+			goto done;
+		}
+		if (a > EXIT_SKIPPED) {
+			x->kind = RAUM_VPEXIT_FAILED;
+			raum_snprintf(x->why, sizeof(x->why), "%s", vp->stop_reason ? vp->stop_reason : "a handler failed");
+			goto done;
+		}
+		if (a != EXIT_RESUME)
+			complete_insn(vp, &e, a == EXIT_ADVANCE);
+		x->exits++;
+	}
+done:
+	x->rip = vp->rip;
+	x->rflags = v->save.rflags;
+	x->mode = 16;
+	if ((v->save.efer & EFER_LMA) && (v->save.cs.attrib & BIT(9)))
+		x->mode = 64;
+	else if (v->save.cs.attrib & BIT(10))
+		x->mode = 32;
+	s->cpu = NULL;
 }

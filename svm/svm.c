@@ -409,6 +409,91 @@ static void svm_vp_get_regs(struct vp *vp, struct vp_regs *r)
 	r->sysenter_eip = g->sysenter_eip;
 }
 
+/* ---- a child's AMD-V part (kernel/childvp.c) ------------------------------- */
+
+_Static_assert(sizeof(struct svm_partition) <= PAGE_SIZE, "a child's partition object is one pool page");
+_Static_assert(sizeof(struct svm_vp) <= PAGE_SIZE, "a child's VP object is one pool page");
+
+/*
+ * Every child shares one MSR permission map and one I/O permission map,
+ * all ones: every MSR access and every port exits (a child's policy is
+ * "everything exits"; Raum emulates the few MSRs that live in the VMCB,
+ * the root the ports). Allocated at the first InitializePartition, from
+ * Raum's own pool (they must be physically contiguous, which a partition's
+ * pool never is), never freed.
+ */
+static u64 child_msrpm, child_iopm;
+
+static int svm_child_partition_init(struct partition *p)
+{
+	struct svm_partition *sp = to_svm_part(p);
+
+	if (!child_msrpm) {
+		u64 m, io;
+		if (page_alloc_zeroed(SVM_MSRPM_SIZE / PAGE_SIZE, &m))
+			return -RAUM_ENOMEM;
+		if (page_alloc_zeroed(SVM_IOPM_SIZE / PAGE_SIZE, &io)) {
+			palloc_free(&hv_pool, m, SVM_MSRPM_SIZE / PAGE_SIZE);
+			return -RAUM_ENOMEM;
+		}
+		__builtin_memset(phys_to_virt(m), 0xff, SVM_MSRPM_SIZE);
+		__builtin_memset(phys_to_virt(io), 0xff, SVM_IOPM_SIZE);
+		child_iopm = io;
+		child_msrpm = m;
+	}
+	sp->msrpm_phys = child_msrpm;
+	sp->iopm_phys = child_iopm;
+	partition_cpuid_setup(p, RAUM_VENDOR_AMD, 0); /* the root's table: no SVM, no SEV, Raum's leaves */
+	return 0;
+}
+
+static int svm_child_vp_create(struct partition *p, u32 index __unused, const u64 *pages, struct vp **out)
+{
+	struct svm_partition *sp = to_svm_part(p);
+	struct svm_vp *s = phys_to_virt(pages[0]);
+
+	if (!sp->msrpm_phys)
+		return -RAUM_ENOMEM; /* child_partition_init could not allocate the maps */
+	s->self_phys = pages[0];
+	s->vmcb_phys = pages[1];
+	s->vmcb = phys_to_virt(pages[1]);
+	s->vp.part = p;
+
+	struct vmcb_control *ctl = &s->vmcb->control;
+	/*
+	 * The root's set (svm_vp_create) plus what only a child needs: INTR
+	 * (the root's interrupts end the dispatch; V_INTR_MASKING makes Raum's
+	 * RFLAGS.IF, set around VMRUN, the mask, not the child's: APM 15.21.1),
+	 * HLT, XSETBV (the child's XCR0 is checked against its own mask), and
+	 * every MSR and port through the shared all-ones maps.
+	 */
+	ctl->intercept_misc1 = SVM_INTERCEPT_INTR | SVM_INTERCEPT_NMI | SVM_INTERCEPT_INIT | SVM_INTERCEPT_CPUID |
+			       SVM_INTERCEPT_HLT | SVM_INTERCEPT_INVD | SVM_INTERCEPT_INVLPGA |
+			       SVM_INTERCEPT_IOIO_PROT | SVM_INTERCEPT_MSR_PROT | SVM_INTERCEPT_SHUTDOWN;
+	ctl->intercept_misc2 = SVM_INTERCEPT_VMRUN | SVM_INTERCEPT_VMMCALL | SVM_INTERCEPT_VMLOAD |
+			       SVM_INTERCEPT_VMSAVE | SVM_INTERCEPT_STGI | SVM_INTERCEPT_CLGI |
+			       SVM_INTERCEPT_SKINIT | SVM_INTERCEPT_WBINVD | SVM_INTERCEPT_XSETBV;
+	ctl->vintr = SVM_VINTR_MASKING;
+	ctl->iopm_base_pa = sp->iopm_phys;
+	ctl->msrpm_base_pa = sp->msrpm_phys;
+	ctl->np_enable = 1;
+	ctl->n_cr3 = p->slat.root;
+	/* SPEC_CTRL: intercepted for the child, which runs with Raum's value; nothing to switch */
+	s->vp.spec_ctrl = (struct vp_spec_ctrl){ .mode = SPEC_CTRL_ABSENT };
+	s->asid.slat_generation = ~0ULL;
+	*out = &s->vp;
+	return 0;
+}
+
+static void svm_child_complete(struct vp *vp, u64 rax, u64 rip)
+{
+	struct vmcb *v = to_svm(vp)->vmcb;
+
+	vp->gpr[GPR_RAX] = v->save.rax = rax;
+	vp->rip = v->save.rip = rip;
+	v->control.interrupt_shadow = 0;
+}
+
 /* ---- guest control state and injection ----------------------------------- */
 
 void svm_get_ctrl(struct vp *vp, struct vp_ctrl *c)
@@ -491,4 +576,9 @@ const struct vendor_ops svm_ops = {
 	.inject_exception = svm_inject_exception,
 	.reset_events = svm_reset_events,
 	.host_wait = svm_host_wait,
+	.child_vp_pages = 2, /* the svm_vp, the VMCB */
+	.child_partition_init = svm_child_partition_init,
+	.child_vp_create = svm_child_vp_create,
+	.child_run = svm_child_run,
+	.child_complete = svm_child_complete,
 };

@@ -78,6 +78,7 @@ void svm_complete_insn(struct vp *vp, const struct vp_exit *e, bool advance);
 enum exit_action svm_vendor_exit(struct vp *vp, struct vp_exit *e);
 enum exit_action svm_msr_vendor(struct vp *vp, u32 msr, bool write);
 void svm_inject_nmi(struct svm_vp *s);
+void svm_child_run(struct vp *vp, struct cpu *c, struct raum_vp_exit *x);
 /* svm/svm.c */
 void svm_inject_exception(struct vp *vp, u8 vector, bool has_error, u32 error);
 void svm_get_ctrl(struct vp *vp, struct vp_ctrl *c);

@@ -30,6 +30,7 @@
 #define SVM_INTERCEPT_CLGI BIT(5)
 #define SVM_INTERCEPT_SKINIT BIT(6)
 #define SVM_INTERCEPT_WBINVD BIT(9)
+#define SVM_INTERCEPT_XSETBV BIT(13)
 
 /* LBR_VIRTUALIZATION_ENABLE (offset 0x0b8), APM table B-1 */
 #define SVM_LBR_VIRT_ENABLE BIT(0)
@@ -39,6 +40,8 @@
 /* Exit codes (APM table C-1). */
 #define SVM_EXIT_EXCP_BASE 0x040
 #define SVM_EXIT_INTR 0x060
+/* VINTR bit 24, V_INTR_MASKING: the host's RFLAGS.IF masks physical interrupts, not the guest's (APM 15.21.1) */
+#define SVM_VINTR_MASKING BIT(24)
 #define SVM_EXIT_NMI 0x061
 #define SVM_EXIT_INIT 0x063
 #define SVM_EXIT_CPUID 0x072
@@ -57,6 +60,7 @@
 #define SVM_EXIT_CLGI 0x085
 #define SVM_EXIT_SKINIT 0x086
 #define SVM_EXIT_WBINVD 0x089
+#define SVM_EXIT_XSETBV 0x08d
 #define SVM_EXIT_NPF 0x400
 #define SVM_EXIT_INVALID 0xffffffffU /* compare as 32 bits: TCG stores 0x00000000ffffffff */
 

@@ -45,10 +45,11 @@ $(ROOT)/raum.ko: $(ROOT)/stamp tools/module/raum.c tools/module/Kbuild $(ROOT_AB
 
 # raumctl --json: json-c, linked statically (Debian's libjson-c-dev ships libjson-c.a; tools/setup.sh)
 RAUMCTL_LIBS := -ljson-c
-$(ROOT)/raumctl: tools/raumctl/raumctl.c $(ROOT_ABI_HDRS)
+RAUMCTL_SRCS := tools/raumctl/raumctl.c tools/raumctl/run.c tools/raumctl/image.c
+$(ROOT)/raumctl: $(RAUMCTL_SRCS) tools/raumctl/run.h tools/raumctl/image.h $(ROOT_ABI_HDRS)
 	@mkdir -p $(ROOT)
 	@echo "  CC      $@ (static)"
-	$(Q)$(CC) -static -O2 -Wall -Wextra -Werror -Iinclude -o $@ $< $(RAUMCTL_LIBS)
+	$(Q)$(CC) -static -O2 -Wall -Wextra -Werror -Iinclude -o $@ $(RAUMCTL_SRCS) $(RAUMCTL_LIBS)
 
 # cpuidcheck: what CPUID shows on one CPU, for the test initramfs' SMP checks (no libraries)
 $(ROOT)/cpuidcheck: tools/linux/cpuidcheck.c $(ROOT_ABI_HDRS)
@@ -68,15 +69,30 @@ $(ROOT)/parttest: tools/linux/parttest.c $(ROOT_ABI_HDRS)
 	@echo "  CC      $@ (static)"
 	$(Q)$(CC) -static -O2 -Wall -Wextra -Werror -Iinclude -o $@ $<
 
+# The test guests for raumctl run (tests/guests): freestanding Multiboot v1 ELF32 images, no libraries.
+GUESTS := hello
+GUEST_ELFS := $(patsubst %,$(BUILD)/guests/%.elf,$(GUESTS))
+GUEST_CFLAGS := -m32 -march=i686 -O2 -Wall -Wextra -Werror -ffreestanding -fno-pic -fno-pie -fno-stack-protector \
+	-fno-asynchronous-unwind-tables -mno-sse -mno-mmx -nostdlib
+$(BUILD)/guests/%.elf: tests/guests/%.c tests/guests/start.S tests/guests/guest.h tests/guests/guest.ld
+	@mkdir -p $(dir $@)
+	@echo "  GUEST   $@"
+	$(Q)$(CC) $(GUEST_CFLAGS) -c -o $(@:.elf=.o) $<
+	$(Q)$(CC) -m32 -c -o $(@:.elf=-start.o) tests/guests/start.S
+	$(Q)ld -m elf_i386 -static -nostdlib --no-warn-rwx-segments -T tests/guests/guest.ld -o $@ $(@:.elf=-start.o) $(@:.elf=.o)
+guests: $(GUEST_ELFS)
+.PHONY: guests
+
 ROOT_INITRD_DEPS := tools/linux/mkinitramfs.sh $(ROOT)/raum.ko $(ROOT)/raumctl
 $(ROOT)/initrd-test.img: $(ROOT_INITRD_DEPS) tools/linux/init-test.sh $(ROOT)/cpuidcheck $(ROOT)/dmatest \
-		$(ROOT)/parttest
+		$(ROOT)/parttest $(GUEST_ELFS)
 	@echo "  INITRD  $@"
 	$(Q)bash tools/linux/mkinitramfs.sh $@ $(ROOT)/raum.ko $(ROOT)/raumctl tools/linux/init-test.sh \
-		$(ROOT)/cpuidcheck $(ROOT)/dmatest $(ROOT)/parttest >/dev/null
-$(ROOT)/initrd-shell.img: $(ROOT_INITRD_DEPS) tools/linux/init-shell.sh
+		$(ROOT)/cpuidcheck $(ROOT)/dmatest $(ROOT)/parttest $(GUEST_ELFS) >/dev/null
+$(ROOT)/initrd-shell.img: $(ROOT_INITRD_DEPS) tools/linux/init-shell.sh $(GUEST_ELFS)
 	@echo "  INITRD  $@"
-	$(Q)bash tools/linux/mkinitramfs.sh $@ $(ROOT)/raum.ko $(ROOT)/raumctl tools/linux/init-shell.sh >/dev/null
+	$(Q)bash tools/linux/mkinitramfs.sh $@ $(ROOT)/raum.ko $(ROOT)/raumctl tools/linux/init-shell.sh \
+		$(GUEST_ELFS) >/dev/null
 
 # An ESP: build/esp's loader and hypervisor, Linux as the root OS.
 #   $(1): ESP folder, $(2): initramfs

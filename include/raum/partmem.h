@@ -16,6 +16,13 @@
 
 /* Under partmem's lock: the partition a call names (self, the root, a child), or NULL (none such). */
 struct partition *partition_lookup(struct vp *caller, u64 id);
+/*
+ * The active child whose ID is id, held busy (no Finalize or Delete) until
+ * child_put: for the VP calls, which work on it unlocked. 0, or
+ * INVALID_PARTITION_ID / INVALID_PARTITION_STATE.
+ */
+u16 child_get(u64 id, struct partition **out);
+void child_put(struct partition *p);
 
 /* The ownership of the root's pages (kernel/partmem.c changes it under its lock). */
 extern struct owner_table root_owners;

@@ -93,6 +93,21 @@ struct vendor_ops {
 	 * invalidated").
 	 */
 	void (*reset_events)(struct vp *vp);
+	/*
+	 * Child partitions (kernel/childvp.c). child_partition_init, under
+	 * partmem's lock at InitializePartition: what the vendor derives for a
+	 * child (its MSR / I/O intercepts: everything exits; its CPUID policy).
+	 * child_vp_create builds a VP in child_vp_pages zeroed pool pages
+	 * (pages[0] holds the vendor's VP object). child_run runs it on this
+	 * CPU until an exit the root must see, the root's interrupt, or a
+	 * failure, and fills *x; child_complete sets RAX and RIP as an emulated
+	 * instruction left them (no STI / MOV SS shadow after it).
+	 */
+	u32 child_vp_pages;
+	int (*child_partition_init)(struct partition *p);
+	int (*child_vp_create)(struct partition *p, u32 index, const u64 *pages, struct vp **out);
+	void (*child_run)(struct vp *vp, struct cpu *c, struct raum_vp_exit *x);
+	void (*child_complete)(struct vp *vp, u64 rax, u64 rip);
 	/* hlt_until(word) with NMIs open on this CPU (SVM: STGI around it; VT-x: an IRET first). */
 	void (*host_wait)(const u32 *word);
 };

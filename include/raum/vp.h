@@ -160,6 +160,16 @@ struct vp {
 	u32 apic_id;          /* the APIC ID the root addresses it by (root VP n: CPU n's) */
 	u32 apic_ldr, apic_dfr; /* the xAPIC LDR and DFR as the VP wrote them: logical destinations */
 	u64 sipi_tsc;         /* TSC when the last SIPI was posted to it: the start-up time it logs */
+	/* A child's VP (kernel/childvp.c): */
+	u32 claimed;          /* 1 while a call (dispatch, registers, delete) works on it: one at a time */
+	bool stopped;         /* a triple fault or failed entry ended it: it is not dispatched again */
+	u8 pending;           /* enum child_pending: what a COMPLETE finishes */
+	u8 pending_size;      /* IN: 1, 2 or 4 */
+	u64 pending_next_rip; /* the instruction after the intercepted one */
+	u64 xcr0;             /* its XCR0 (live only while it is dispatched) */
+	u64 xsave_phys;       /* its FPU / SSE / AVX state: one page of its pool */
+	u32 nr_pool_pages;
+	u64 pool_pages[4];    /* CHILD_VP_MAX_PAGES: the pool pages it holds, given back at delete */
 	const char *stop_reason; /* why the failure policy stopped it (kernel/dispatch.c): points at stop_why or a constant */
 	char stop_why[160];      /* the reason's own copy: the exit record it came from lives on the run loop's stack */
 };

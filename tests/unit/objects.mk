@@ -61,7 +61,7 @@ UNIT_TESTS += locks
 unit-vptable := kernel/vp.c kernel/vpstate.c
 UNIT_TESTS += vptable
 # raumctl's main against a fake /dev/raum: the test includes tools/raumctl/raumctl.c and links json-c
-unit-raumctl :=
+unit-raumctl := tools/raumctl/run.c tools/raumctl/image.c
 UNIT_TESTS += raumctl
 $(BUILD)/unit/test_raumctl: tools/raumctl/raumctl.c
 $(BUILD)/unit/test_raumctl: UNIT_LIBS += -ljson-c
@@ -89,3 +89,7 @@ unit-owner := mm/owner.c
 UNIT_TESTS += owner
 unit-partstate := kernel/partstate.c
 UNIT_TESTS += partstate
+unit-vpregs := kernel/vpregs.c
+UNIT_TESTS += vpregs
+unit-image := tools/raumctl/image.c
+UNIT_TESTS += image

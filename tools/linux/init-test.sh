@@ -208,8 +208,22 @@ part_checks() {
     dmatest --deposited $pages; echo "RAUM-ROOT: dma deposited exit $?"
     kill -9 $hp; wait $hp 2>/dev/null
   fi
+  vm_checks
   echo "RAUM-ROOT: raumctl health after the partitions"
   raumctl health; echo "RAUM-ROOT: raumctl health exit $?"
+}
+
+# --- guests in child partitions: raumctl run (issue 12) -----------------------------------------
+# Each check prints its output, then 'RAUM-ROOT: vm <name> exit <status>' (tests/boot/cases.sh).
+vm_run() {
+  local name=$1; shift
+  echo "RAUM-ROOT: vm $name: raumctl run $*"
+  raumctl run "$@" > /tmp/vm.out 2>&1; local st=$?
+  sed 's/^/  | /' /tmp/vm.out
+  echo "RAUM-ROOT: vm $name exit $st"
+}
+vm_checks() {
+  vm_run hello /guests/hello.elf --cmdline "exit=21 greeting"
 }
 
 module=refused

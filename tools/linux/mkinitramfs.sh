@@ -12,7 +12,7 @@
 # and times (0) are fixed, so the same inputs give the same bytes.
 set -euo pipefail
 die() { echo "mkinitramfs: $*" >&2; exit 1; }
-if [ $# -lt 3 ]; then die "usage: $0 OUT.cpio.gz MODULE RAUMCTL [INIT-SCRIPT [PROGRAM...]]"; fi
+if [ $# -lt 3 ]; then die "usage: $0 OUT.cpio.gz MODULE RAUMCTL [INIT-SCRIPT [PROGRAM... GUEST.elf...]]"; fi
 here=$(cd "$(dirname "$0")" && pwd)
 out=$1 module=$2 raumctl=$3 init=${4:-$here/init-test.sh}
 shift $(( $# < 4 ? $# : 4 ))
@@ -26,6 +26,7 @@ if readelf -l "$raumctl" 2>/dev/null | grep -q INTERP; then
   die "$raumctl is dynamically linked: the initramfs has no libc (build it with -static)"
 fi
 for p in "${programs[@]}"; do
+  case $p in *.elf|*.bin) [ -f "$p" ] || die "no guest image '$p' (build it first)"; continue;; esac
   [ -x "$p" ] || die "no program '$p' (build it first)"
   if readelf -l "$p" 2>/dev/null | grep -q INTERP; then die "$p is dynamically linked (build it with -static)"; fi
   case $(basename "$p") in busybox|raumctl) die "$p: a program may not replace /bin/$(basename "$p")";; esac
@@ -58,7 +59,11 @@ for a in applets.split():
     seen.add(a)
     l(a, "/bin/busybox")
 f("bin/raumctl", raumctl, 0o755)
+d("guests")
 for p in programs:
+    if p.endswith(".elf") or p.endswith(".bin"):  # test guests for raumctl run (tests/guests)
+        f("guests/" + os.path.basename(p), p, 0o644)
+        continue
     name = "bin/" + os.path.basename(p)
     if name in seen:      # an applet of that name: the program wins
         entries[:] = [e for e in entries if e[0] != name]

@@ -61,6 +61,8 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/rwsem.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/smp.h>
 #include <linux/uaccess.h>
@@ -195,6 +197,7 @@ out:
 struct raum_part {
 	struct list_head node;
 	u64 id;
+	bool dying;     /* being destroyed: VP_RUN returns at its next interrupt */
 	u64 dep[RAUM_PART_PAGES_MAX]; /* the first pages deposited to it (RAUM_IOC_PART_PAGES) */
 	unsigned int ndep;
 	struct page **pinned;
@@ -203,6 +206,8 @@ struct raum_part {
 
 struct raum_file {
 	struct list_head parts;
+	/* VP calls hold it shared for their whole run; create and destroy exclusively */
+	struct rw_semaphore lock;
 };
 
 static DEFINE_MUTEX(raum_part_mutex);
@@ -501,6 +506,204 @@ static long raum_counts(struct raum_dev_counts __user *uarg, void *in, void *out
 	return copy_to_user(uarg, &c, sizeof(c)) ? -EFAULT : 0;
 }
 
+/* ---- a child's VPs (RAUM_IOC_VP_*) ------------------------------------------------------------ */
+
+/* Under f->lock: this file's partition id, or NULL. */
+static struct raum_part *raum_part_find(struct raum_file *f, u64 id)
+{
+	struct raum_part *p;
+
+	list_for_each_entry(p, &f->parts, node)
+		if (p->id == id)
+			return p;
+	return NULL;
+}
+
+/* Tells a VP_RUN of the partition a DESTROY names to return, so that the destroy gets the lock. */
+static void raum_part_mark_dying(struct raum_file *f, struct raum_part_id __user *uarg)
+{
+	struct raum_part_id q;
+	struct raum_part *p;
+
+	if (copy_from_user(&q, uarg, sizeof(q)))
+		return;
+	down_read(&f->lock);
+	p = raum_part_find(f, q.partition_id);
+	if (p)
+		WRITE_ONCE(p->dying, true);
+	up_read(&f->lock);
+}
+
+static long raum_vp_create(struct raum_part *p, struct raum_vp_id *q, void *in, void *out)
+{
+	for (int tries = 0; tries < 8; tries++) {
+		struct hv_create_vp_in *c = in;
+		u16 st;
+
+		memset(in, 0, PAGE_SIZE);
+		c->partition_id = p->id;
+		c->vp_index = q->vp_index;
+		st = hc_status(raum_hc(HVCALL_CREATE_VP, in, out));
+		if (st == HV_STATUS_SUCCESS)
+			return 0;
+		if (st != HV_STATUS_INSUFFICIENT_MEMORY) {
+			pr_err("partition %llu: CreateVp %u refused (status %#x)\n", p->id, q->vp_index, st);
+			return st == HV_STATUS_INVALID_VP_INDEX ? -EEXIST : -EIO;
+		}
+		mutex_lock(&raum_part_mutex);
+		st = raum_deposit_rec(p->id, 4, in, out, p) ? HV_STATUS_INSUFFICIENT_MEMORY : 0;
+		mutex_unlock(&raum_part_mutex);
+		if (st)
+			return -ENOMEM;
+	}
+	return -ENOMEM;
+}
+
+static long raum_vp_regs(struct raum_part *p, struct raum_vp_regs __user *uarg, void *in, void *out)
+{
+	struct raum_vp_regs q;
+	struct hv_vp_registers_hdr *h = in;
+	struct raum_reg *regs;
+	long ret = 0;
+	u64 r;
+
+	if (copy_from_user(&q, uarg, sizeof(q)))
+		return -EFAULT;
+	if (!q.count || q.count > RAUM_VP_REGS_MAX || q.set > 1 || q.reserved)
+		return -EINVAL;
+	regs = kcalloc(q.count, sizeof(*regs), GFP_KERNEL);
+	if (!regs)
+		return -ENOMEM;
+	if (copy_from_user(regs, u64_to_user_ptr(q.regs_ptr), q.count * sizeof(*regs))) {
+		ret = -EFAULT;
+		goto out;
+	}
+	memset(in, 0, PAGE_SIZE);
+	h->partition_id = p->id;
+	h->vp_index = q.vp_index;
+	for (u32 i = 0; i < q.count; i++) {
+		if (q.set) {
+			struct hv_register_assoc *a = (struct hv_register_assoc *)(h + 1) + i;
+			a->name = regs[i].name;
+			a->value.low = regs[i].low;
+			a->value.high = regs[i].high;
+		} else {
+			((u32 *)(h + 1))[i] = regs[i].name;
+		}
+	}
+	/* a rep call that stops early for the root's sake is simply made again from where it stopped */
+	q.failed_index = 0;
+	for (u32 start = 0;;) {
+		u64 control = (q.set ? HVCALL_SET_VP_REGISTERS : HVCALL_GET_VP_REGISTERS) | reps(q.count) |
+			      ((u64)start << HV_HYPERCALL_REP_START_SHIFT);
+		r = raum_hc(control, in, out);
+		start = hc_reps(r);
+		if (hc_status(r) != HV_STATUS_SUCCESS || start >= q.count)
+			break;
+	}
+	q.status = hc_status(r);
+	if (q.status != HV_STATUS_SUCCESS) {
+		q.failed_index = hc_reps(r);
+		ret = -EINVAL;
+	} else if (!q.set) {
+		for (u32 i = 0; i < q.count; i++) {
+			struct hv_register_value *v = (struct hv_register_value *)out + i;
+			regs[i].low = v->low;
+			regs[i].high = v->high;
+		}
+		if (copy_to_user(u64_to_user_ptr(q.regs_ptr), regs, q.count * sizeof(*regs)))
+			ret = -EFAULT;
+	}
+	if (copy_to_user(uarg, &q, sizeof(q)))
+		ret = -EFAULT;
+out:
+	kfree(regs);
+	return ret;
+}
+
+/*
+ * Dispatches the VP until an exit user space must handle. The root's own
+ * interrupts end a dispatch (INTERRUPTED): they are taken as soon as the
+ * hypercall returns, and the VP runs again unless a signal is pending
+ * (-EINTR: kill -9 reaches the process within a timer tick) or the
+ * partition is being destroyed.
+ */
+static long raum_vp_run(struct raum_part *p, struct raum_vp_run __user *uarg, void *in, void *out)
+{
+	struct raum_vp_run q;
+	struct raum_dispatch_in *d = in;
+	long ret = 0;
+	u64 r;
+
+	if (copy_from_user(&q, uarg, offsetof(struct raum_vp_run, status)))
+		return -EFAULT;
+	if (q.flags & ~RAUM_DISPATCH_COMPLETE)
+		return -EINVAL;
+	memset(in, 0, PAGE_SIZE);
+	d->partition_id = p->id;
+	d->vp_index = q.vp_index;
+	d->flags = q.flags;
+	d->data = q.data;
+	for (;;) {
+		r = raum_hc(RAUM_CALL_DISPATCH_VP, in, out);
+		d->flags = 0;
+		q.status = hc_status(r);
+		memcpy(&q.exit, out, sizeof(q.exit));
+		if (q.status != HV_STATUS_SUCCESS) {
+			ret = q.status == HV_STATUS_INVALID_VP_STATE ? -EBUSY :
+			      q.status == HV_STATUS_INVALID_VP_INDEX ? -ENOENT : -EIO;
+			break;
+		}
+		if (q.exit.kind != RAUM_VPEXIT_INTERRUPTED)
+			break;
+		if (signal_pending(current) || READ_ONCE(p->dying)) {
+			ret = -EINTR;
+			break;
+		}
+		cond_resched();
+	}
+	if (copy_to_user(uarg, &q, sizeof(q)))
+		ret = -EFAULT;
+	return ret;
+}
+
+static long raum_vp_ioctl(struct raum_file *f, unsigned int cmd, unsigned long arg)
+{
+	unsigned long in = get_zeroed_page(GFP_KERNEL), out = get_zeroed_page(GFP_KERNEL);
+	struct raum_vp_id id;
+	struct raum_part *p;
+	long ret;
+
+	if (!in || !out) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	/* every VP command starts with the partition ID and the VP index */
+	if (copy_from_user(&id, (void __user *)arg, sizeof(id))) {
+		ret = -EFAULT;
+		goto out;
+	}
+	if (id.vp_index >= RAUM_MAX_CHILD_VPS) {
+		ret = -EINVAL;
+		goto out;
+	}
+	down_read(&f->lock);
+	p = raum_part_find(f, id.partition_id);
+	if (!p)
+		ret = -ENOENT; /* not this file's */
+	else if (cmd == RAUM_IOC_VP_CREATE)
+		ret = id.reserved ? -EINVAL : raum_vp_create(p, &id, (void *)in, (void *)out);
+	else if (cmd == RAUM_IOC_VP_REGS)
+		ret = raum_vp_regs(p, (void __user *)arg, (void *)in, (void *)out);
+	else
+		ret = raum_vp_run(p, (void __user *)arg, (void *)in, (void *)out);
+	up_read(&f->lock);
+out:
+	free_page(in);
+	free_page(out);
+	return ret;
+}
+
 static long raum_part_ioctl(struct raum_file *f, unsigned int cmd, unsigned long arg)
 {
 	unsigned long in = get_zeroed_page(GFP_KERNEL), out = get_zeroed_page(GFP_KERNEL);
@@ -510,6 +713,9 @@ static long raum_part_ioctl(struct raum_file *f, unsigned int cmd, unsigned long
 		ret = -ENOMEM;
 		goto out;
 	}
+	if (cmd == RAUM_IOC_PART_DESTROY)
+		raum_part_mark_dying(f, (void __user *)arg);
+	down_write(&f->lock);
 	mutex_lock(&raum_part_mutex);
 	if (cmd == RAUM_IOC_PART_CREATE)
 		ret = raum_part_create(f, (void __user *)arg, (void *)in, (void *)out);
@@ -520,6 +726,7 @@ static long raum_part_ioctl(struct raum_file *f, unsigned int cmd, unsigned long
 	else
 		ret = raum_counts((void __user *)arg, (void *)in, (void *)out);
 	mutex_unlock(&raum_part_mutex);
+	up_write(&f->lock);
 out:
 	free_page(in);
 	free_page(out);
@@ -533,6 +740,7 @@ static int raum_open(struct inode *inode, struct file *file)
 	if (!f)
 		return -ENOMEM;
 	INIT_LIST_HEAD(&f->parts);
+	init_rwsem(&f->lock);
 	file->private_data = f;
 	return 0;
 }
@@ -568,6 +776,10 @@ static long raum_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case RAUM_IOC_COUNTS:
 	case RAUM_IOC_PART_PAGES:
 		return raum_part_ioctl(file->private_data, cmd, arg);
+	case RAUM_IOC_VP_CREATE:
+	case RAUM_IOC_VP_REGS:
+	case RAUM_IOC_VP_RUN:
+		return raum_vp_ioctl(file->private_data, cmd, arg);
 	default:
 		return -ENOTTY;
 	}

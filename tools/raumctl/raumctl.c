@@ -9,6 +9,7 @@
  *   raumctl health [--json]      Raum's canary and the refused hostile acts
  *   raumctl log [-f]             the hypervisor's log ring (-f: keep following)
  *   raumctl write TEXT...        append TEXT to the hypervisor's log
+ *   raumctl run IMAGE [OPTIONS]  a guest in a child partition, in the foreground (run.c)
  *
  * These talk to the hypervisor alone (hypercalls through raum.ko): no service
  * needs to run. --json prints one JSON document on one line (json-c), for
@@ -30,6 +31,8 @@
 
 #include <hv/abi/hvcall.h>
 #include <hv/abi/raumdev.h>
+
+#include "run.h"
 
 static const char *prog = "raumctl";
 static int dev_fd = -1;
@@ -533,6 +536,8 @@ static void usage(FILE *f)
 		"  health [--json]     Raum's canary and the counters of refused hostile acts\n"
 		"  log [-f]            print the hypervisor's log (-f: keep following it)\n"
 		"  write TEXT...       append TEXT to the hypervisor's log\n"
+		"  run IMAGE [OPTIONS] run a guest image in a child partition, in the foreground\n"
+		"                      (raumctl run --help: the options)\n"
 		"--json prints one JSON document on one line.\n");
 }
 
@@ -559,6 +564,8 @@ int main(int argc, char **argv)
 		return cmd_log(argc, argv);
 	if (strcmp(cmd, "write") == 0)
 		return cmd_write(argc, argv);
+	if (strcmp(cmd, "run") == 0)
+		return cmd_run(argc, argv);
 	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0) {
 		usage(stdout);
 		return 0;

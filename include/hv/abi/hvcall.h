@@ -227,6 +227,100 @@ struct hv_memory_balance {
 	uint64_t pages_in_use;    /* deposited, holding the partition's metadata */
 };
 
+/* ---- virtual processors of a child (TLFS "Virtual Processor Management") ---- */
+#define HVCALL_CREATE_VP 0x004e           /* root only */
+#define HVCALL_DELETE_VP 0x004f           /* root only */
+#define HVCALL_GET_VP_REGISTERS 0x0050    /* rep; root only */
+#define HVCALL_SET_VP_REGISTERS 0x0051    /* rep; root only */
+/* The most VPs a child has (VP indexes 0 .. RAUM_MAX_CHILD_VPS - 1). */
+#define RAUM_MAX_CHILD_VPS 64
+/*
+ * CreateVp: a VP of an initialized (active) child. Its state (the vendor's
+ * control block, the XSAVE area) comes from the child's pool:
+ * INSUFFICIENT_MEMORY when it is short (the root deposits and retries).
+ * flags and reserved must be 0. A new VP is in the x86 reset state
+ * (CS:IP f000:fff0, CR0 0x60000010); the root sets its registers.
+ */
+struct hv_create_vp_in {
+	uint64_t partition_id;
+	uint32_t vp_index;
+	uint32_t reserved;
+	uint64_t flags;
+};
+/* DeleteVp: a VP that is not being dispatched (INVALID_VP_STATE otherwise). */
+struct hv_delete_vp_in {
+	uint64_t partition_id;
+	uint32_t vp_index;
+	uint32_t reserved;
+};
+/*
+ * Get/SetVpRegisters (rep): the header, then rep count elements.
+ * Get: each input element is a u32 register name (HV_X64_REGISTER_*),
+ * each output element a 16-byte value. Set: each element is a struct hv_register_assoc. A name
+ * Raum does not know, or a value no CPU accepts (a reserved bit of CR0,
+ * CR4, EFER, RFLAGS, DR6 / DR7, a PAT entry that is no memory type, a
+ * non-canonical address) ends the call with INVALID_PARAMETER at that
+ * element; the elements before it took effect. The rules that tie
+ * registers together (paging needs protected mode, long mode needs PAE,
+ * the segments of the mode) are checked before each entry instead
+ * (DispatchVp: INVALID_VP_STATE and the rule, nothing entered), so the
+ * order of the elements does not matter. Not while the VP is dispatched.
+ * input_vtl must be 0.
+ */
+struct hv_vp_registers_hdr {
+	uint64_t partition_id;
+	uint32_t vp_index;
+	uint8_t input_vtl;
+	uint8_t reserved[3];
+};
+struct hv_register_value {
+	uint64_t low, high; /* segments: base@0, limit u32@8, selector u16@12, attributes u16@14 */
+};
+struct hv_register_assoc {
+	uint32_t name;
+	uint32_t reserved1;
+	uint64_t reserved2;
+	struct hv_register_value value;
+};
+/* Register names (TLFS HV_REGISTER_NAME; Linux's hvgdk_mini.h spells them so). */
+#define HV_X64_REGISTER_RAX 0x00020000 /* RAX .. R15: 0x00020000 + the x86 register number */
+#define HV_X64_REGISTER_R15 0x0002000f
+#define HV_X64_REGISTER_RIP 0x00020010
+#define HV_X64_REGISTER_RFLAGS 0x00020011
+#define HV_X64_REGISTER_CR0 0x00040000
+#define HV_X64_REGISTER_CR2 0x00040001
+#define HV_X64_REGISTER_CR3 0x00040002
+#define HV_X64_REGISTER_CR4 0x00040003
+#define HV_X64_REGISTER_CR8 0x00040004
+#define HV_X64_REGISTER_DR0 0x00050000 /* DR0 .. DR3: 0x00050000 + n */
+#define HV_X64_REGISTER_DR3 0x00050003
+#define HV_X64_REGISTER_DR6 0x00050004
+#define HV_X64_REGISTER_DR7 0x00050005
+#define HV_X64_REGISTER_ES 0x00060000 /* ES CS SS DS FS GS LDTR TR: 0x00060000 .. 0x00060007 */
+#define HV_X64_REGISTER_CS 0x00060001
+#define HV_X64_REGISTER_SS 0x00060002
+#define HV_X64_REGISTER_DS 0x00060003
+#define HV_X64_REGISTER_FS 0x00060004
+#define HV_X64_REGISTER_GS 0x00060005
+#define HV_X64_REGISTER_LDTR 0x00060006
+#define HV_X64_REGISTER_TR 0x00060007
+#define HV_X64_REGISTER_IDTR 0x00070000 /* table registers: limit u16@8, base@0 */
+#define HV_X64_REGISTER_GDTR 0x00070001
+#define HV_X64_REGISTER_TSC 0x00080000
+#define HV_X64_REGISTER_EFER 0x00080001
+#define HV_X64_REGISTER_KERNEL_GS_BASE 0x00080002
+#define HV_X64_REGISTER_APIC_BASE 0x00080003
+#define HV_X64_REGISTER_PAT 0x00080004
+#define HV_X64_REGISTER_SYSENTER_CS 0x00080005
+#define HV_X64_REGISTER_SYSENTER_EIP 0x00080006
+#define HV_X64_REGISTER_SYSENTER_ESP 0x00080007
+#define HV_X64_REGISTER_STAR 0x00080008
+#define HV_X64_REGISTER_LSTAR 0x00080009
+#define HV_X64_REGISTER_CSTAR 0x0008000a
+#define HV_X64_REGISTER_SFMASK 0x0008000b
+/* Raum's names (a range the TLFS leaves free): the VP's XCR0. */
+#define RAUM_REGISTER_XCR0 0x40000000
+
 /* ---- CPUID (the hypervisor leaves) ------------------------------------ */
 #define RAUM_CPUID_VENDOR_LEAF 0x40000000 /* EAX = max leaf, EBX ECX EDX = signature */
 #define RAUM_CPUID_SIGNATURE_EBX 0x6d756152 /* "Raum" */
@@ -242,6 +336,57 @@ struct hv_memory_balance {
 #define RAUM_CALL_NULL 0x4005           /* fast only, no effect: for measuring the round trip */
 #define RAUM_CALL_GET_HEALTH 0x4006     /* out: struct raum_health */
 
+/*
+ * DispatchVp (RAUM_CALL_DISPATCH_VP, root only): the calling root VP's CPU
+ * runs the child's VP until an intercept the root must handle or the root's
+ * own interrupt arrives, then returns (SUCCESS) with struct raum_vp_exit.
+ * The root's thread calls it in a loop (docs/partitions.md, "Dispatch").
+ * flags: RAUM_DISPATCH_COMPLETE finishes the last intercept first: an IN
+ * takes 'data' into AL / AX / EAX, and IN, OUT and HLT step over their
+ * instruction (INVALID_PARAMETER when nothing is pending). Refused:
+ * INVALID_VP_INDEX (no such VP), INVALID_VP_STATE (being dispatched on
+ * another CPU, stopped after a triple fault or a failed entry, or a state
+ * the CPU would refuse: the exit's 'why' then names the rule).
+ */
+#define RAUM_CALL_DISPATCH_VP 0x4007    /* in: struct raum_dispatch_in; out: struct raum_vp_exit */
+#define RAUM_DISPATCH_COMPLETE 0x1
+struct raum_dispatch_in {
+	uint64_t partition_id;
+	uint32_t vp_index;
+	uint32_t flags;
+	uint64_t data;
+	uint64_t reserved;              /* must be 0 */
+};
+enum raum_vp_exit_kind {
+	RAUM_VPEXIT_NONE = 0,
+	RAUM_VPEXIT_INTERRUPTED,        /* the root's interrupt or NMI arrived: dispatch again when it is handled */
+	RAUM_VPEXIT_IO,                 /* port, size, flags (WRITE, STRING, REP), data (OUT) */
+	RAUM_VPEXIT_MEMORY,             /* an access to a GPA not mapped (or not so): gpa, flags (WRITE, EXECUTE) */
+	RAUM_VPEXIT_HLT,                /* HLT: complete steps over it */
+	RAUM_VPEXIT_SHUTDOWN,           /* triple fault: the VP is stopped, its state readable */
+	RAUM_VPEXIT_FAILED,             /* Raum cannot run it on (why): stopped, state readable; with
+					 * RAUM_VPEXIT_F_REFUSED nothing ran and it is not stopped */
+	RAUM_VPEXIT_KINDS
+};
+#define RAUM_VPEXIT_F_WRITE 0x1
+#define RAUM_VPEXIT_F_STRING 0x2         /* INS / OUTS: not completed by Raum */
+#define RAUM_VPEXIT_F_REP 0x4
+#define RAUM_VPEXIT_F_EXECUTE 0x8
+#define RAUM_VPEXIT_F_REFUSED 0x10       /* FAILED before entry: a register breaks an entry rule (why); fix and retry */
+struct raum_vp_exit {
+	uint32_t kind;                  /* enum raum_vp_exit_kind */
+	uint32_t flags;                 /* RAUM_VPEXIT_F_* */
+	uint64_t rip;                   /* of the intercepted instruction */
+	uint64_t rflags;
+	uint64_t gpa;                   /* MEMORY */
+	uint64_t data;                  /* IO, OUT: the value written */
+	uint16_t port;                  /* IO */
+	uint8_t size;                   /* IO: 1, 2 or 4 */
+	uint8_t mode;                   /* the code size at rip: 16, 32 or 64 */
+	uint32_t reserved;
+	uint64_t exits;                 /* exits of this VP Raum handled itself during this dispatch */
+	char why[64];                   /* FAILED, SHUTDOWN: what happened, NUL-terminated */
+};
 struct raum_version {
 	uint32_t major, minor, patch;
 	uint32_t vendor;    /* 1 = Intel VT-x, 2 = AMD-V */
@@ -364,5 +509,14 @@ HV_ABI_ASSERT(__builtin_offsetof(struct raum_health, neighbour_phys) == 64, "rau
 HV_ABI_ASSERT(__builtin_offsetof(struct raum_health, dma_faults) == 80, "raum_health.dma_faults");
 HV_ABI_ASSERT(__builtin_offsetof(struct raum_health, msr_denied) == 16, "raum_health.msr_denied");
 HV_ABI_ASSERT(__builtin_offsetof(struct raum_health, mtrr_writes) == 56, "raum_health.mtrr_writes");
+
+HV_ABI_ASSERT(sizeof(struct hv_create_vp_in) == 24, "hv_create_vp_in");
+HV_ABI_ASSERT(sizeof(struct hv_delete_vp_in) == 16, "hv_delete_vp_in");
+HV_ABI_ASSERT(sizeof(struct hv_vp_registers_hdr) == 16, "hv_vp_registers_hdr");
+HV_ABI_ASSERT(sizeof(struct hv_register_assoc) == 32, "hv_register_assoc");
+HV_ABI_ASSERT(__builtin_offsetof(struct hv_register_assoc, value) == 16, "hv_register_assoc.value");
+HV_ABI_ASSERT(sizeof(struct raum_dispatch_in) == 32, "raum_dispatch_in");
+HV_ABI_ASSERT(sizeof(struct raum_vp_exit) == 120, "raum_vp_exit");
+HV_ABI_ASSERT(__builtin_offsetof(struct raum_vp_exit, why) == 56, "raum_vp_exit.why");
 
 #endif

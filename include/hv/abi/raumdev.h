@@ -87,4 +87,59 @@ _Static_assert(sizeof(struct raum_dev_counts) == 40, "raum_dev_counts layout");
 #define RAUM_IOC_COUNTS _IOR(RAUM_IOC_MAGIC, 4, struct raum_dev_counts)
 #define RAUM_IOC_PART_PAGES _IOWR(RAUM_IOC_MAGIC, 5, struct raum_part_pages)
 
+/*
+ * A child's VPs, for the process that owns the partition (raumctl run).
+ * VP_CREATE: VP vp_index of the partition (the module deposits while Raum
+ * asks). VP_REGS: get (set = 0) or set (set = 1) count registers (at most
+ * RAUM_VP_REGS_MAX) from / to the array at regs_ptr; on a refusal, status
+ * is Raum's HV_STATUS and failed_index the register it stopped at (-EINVAL).
+ * VP_RUN: dispatches the VP until an exit the caller must handle (the
+ * root's own interrupts are taken and the VP run again inside the call);
+ * flags / data complete the last exit (RAUM_DISPATCH_COMPLETE). -EINTR with
+ * exit.kind RAUM_VPEXIT_INTERRUPTED when a signal is pending.
+ */
+#include "hvcall.h"
+
+struct raum_vp_id {
+	uint64_t partition_id;
+	uint32_t vp_index;
+	uint32_t reserved;
+};
+
+struct raum_reg {
+	uint32_t name;     /* HV_X64_REGISTER_* or RAUM_REGISTER_* */
+	uint32_t reserved;
+	uint64_t low, high;
+};
+
+#define RAUM_VP_REGS_MAX 64 /* SetVpRegisters: 16 + 64 * 32 bytes fit the input page */
+struct raum_vp_regs {
+	uint64_t partition_id;
+	uint32_t vp_index;
+	uint32_t count;
+	uint32_t set;
+	uint32_t status;        /* out: HV_STATUS of the call */
+	uint32_t failed_index;  /* out: the register refused */
+	uint32_t reserved;
+	uint64_t regs_ptr;      /* struct raum_reg[count] */
+};
+
+struct raum_vp_run {
+	uint64_t partition_id;
+	uint32_t vp_index;
+	uint32_t flags;         /* RAUM_DISPATCH_COMPLETE */
+	uint64_t data;          /* IN's value, with RAUM_DISPATCH_COMPLETE */
+	uint32_t status;        /* out: HV_STATUS of the last DispatchVp */
+	uint32_t reserved;
+	struct raum_vp_exit exit; /* out */
+};
+
+_Static_assert(sizeof(struct raum_reg) == 24, "raum_reg layout");
+_Static_assert(sizeof(struct raum_vp_regs) == 40, "raum_vp_regs layout");
+_Static_assert(sizeof(struct raum_vp_run) == 32 + sizeof(struct raum_vp_exit), "raum_vp_run layout");
+
+#define RAUM_IOC_VP_CREATE _IOW(RAUM_IOC_MAGIC, 6, struct raum_vp_id)
+#define RAUM_IOC_VP_REGS _IOWR(RAUM_IOC_MAGIC, 7, struct raum_vp_regs)
+#define RAUM_IOC_VP_RUN _IOWR(RAUM_IOC_MAGIC, 8, struct raum_vp_run)
+
 #endif

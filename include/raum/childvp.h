@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A child partition's VPs (kernel/childvp.c, docs/partitions.md): the
+ * hypercalls, and what the vendor's child run loop calls back.
+ */
+#ifndef RAUM_CHILDVP_H
+#define RAUM_CHILDVP_H
+
+#include <raum/vp.h>
+
+/* Pool pages a child VP takes at most: the vendor's (object, VMCB or VMCS, ...) and the XSAVE area. */
+#define CHILD_VP_MAX_PAGES 4
+
+/* What a COMPLETE of the next DispatchVp finishes (struct vp pending). */
+enum child_pending {
+	CHILD_PENDING_NONE,
+	CHILD_PENDING_IN,    /* IN: the data into AL / AX / EAX, then step */
+	CHILD_PENDING_STEP,  /* OUT, HLT: step over */
+};
+
+struct rep_batch;
+u16 create_vp(struct vp *vp, const void *in, void *out);
+u16 delete_vp(struct vp *vp, const void *in, void *out);
+u16 get_vp_reg_elem(struct vp *vp, const void *hdr, const void *in, void *out, u32 i, struct rep_batch *b);
+u16 set_vp_reg_elem(struct vp *vp, const void *hdr, const void *in, void *out, u32 i, struct rep_batch *b);
+u16 dispatch_vp(struct vp *vp, const void *in, void *out);
+/* Finalize (kernel/partmem.c, partition busy, unlocked): every VP's pages back into the pool. */
+void child_vps_release(struct partition *p);
+
+/* For the vendors' child run loops. */
+u64 child_xcr0_supported(void);
+enum exit_action child_xsetbv(struct vp *vp);
+/* Refills the return stack buffer after a child's exit (before Raum's first RET that matters). */
+void child_rsb_fill(void);
+
+#endif

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A child VP's registers by TLFS name (Get/SetVpRegisters, include/hv/abi/hvcall.h):
+ * the mapping between HV_X64_REGISTER_* and struct vp_regs, and the checks a
+ * value must pass on its own. Pure code (kernel/vpregs.c, tests/unit/test_vpregs.c).
+ *
+ * A set checks what the register alone must satisfy, as the instruction that
+ * loads it would (MOV CR, WRMSR, the VMRUN / VM-entry rules on one field):
+ * reserved bits, PAT memory types, canonical addresses. What ties registers
+ * together (paging needs PE, long mode PAE, CS.L with CS.D) is left to the
+ * vendor's consistency check before each entry (svm/check.c, vmx/check.c),
+ * so the order in which the root sets registers never matters.
+ */
+#ifndef RAUM_VPREGS_H
+#define RAUM_VPREGS_H
+
+#include <hv/abi/hvcall.h>
+#include <raum/vp.h>
+
+/* What this CPU allows (kernel/childvp.c reads it once). */
+struct vpreg_limits {
+	u64 cr4_reserved;   /* crrules' cr4_reserved */
+	u64 efer_writable;  /* crrules' efer_writable, LMA added (a saved state holds it) */
+};
+
+/*
+ * Reads register 'name' of r into *v (zeroed first). 0, or -RAUM_EINVAL
+ * for a name Raum does not know.
+ */
+int vpreg_get(const struct vp_regs *r, u32 name, struct hv_register_value *v);
+/*
+ * Sets register 'name' of r from *v when the value passes its own checks.
+ * 0, or -RAUM_EINVAL (unknown name, or a value no CPU takes) with r unchanged.
+ */
+int vpreg_set(struct vp_regs *r, u32 name, const struct hv_register_value *v, const struct vpreg_limits *lim);
+/* The x86 reset state (SDM vol. 3A 9.1.1, table 9-1; APM vol. 2 14.1.3): a new VP's. */
+void vpreg_reset(struct vp_regs *r);
+
+#endif

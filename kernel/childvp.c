@@ -1,0 +1,489 @@
+// SPDX-License-Identifier: MIT
+/*
+ * A child partition's virtual processors (docs/partitions.md, "VPs and
+ * dispatch"): CreateVp / DeleteVp, Get/SetVpRegisters and DispatchVp, the
+ * root's thread running a child VP on its own CPU.
+ *
+ * Ownership and locking. A call finds its partition with child_get
+ * (kernel/partmem.c), which holds the partition busy: no Finalize or Delete
+ * while it works. A VP is claimed for the call (vp->claimed, 0 -> 1 under
+ * the partition's lock): one dispatch, register access or delete at a time,
+ * from any root CPU; a second gets INVALID_VP_STATE. Finalize releases
+ * every VP's pages into the pool (child_vps_release); it never meets a
+ * claimed VP, since a claim holds the partition busy.
+ *
+ * The switch (root -> child -> root) on the dispatching CPU, around the
+ * vendor's child_run:
+ *   - FPU / SSE / AVX state and XCR0: the root's saved (XSAVE, or FXSAVE
+ *     without XSAVE) into this CPU's area, the child's restored from its
+ *     page, and back at the end. Raum itself never touches them
+ *     (-mgeneral-regs-only); VMRUN / VM entry switch neither.
+ *   - The syscall MSRs, KERNEL_GS_BASE, PAT: in the VMCB and switched by
+ *     VMLOAD / VMSAVE and VMRUN on AMD; SPEC_CTRL: the child runs with
+ *     Raum's value (the MSR is intercepted for it), the root gets its own
+ *     back at its next entry (include/raum/specctrl.h).
+ *   - Barriers (docs/security.md, "Between partitions"): IBPB on both
+ *     switches, L1D flush and VERW before the child where the CPU says it
+ *     needs them, the return stack refilled after every child exit.
+ */
+#include <raum/childvp.h>
+#include <raum/crrules.h>
+#include <raum/errno.h>
+#include <raum/fmt.h>
+#include <raum/log.h>
+#include <raum/partmem.h>
+#include <raum/partstate.h>
+#include <raum/vendor.h>
+#include <raum/vm.h>
+#include <raum/vpregs.h>
+#include <raum/x86.h>
+#include <raum/xcr0.h>
+
+#define CPUID1_ECX_XSAVE BIT(26)
+#define MSR_PRED_CMD 0x49
+#define MSR_FLUSH_CMD 0x10b
+
+/* What this CPU offers, read at the first child VP (all CPUs of a machine match: hwcheck). */
+static struct {
+	bool ready;
+	bool xsave;              /* XSAVE / XRSTOR, else FXSAVE / FXRSTOR */
+	u32 root_area_pages;     /* the root's save area: every component the CPU supports */
+	u64 child_xcr0;          /* what a child may enable: x87 .. PKRU, within its one-page area */
+	bool ibpb, l1d_flush, verw;
+	struct vpreg_limits lim;
+} caps;
+static u64 root_area[RAUM_MAX_CPUS]; /* per CPU, allocated at its first dispatch */
+
+static inline u64 xgetbv0(void)
+{
+	u32 lo, hi;
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	return ((u64)hi << 32) | lo;
+}
+
+static inline void xsetbv0(u64 v)
+{
+	__asm__ volatile("xsetbv" ::"a"((u32)v), "d"((u32)(v >> 32)), "c"(0) : "memory");
+}
+
+static inline void fpu_save(void *area)
+{
+	if (caps.xsave)
+		__asm__ volatile("xsave64 (%0)" ::"r"(area), "a"(~0u), "d"(~0u) : "memory");
+	else
+		__asm__ volatile("fxsave64 (%0)" ::"r"(area) : "memory");
+}
+
+static inline void fpu_restore(const void *area)
+{
+	if (caps.xsave)
+		__asm__ volatile("xrstor64 (%0)" ::"r"(area), "a"(~0u), "d"(~0u) : "memory");
+	else
+		__asm__ volatile("fxrstor64 (%0)" ::"r"(area) : "memory");
+}
+
+/*
+ * Once, under partmem's lock (CreateVp): the XSAVE layout, the barriers and
+ * the register limits. A child's XSAVE area is one page: it may enable the
+ * user components that fit there (x87, SSE, AVX, AVX-512, PKRU), never AMX
+ * (CPUID 0xD.i: size EAX, offset EBX).
+ */
+static void caps_init(void)
+{
+	struct cpuid_regs l1 = cpuid(1, 0), l7 = cpuid(0, 0).eax >= 7 ? cpuid(7, 0) : (struct cpuid_regs){ 0 };
+	struct cr_cpuid c;
+
+	if (caps.ready)
+		return;
+	caps.xsave = l1.ecx & CPUID1_ECX_XSAVE; /* Raum's CR4.OSXSAVE is set per CPU at its first dispatch */
+	caps.root_area_pages = 1;
+	if (caps.xsave) {
+		struct cpuid_regs d = cpuid(0xd, 0);
+		u64 supported = ((u64)d.edx << 32) | d.eax;
+		caps.root_area_pages = (u32)(ALIGN_UP((u64)d.ecx, PAGE_SIZE) / PAGE_SIZE);
+		caps.child_xcr0 = supported & (XCR0_X87 | XCR0_SSE);
+		for (u32 i = 2; i < 10; i++) {
+			struct cpuid_regs s = cpuid(0xd, i);
+			if ((supported & BIT(i)) && (u64)s.eax + s.ebx <= PAGE_SIZE && i != 3 && i != 4 && i != 8)
+				caps.child_xcr0 |= BIT(i);
+		}
+		/* XSETBV refuses AVX-512 without AVX and either without all its parts (SDM vol. 1 13.3) */
+		if ((caps.child_xcr0 & XCR0_AVX512) != XCR0_AVX512 || !(caps.child_xcr0 & XCR0_AVX))
+			caps.child_xcr0 &= ~XCR0_AVX512;
+	}
+	bool amd = vendor_current()->vendor == RAUM_VENDOR_AMD;
+	caps.ibpb = (l7.edx & BIT(26)) || (amd && (cpuid(0x80000008, 0).ebx & BIT(12)));
+	caps.l1d_flush = !amd && (l7.edx & BIT(28));
+	caps.verw = !amd && (l7.edx & BIT(10));
+	cr_cpuid_read(&c);
+	caps.lim.cr4_reserved = cr4_reserved(&c);
+	caps.lim.efer_writable = efer_writable(&c) | EFER_LMA;
+	caps.ready = true;
+	pr_info("child VPs: %s, child XCR0 mask %#llx, root save area %u page(s); barriers: IBPB %s, L1D flush %s, "
+		"VERW %s, RSB fill yes", caps.xsave ? "XSAVE" : "FXSAVE", (unsigned long long)caps.child_xcr0,
+		caps.root_area_pages, caps.ibpb ? "yes" : "no (CPU lacks it)", caps.l1d_flush ? "yes" : "no",
+		caps.verw ? "yes" : "no");
+}
+
+u64 child_xcr0_supported(void) { return caps.child_xcr0; }
+
+/* ---- the barriers ---------------------------------------------------------------------------- */
+
+static void ibpb(void)
+{
+	if (caps.ibpb)
+		msr_write_safe(MSR_PRED_CMD, 1); /* IA32_PRED_CMD.IBPB (SDM vol. 4; AMD's "IBPB" white paper) */
+}
+
+/* Before the child runs: what it could sample of the root's or Raum's data in the L1D and buffers. */
+static void enter_barriers(void)
+{
+	ibpb();
+	if (caps.l1d_flush)
+		msr_write_safe(MSR_FLUSH_CMD, 1); /* IA32_FLUSH_CMD.L1D_FLUSH */
+	if (caps.verw) {
+		u16 ds = SEL_DATA;
+		__asm__ volatile("verw %0" ::"m"(ds) : "cc"); /* MD_CLEAR: VERW clears the CPU buffers */
+	}
+}
+
+void child_rsb_fill(void)
+{
+	/*
+	 * 32 CALLs whose return addresses land on a speculation trap, then the
+	 * stack back: the child's return-stack entries are gone before Raum's
+	 * first RET (Intel "Retpoline" white paper, RSB stuffing).
+	 */
+	u64 n = 16;
+	__asm__ volatile("1:\n\t"
+			 "call 2f\n\t"
+			 "3: pause; lfence; jmp 3b\n"
+			 "2:\n\t"
+			 "call 4f\n\t"
+			 "5: pause; lfence; jmp 5b\n"
+			 "4:\n\t"
+			 "dec %0\n\t"
+			 "jnz 1b\n\t"
+			 "add $256, %%rsp\n\t"
+			 "lfence"
+			 : "+r"(n)
+			 :
+			 : "memory", "cc");
+}
+
+/* ---- XSETBV from a child ------------------------------------------------------------------- */
+
+enum exit_action child_xsetbv(struct vp *vp)
+{
+	u32 idx = (u32)vp->gpr[GPR_RCX];
+	u64 v = ((vp->gpr[GPR_RDX] & 0xffffffff) << 32) | (u32)vp->gpr[GPR_RAX];
+
+	if (!caps.xsave || !xcr0_valid(idx, v, caps.child_xcr0)) {
+		vp_inject_exception(vp, 13, true, 0);
+		return EXIT_RESUME;
+	}
+	xsetbv0(v); /* the child's XCR0 is the live one while it is dispatched */
+	vp->xcr0 = v;
+	return EXIT_ADVANCE;
+}
+
+/* ---- finding and claiming a VP -------------------------------------------------------------- */
+
+/* The VP 'index' of p claimed for this call, or the status. */
+static u16 vp_claim(struct partition *p, u32 index, struct vp **out)
+{
+	u16 st = HV_STATUS_SUCCESS;
+
+	if (index >= RAUM_MAX_CHILD_VPS)
+		return HV_STATUS_INVALID_VP_INDEX;
+	spin_lock(&p->lock);
+	struct vp *vp = p->vps[index];
+	if (!vp)
+		st = HV_STATUS_INVALID_VP_INDEX;
+	else if (vp->claimed)
+		st = HV_STATUS_INVALID_VP_STATE; /* dispatched or worked on from another CPU */
+	else
+		vp->claimed = 1;
+	spin_unlock(&p->lock);
+	*out = vp;
+	return st;
+}
+
+static void vp_unclaim(struct vp *vp) { __atomic_store_n(&vp->claimed, 0, __ATOMIC_RELEASE); }
+
+/* ---- CreateVp / DeleteVp --------------------------------------------------------------------- */
+
+static void give_pages(struct partition *p, const u64 *pages, u32 n)
+{
+	for (u32 i = 0; i < n; i++)
+		if (pages[i])
+			pool_give(p, pages[i]);
+}
+
+u16 create_vp(struct vp *caller __unused, const void *in, void *out __unused)
+{
+	const struct hv_create_vp_in *q = in;
+	const struct vendor_ops *ops = vendor_current();
+	u32 n = ops->child_vp_pages + 1; /* the vendor's, then the XSAVE area */
+	u64 pages[CHILD_VP_MAX_PAGES] = { 0 };
+	struct partition *p;
+	struct vp *vp;
+	struct vp_regs r;
+
+	if (q->reserved || q->flags)
+		return HV_STATUS_INVALID_PARAMETER;
+	if (!ops->child_vp_create) {
+		pr_warn("CreateVp: child VPs are not implemented for %s yet (docs/partitions.md)", ops->name);
+		return HV_STATUS_OPERATION_DENIED;
+	}
+	if (q->vp_index >= RAUM_MAX_CHILD_VPS)
+		return HV_STATUS_INVALID_VP_INDEX;
+	u16 st = child_get(q->partition_id, &p);
+	if (st)
+		return st;
+	caps_init();
+	if (__atomic_load_n(&p->vps[q->vp_index], __ATOMIC_ACQUIRE)) {
+		st = HV_STATUS_INVALID_VP_INDEX; /* exists already (TLFS: the index is taken) */
+		goto out;
+	}
+	for (u32 i = 0; i < n; i++)
+		if (pool_take(p, &pages[i])) {
+			give_pages(p, pages, n);
+			st = HV_STATUS_INSUFFICIENT_MEMORY;
+			goto out;
+		}
+	if (ops->child_vp_create(p, q->vp_index, pages, &vp)) {
+		give_pages(p, pages, n);
+		st = HV_STATUS_INSUFFICIENT_MEMORY;
+		goto out;
+	}
+	vp->part = p;
+	vp->index = q->vp_index;
+	vp->life = (struct vp_life){ .state = VP_STATE_CREATED };
+	vp->apic_id = q->vp_index;
+	vp->slat_generation = p->slat_generation;
+	vp->xcr0 = XCR0_X87;
+	vp->xsave_phys = pages[n - 1];
+	vp->nr_pool_pages = n;
+	for (u32 i = 0; i < n; i++)
+		vp->pool_pages[i] = pages[i];
+	/* FXRSTOR, and XRSTOR for MXCSR, read these even from an init header: the reset FCW and MXCSR
+	 * (SDM vol. 1 10.5.1, 13.8.1) */
+	u8 *area = phys_to_virt(vp->xsave_phys);
+	*(u16 *)area = 0x37f;
+	*(u32 *)(area + 24) = 0x1f80;
+	vpreg_reset(&r);
+	ops->vp_set_regs(vp, &r);
+	spin_lock(&p->lock);
+	if (p->vps[q->vp_index]) {
+		spin_unlock(&p->lock);
+		give_pages(p, pages, n); /* another CPU created it meanwhile */
+		st = HV_STATUS_INVALID_VP_INDEX;
+		goto out;
+	}
+	__atomic_store_n(&p->vps[q->vp_index], vp, __ATOMIC_RELEASE);
+	p->nr_vps++;
+	spin_unlock(&p->lock);
+out:
+	child_put(p);
+	return st;
+}
+
+u16 delete_vp(struct vp *caller __unused, const void *in, void *out __unused)
+{
+	const struct hv_delete_vp_in *q = in;
+	struct partition *p;
+	struct vp *vp;
+
+	if (q->reserved)
+		return HV_STATUS_INVALID_PARAMETER;
+	u16 st = child_get(q->partition_id, &p);
+	if (st)
+		return st;
+	st = vp_claim(p, q->vp_index, &vp);
+	if (st == HV_STATUS_SUCCESS) {
+		u64 pages[CHILD_VP_MAX_PAGES];
+		u32 n = vp->nr_pool_pages;
+		for (u32 i = 0; i < n; i++)
+			pages[i] = vp->pool_pages[i];
+		spin_lock(&p->lock);
+		__atomic_store_n(&p->vps[q->vp_index], NULL, __ATOMIC_RELEASE);
+		p->nr_vps--;
+		spin_unlock(&p->lock);
+		give_pages(p, pages, n); /* scrubbed: the VP object is among them */
+	}
+	child_put(p);
+	return st;
+}
+
+void child_vps_release(struct partition *p)
+{
+	for (u32 i = 0; i < RAUM_MAX_CHILD_VPS; i++) {
+		struct vp *vp = p->vps[i];
+		if (!vp)
+			continue;
+		u64 pages[CHILD_VP_MAX_PAGES];
+		u32 n = vp->nr_pool_pages;
+		for (u32 k = 0; k < n; k++)
+			pages[k] = vp->pool_pages[k];
+		spin_lock(&p->lock);
+		p->vps[i] = NULL;
+		p->nr_vps--;
+		spin_unlock(&p->lock);
+		give_pages(p, pages, n);
+	}
+}
+
+/* ---- Get/SetVpRegisters ---------------------------------------------------------------------- */
+
+static u16 regs_elem(const void *hdr, u32 name, struct hv_register_value *get, const struct hv_register_value *set)
+{
+	const struct hv_vp_registers_hdr *h = hdr;
+	struct partition *p;
+	struct vp *vp;
+	struct vp_regs r;
+
+	if (h->input_vtl || h->reserved[0] || h->reserved[1] || h->reserved[2])
+		return HV_STATUS_INVALID_PARAMETER;
+	u16 st = child_get(h->partition_id, &p);
+	if (st)
+		return st;
+	st = vp_claim(p, h->vp_index, &vp);
+	if (st == HV_STATUS_SUCCESS) {
+		vendor_current()->vp_get_regs(vp, &r);
+		if (name == RAUM_REGISTER_XCR0) {
+			if (get) {
+				get->low = vp->xcr0;
+				get->high = 0;
+			} else if (!caps.xsave || set->high || !xcr0_valid(0, set->low, caps.child_xcr0)) {
+				st = HV_STATUS_INVALID_PARAMETER;
+			} else {
+				vp->xcr0 = set->low;
+			}
+		} else if (get) {
+			if (vpreg_get(&r, name, get))
+				st = HV_STATUS_INVALID_PARAMETER;
+		} else if (vpreg_set(&r, name, set, &caps.lim)) {
+			st = HV_STATUS_INVALID_PARAMETER;
+		} else {
+			vendor_current()->vp_set_regs(vp, &r);
+		}
+		vp_unclaim(vp);
+	}
+	child_put(p);
+	return st;
+}
+
+u16 get_vp_reg_elem(struct vp *caller __unused, const void *hdr, const void *in, void *out, u32 i __unused,
+		    struct rep_batch *b __unused)
+{
+	return regs_elem(hdr, *(const u32 *)in, out, NULL);
+}
+
+u16 set_vp_reg_elem(struct vp *caller __unused, const void *hdr, const void *in, void *out __unused,
+		    u32 i __unused, struct rep_batch *b __unused)
+{
+	const struct hv_register_assoc *a = in;
+
+	if (a->reserved1 || a->reserved2)
+		return HV_STATUS_INVALID_PARAMETER;
+	return regs_elem(hdr, a->name, NULL, &a->value);
+}
+
+/* ---- DispatchVp -------------------------------------------------------------------------------- */
+
+/* The pending intercept finished as the root emulated it: IN's data, the instruction stepped over. */
+static u16 complete_pending(struct vp *vp, u64 data)
+{
+	u64 rax = vp->gpr[GPR_RAX];
+
+	switch (vp->pending) {
+	case CHILD_PENDING_IN:
+		if (vp->pending_size == 1)
+			rax = (rax & ~0xffULL) | (data & 0xff);
+		else if (vp->pending_size == 2)
+			rax = (rax & ~0xffffULL) | (data & 0xffff);
+		else
+			rax = (u32)data; /* a 32-bit destination is zero-extended (SDM vol. 1 3.4.1.1) */
+		break;
+	case CHILD_PENDING_STEP:
+		break;
+	default:
+		return HV_STATUS_INVALID_PARAMETER; /* nothing to complete */
+	}
+	vendor_current()->child_complete(vp, rax, vp->pending_next_rip);
+	vp->pending = CHILD_PENDING_NONE;
+	return HV_STATUS_SUCCESS;
+}
+
+u16 dispatch_vp(struct vp *caller, const void *in, void *out)
+{
+	const struct raum_dispatch_in *q = in;
+	struct raum_vp_exit *x = out;
+	struct cpu *c = this_cpu();
+	struct partition *p;
+	struct vp *vp;
+
+	if (q->reserved || (q->flags & ~RAUM_DISPATCH_COMPLETE))
+		return HV_STATUS_INVALID_PARAMETER;
+	u16 st = child_get(q->partition_id, &p);
+	if (st)
+		return st;
+	st = vp_claim(p, q->vp_index, &vp);
+	if (st)
+		goto out_put;
+	if (vp->stopped) {
+		st = HV_STATUS_INVALID_VP_STATE; /* a triple fault or a failed entry ended it */
+		goto out;
+	}
+	if (q->flags & RAUM_DISPATCH_COMPLETE) {
+		st = complete_pending(vp, q->data);
+		if (st)
+			goto out;
+	}
+	vp->pending = CHILD_PENDING_NONE; /* not completed: the instruction runs again */
+	if (!root_area[c->id]) {
+		/* this CPU's first dispatch: its save area, and XSAVE / XGETBV / XSETBV allowed in Raum (CR4 is
+		 * Raum's own in host mode; the root's is in its VMCB or VMCS) */
+		if (page_alloc_zeroed(caps.root_area_pages, &root_area[c->id])) {
+			st = HV_STATUS_INSUFFICIENT_MEMORY;
+			goto out;
+		}
+		if (caps.xsave)
+			write_cr4(read_cr4() | CR4_OSXSAVE);
+	}
+	void *root_fpu = phys_to_virt(root_area[c->id]), *child_fpu = phys_to_virt(vp->xsave_phys);
+	u64 root_xcr0 = caps.xsave ? xgetbv0() : 0;
+
+	/* root -> child */
+	fpu_save(root_fpu);
+	if (caps.xsave)
+		xsetbv0(vp->xcr0);
+	fpu_restore(child_fpu);
+	enter_barriers();
+	__atomic_store_n(&vp->life.cpu, c->id, __ATOMIC_RELAXED);
+	vp->life.state = VP_STATE_RUNNING;
+
+	vendor_current()->child_run(vp, c, x);
+
+	/* child -> root */
+	vp->life.state = VP_STATE_CREATED;
+	fpu_save(child_fpu);
+	if (caps.xsave) {
+		vp->xcr0 = xgetbv0();
+		xsetbv0(root_xcr0);
+	}
+	fpu_restore(root_fpu);
+	ibpb();
+	if (x->kind == RAUM_VPEXIT_SHUTDOWN || (x->kind == RAUM_VPEXIT_FAILED && !(x->flags & RAUM_VPEXIT_F_REFUSED))) {
+		vp->stopped = true;
+		pr_info("partition %llu vp%u stopped: %s (rip %#llx)", (unsigned long long)p->ext_id, vp->index, x->why,
+			(unsigned long long)x->rip);
+	}
+	(void)caller;
+out:
+	vp_unclaim(vp);
+out_put:
+	child_put(p);
+	return st;
+}
