@@ -70,8 +70,9 @@ $(ROOT)/parttest: tools/linux/parttest.c $(ROOT_ABI_HDRS)
 	$(Q)$(CC) -static -O2 -Wall -Wextra -Werror -Iinclude -o $@ $<
 
 # The test guests for raumctl run (tests/guests): freestanding Multiboot v1 ELF32 images, no libraries.
-GUESTS := hello
-GUEST_ELFS := $(patsubst %,$(BUILD)/guests/%.elf,$(GUESTS))
+GUESTS := hello triple spin sse hostile canary
+GUESTS64 := hyper64
+GUEST_ELFS := $(patsubst %,$(BUILD)/guests/%.elf,$(GUESTS)) $(patsubst %,$(BUILD)/guests/%.bin,$(GUESTS64))
 GUEST_CFLAGS := -m32 -march=i686 -O2 -Wall -Wextra -Werror -ffreestanding -fno-pic -fno-pie -fno-stack-protector \
 	-fno-asynchronous-unwind-tables -mno-sse -mno-mmx -nostdlib
 $(BUILD)/guests/%.elf: tests/guests/%.c tests/guests/start.S tests/guests/guest.h tests/guests/guest.ld
@@ -80,6 +81,17 @@ $(BUILD)/guests/%.elf: tests/guests/%.c tests/guests/start.S tests/guests/guest.
 	$(Q)$(CC) $(GUEST_CFLAGS) -c -o $(@:.elf=.o) $<
 	$(Q)$(CC) -m32 -c -o $(@:.elf=-start.o) tests/guests/start.S
 	$(Q)ld -m elf_i386 -static -nostdlib --no-warn-rwx-segments -T tests/guests/guest.ld -o $@ $(@:.elf=-start.o) $(@:.elf=.o)
+# 64-bit flat guests: linked at 1 MiB, then their bytes alone (raumctl run --flat --mode 64)
+GUEST64_CFLAGS := -m64 -O2 -Wall -Wextra -Werror -ffreestanding -fno-pic -fno-pie -fno-stack-protector \
+	-fno-asynchronous-unwind-tables -mno-red-zone -mno-sse -mno-mmx -mcmodel=small -nostdlib
+$(BUILD)/guests/%.bin: tests/guests/%.c tests/guests/start64.S tests/guests/guest.h tests/guests/flat64.ld
+	@mkdir -p $(dir $@)
+	@echo "  GUEST   $@"
+	$(Q)$(CC) $(GUEST64_CFLAGS) -c -o $(@:.bin=.o) $<
+	$(Q)$(CC) -m64 -c -o $(dir $@)start64.o tests/guests/start64.S
+	$(Q)ld -m elf_x86_64 -static -nostdlib --no-warn-rwx-segments -T tests/guests/flat64.ld -o $(@:.bin=.elf64) \
+		$(dir $@)start64.o $(@:.bin=.o)
+	$(Q)objcopy -O binary $(@:.bin=.elf64) $@
 guests: $(GUEST_ELFS)
 .PHONY: guests
 

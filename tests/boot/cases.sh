@@ -364,7 +364,7 @@ case_qemu_linux_root() {
   CASE=qemu-linux-root CASE_DIR=$BT/qemu-linux-root MISSING=()
   rm -rf "$CASE_DIR"; mkdir -p "$CASE_DIR"; cp -r build/esp-linux-test "$CASE_DIR/esp"
   # child partitions from the root (issue 12): tools/linux/parttest.c through init-test.sh's part_checks
-  sed -i '/^root_options/s|$| raum_parts=16|' "$CASE_DIR/esp/EFI/raum/raum.cfg"
+  sed -i '/^root_options/s|$| raum_parts=16 raum_vms=1|' "$CASE_DIR/esp/EFI/raum/raum.cfg"
   # no 'reboot: Power down' in --until: the watcher waits for QEMU to end by itself and records it
   # (with the marker there it stopped watching 0.5 s later, and a slow power-off read as none)
   boot qemu EPYC 'Kernel panic|RAUM PANIC'
@@ -378,6 +378,7 @@ case_qemu_linux_root() {
     'RAUM-ROOT: smp checks skipped \(one CPU\)' \
     'RAUM-ROOT: raumctl log exit 0' 'RAUM-ROOT: powering off' 'reboot: Power down'
   expect_part_checks 16
+  expect_vm_checks
   # the late-launch line appears twice: on serial at boot and again from raumctl log
   [ "$(grep -c 'svm: late launch on cpu0' "$LOG")" -ge 2 ] || MISSING+=("raumctl log did not print the hypervisor's ring")
   ring_hides_addresses
@@ -398,6 +399,31 @@ expect_part_checks() { # N
     'parttest: kill9 ok' 'parttest: kill9_returned ok' 'RAUM-ROOT: parttest kill exit 0' \
     'RAUM-ROOT: raumctl health after the partitions'
   forbid 'parttest: [a-z0-9_]+ FAILED'
+}
+
+# Guests in child partitions (init-test.sh's vm_checks, raumctl run, tests/guests): each ends with the
+# status and the lines it must; afterwards every count is back at its baseline (parttest since).
+expect_vm_checks() {
+  expect "  \| hello from a Raum child partition: magic 2badb002, mem_upper 00003c00 KiB, cmdline 'exit=21 greeting'" \
+    'RAUM-ROOT: vm hello exit 43' 'RAUM-ROOT: vm exit0 exit 1' \
+    '  \| raumctl: the guest shut down \(triple fault\): shutdown \(triple fault\) at rip 0x' 'RAUM-ROOT: vm triple exit 4' \
+    '  \| hyper64: 00000fb1 calls made, 0000000[0-9a-f] succeeded \(fast Null\)' 'RAUM-ROOT: vm hyper64 exit 1' \
+    '  \| sse: every register held across 00004e20 exits' 'RAUM-ROOT: vm sse exit 1' 'parttest: root_sse ok' \
+    '  \| raumctl run: --mem 4096 is out of range' 'RAUM-ROOT: vm badmem exit 2' \
+    "  \\| raumctl run: bad option or value: '--frobnicate'" 'RAUM-ROOT: vm badopt exit 2' \
+    "  \\| raumctl: cannot open '/guests/none.elf'" 'RAUM-ROOT: vm noimage exit 1' \
+    '  \| raumctl: /tmp/junk.elf: no Multiboot header' 'RAUM-ROOT: vm badimage exit 1' \
+    'parttest: vm_bad_returned ok' 'RAUM-ROOT: vm spin root responsive: raumctl version exit 0 in' \
+    'RAUM-ROOT: vm spin killed by SIGKILL \(status 137\)' 'parttest: vm_kill9_returned ok' \
+    'RAUM-ROOT: vm seq 16 guests, 0 failed' 'parttest: vm_seq_returned ok' \
+    'RAUM-ROOT: vm parallel guests that held their registers: 8' 'RAUM-ROOT: vm parallel 8 guests, 0 failed' \
+    'parttest: vm_parallel_returned ok' 'RAUM-ROOT: vm hostile ([1-9][0-9]+) of \1 accesses stopped' \
+    'RAUM-ROOT: vm canary sibling exit 1' '^canary: intact' 'parttest: root_canary ok' 'parttest: vm_hostile_returned ok'
+  forbid 'parttest: vm_[a-z0-9_]+ FAILED' 'hostile: the access went through' 'canary: changed'
+  # Raum's own canary page and the page next to Raum were among the hostile guest's targets
+  local t; t=$(grep 'RAUM-ROOT: vm hostile targets:' "$LOG")
+  grep -q "$(sed -n 's/^canary .*(page \(0x[0-9a-f]*\)).*/\1/p' "$LOG" | head -1)" <<<"$t" ||
+    MISSING+=("the hostile guest did not aim at Raum's canary page")
 }
 
 # The SMP checks of tools/linux/init-test.sh on a root with N CPUs (issue 10: every CPU under Raum, root

@@ -14,6 +14,14 @@
  *   bad                     malformed requests are refused, nothing created
  *   bench MB N              make bench: TSC ticks to create and destroy one (median of N)
  *   hold MB                 holds one and prints its deposited pages' addresses (dmatest --deposited)
+ * For the checks around raumctl run (init-test.sh's vm_checks):
+ *   snap FILE               saves the counts and the free memory as a baseline
+ *   since FILE NAME         'parttest: NAME ok' when they are back at FILE's baseline
+ *   canary N                N root pages with a pattern: prints their physical addresses, then checks
+ *                           them at a line on stdin, or its end ('parttest: root_canary ok')
+ *   pfns PID BYTES N        N physical addresses spread over PID's BYTES-sized anonymous mapping (a guest's RAM)
+ *   sse SECONDS             fills XMM0-7 with its own values and checks them for SECONDS, while a guest
+ *                           does the same ('parttest: root_sse ok')
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +33,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <hv/abi/raumdev.h>
@@ -362,6 +371,143 @@ static void bad(void)
 	      (unsigned long long)c.deposited_pages, (unsigned long long)c.pinned_pages, (unsigned long long)c.partitions);
 }
 
+static void snap(const char *file)
+{
+	struct raum_dev_counts c = counts();
+	FILE *f = fopen(file, "w");
+
+	if (!f || fprintf(f, "%llu %llu %llu %llu %llu %ld\n", (unsigned long long)c.deposited_pages,
+			  (unsigned long long)c.pinned_pages, (unsigned long long)c.partitions,
+			  (unsigned long long)c.root_available, (unsigned long long)c.root_in_use, mem_free_kb()) < 0) {
+		printf("parttest: snap FAILED (%s)\n", strerror(errno));
+		exit(1);
+	}
+	fclose(f);
+}
+
+static void since(const char *file, const char *name)
+{
+	struct raum_dev_counts b;
+	unsigned long long v[5];
+	long free_before;
+	FILE *f = fopen(file, "r");
+
+	if (!f || fscanf(f, "%llu %llu %llu %llu %llu %ld", &v[0], &v[1], &v[2], &v[3], &v[4], &free_before) != 6) {
+		printf("parttest: %s FAILED (no baseline in %s)\n", name, file);
+		exit(1);
+	}
+	fclose(f);
+	b = (struct raum_dev_counts){ v[0], v[1], v[2], v[3], v[4] };
+	baseline_check(name, b, free_before);
+}
+
+/* The physical address of the page at va of process pid (/proc/PID/pagemap: bits 54:0 the PFN, bit 63 present). */
+static uint64_t phys_of(int pagemap, uintptr_t va)
+{
+	uint64_t e;
+
+	if (pread(pagemap, &e, 8, (off_t)(va / 4096) * 8) != 8 || !(e & (1ULL << 63)))
+		return 0;
+	return (e & ((1ULL << 55) - 1)) * 4096;
+}
+
+static uint32_t canary_word(uint64_t i) { return (uint32_t)(i * 2246822519u) ^ 0x5a17c0deu; }
+
+static void canary(unsigned n)
+{
+	size_t len = (size_t)n * 4096;
+	uint32_t *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_LOCKED, -1, 0);
+	int pm = open("/proc/self/pagemap", O_RDONLY);
+	char c;
+
+	if (m == MAP_FAILED || pm < 0) {
+		printf("parttest: root_canary FAILED (%s)\n", strerror(errno));
+		exit(1);
+	}
+	for (size_t i = 0; i < len / 4; i++)
+		m[i] = canary_word(i);
+	printf("parttest: canary pages");
+	for (unsigned i = 0; i < n; i++)
+		printf(" %#llx", (unsigned long long)phys_of(pm, (uintptr_t)m + (size_t)i * 4096));
+	printf("\n");
+	fflush(stdout);
+	while (read(0, &c, 1) == 1 && c != '\n') /* a line on stdin (or its end): check now */
+		;
+	for (size_t i = 0; i < len / 4; i++)
+		if (m[i] != canary_word(i)) {
+			check("root_canary", 0, "word %zu changed to %#x", i, m[i]);
+			return;
+		}
+	check("root_canary", 1, "%u pages unchanged", n);
+}
+
+static void pfns(int pid, unsigned long long bytes, unsigned n)
+{
+	char path[64], line[256];
+	FILE *maps;
+	int pm;
+	uintptr_t lo = 0, hi = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	maps = fopen(path, "r");
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
+	pm = open(path, O_RDONLY);
+	if (!maps || pm < 0) {
+		printf("parttest: pfns FAILED (%s)\n", strerror(errno));
+		exit(1);
+	}
+	while (fgets(line, sizeof(line), maps)) {
+		unsigned long a, b;
+		if (sscanf(line, "%lx-%lx", &a, &b) == 2 && b - a == bytes) {
+			lo = a;
+			hi = b;
+		}
+	}
+	fclose(maps);
+	if (!lo) {
+		printf("parttest: pfns FAILED (no mapping of %llu bytes in process %d)\n", bytes, pid);
+		exit(1);
+	}
+	printf("parttest: pfns");
+	/* from 2 MiB up (the canary guest's pattern), spread over the rest */
+	for (unsigned i = 0; i < n; i++) {
+		uintptr_t va = lo + 0x200000 + (hi - lo - 0x200000) / n * i;
+		printf(" %#llx", (unsigned long long)phys_of(pm, va & ~4095UL));
+	}
+	printf("\n");
+}
+
+/* XMM0-7 hold this process's values for 'seconds'; any change is another context's state leaking in. */
+static void sse(unsigned seconds)
+{
+	static uint32_t v[8][4] __attribute__((aligned(16))), out[8][4] __attribute__((aligned(16)));
+	time_t end = time(NULL) + seconds;
+	unsigned long rounds = 0;
+
+	for (int i = 0; i < 8; i++)
+		for (int k = 0; k < 4; k++)
+			v[i][k] = 0xa0a00000u + (uint32_t)(i * 16 + k);
+	/* each round: the registers loaded, a window in which other contexts run (the guest, the kernel,
+	 * raumctl), the registers stored and compared outside the window (library code may use XMM) */
+	while (time(NULL) < end) {
+		__asm__ volatile("movdqa 0(%0), %%xmm0\n\tmovdqa 16(%0), %%xmm1\n\tmovdqa 32(%0), %%xmm2\n\t"
+				 "movdqa 48(%0), %%xmm3\n\tmovdqa 64(%0), %%xmm4\n\tmovdqa 80(%0), %%xmm5\n\t"
+				 "movdqa 96(%0), %%xmm6\n\tmovdqa 112(%0), %%xmm7\n\t"
+				 "mov $200000, %%ecx\n"
+				 "1:\tpause\n\tdec %%ecx\n\tjnz 1b\n\t"
+				 "movdqa %%xmm0, 0(%1)\n\tmovdqa %%xmm1, 16(%1)\n\tmovdqa %%xmm2, 32(%1)\n\t"
+				 "movdqa %%xmm3, 48(%1)\n\tmovdqa %%xmm4, 64(%1)\n\tmovdqa %%xmm5, 80(%1)\n\t"
+				 "movdqa %%xmm6, 96(%1)\n\tmovdqa %%xmm7, 112(%1)" ::"r"(v), "r"(out)
+				 : "ecx", "memory", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7");
+		rounds++;
+		if (memcmp(out, v, sizeof(v))) {
+			check("root_sse", 0, "XMM registers changed after %lu rounds: %#x", rounds, out[0][0]);
+			return;
+		}
+	}
+	check("root_sse", rounds > 0, "XMM0-7 held for %u s (%lu checks)", seconds, rounds);
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -377,8 +523,19 @@ int main(int argc, char **argv)
 		hold((unsigned)atoi(argv[2]));
 	else if (argc >= 4 && !strcmp(argv[1], "bench"))
 		bench((unsigned)atoi(argv[2]), (unsigned)atoi(argv[3]));
+	else if (argc >= 3 && !strcmp(argv[1], "snap"))
+		snap(argv[2]);
+	else if (argc >= 4 && !strcmp(argv[1], "since"))
+		since(argv[2], argv[3]);
+	else if (argc >= 3 && !strcmp(argv[1], "canary"))
+		canary((unsigned)atoi(argv[2]));
+	else if (argc >= 5 && !strcmp(argv[1], "pfns"))
+		pfns(atoi(argv[2]), strtoull(argv[3], NULL, 0), (unsigned)atoi(argv[4]));
+	else if (argc >= 3 && !strcmp(argv[1], "sse"))
+		sse((unsigned)atoi(argv[2]));
 	else {
-		fprintf(stderr, "usage: parttest seq N MB | parallel N MB | kill MB | bad\n");
+		fprintf(stderr, "usage: parttest seq N MB | parallel N MB | kill MB | bad | hold MB | bench MB N | snap FILE | "
+			"since FILE NAME | canary N | pfns PID BYTES N | sse SECONDS\n");
 		return 2;
 	}
 	return failed ? 1 : 0;

@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,9 @@
 struct uart {
 	uint8_t ier, lcr, mcr, scr, dll, dlm;
 	int fd;                  /* where the guest's output goes */
+	int in_fd;               /* where its input comes from (stdin), -1 after end of file */
+	int have_in;             /* rx holds a byte */
+	uint8_t rx;
 	char buf[256];
 	size_t n;
 };
@@ -74,7 +78,23 @@ static void uart_out(struct uart *u, uint8_t c)
 		uart_flush(u);
 }
 
-/* A 16550's registers (offset 0-7 from the base) as a guest that only transmits needs them. */
+/* Whether a byte of input is there (polled, never waiting): LSR.DR. */
+static int uart_rx_ready(struct uart *u)
+{
+	struct pollfd p = { .fd = u->in_fd, .events = POLLIN };
+
+	if (u->have_in || u->in_fd < 0)
+		return u->have_in;
+	if (poll(&p, 1, 0) == 1 && (p.revents & (POLLIN | POLLHUP))) {
+		if (read(u->in_fd, &u->rx, 1) == 1)
+			u->have_in = 1;
+		else
+			u->in_fd = -1; /* end of input */
+	}
+	return u->have_in;
+}
+
+/* A 16550's registers (offset 0-7 from the base): transmit, and receive from stdin by polling (no interrupts yet). */
 static uint32_t uart_io(struct uart *u, unsigned off, int write, uint32_t v)
 {
 	int dlab = u->lcr & 0x80;
@@ -86,9 +106,14 @@ static uint32_t uart_io(struct uart *u, unsigned off, int write, uint32_t v)
 				u->dll = (uint8_t)v;
 			return u->dll;
 		}
-		if (write)
+		if (write) {
 			uart_out(u, (uint8_t)v);
-		return 0; /* no input */
+			return 0;
+		}
+		if (!uart_rx_ready(u))
+			return 0;
+		u->have_in = 0;
+		return u->rx;
 	case 1:
 		if (dlab) {
 			if (write)
@@ -109,7 +134,7 @@ static uint32_t uart_io(struct uart *u, unsigned off, int write, uint32_t v)
 			u->mcr = (uint8_t)(v & 0x1f);
 		return u->mcr;
 	case 5:
-		return 0x60; /* LSR: transmitter holding register and shift register empty */
+		return 0x60 | (uart_rx_ready(u) ? 1 : 0); /* LSR: THRE, TEMT; DR when input is there */
 	case 6:
 		return 0xb0; /* MSR: DCD, DSR, CTS */
 	default:
@@ -449,7 +474,7 @@ int cmd_run(int argc, char **argv)
 		return 1;
 	}
 
-	struct runner r = { .com1 = { .fd = STDOUT_FILENO } };
+	struct runner r = { .com1 = { .fd = STDOUT_FILENO, .in_fd = STDIN_FILENO } };
 	if (log) {
 		r.com1.fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		if (r.com1.fd < 0) {
