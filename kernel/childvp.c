@@ -310,6 +310,7 @@ u16 delete_vp(struct vp *caller __unused, const void *in, void *out __unused)
 		__atomic_store_n(&p->vps[q->vp_index], NULL, __ATOMIC_RELEASE);
 		p->nr_vps--;
 		spin_unlock(&p->lock);
+		child_wait_shootdowns(p); /* a shootdown that found it in the table reads it until it ends */
 		give_pages(p, pages, n); /* scrubbed: the VP object is among them */
 	}
 	child_put(p);
@@ -351,7 +352,14 @@ static u16 regs_elem(const void *hdr, u32 name, struct hv_register_value *get, c
 	st = vp_claim(p, h->vp_index, &vp);
 	if (st == HV_STATUS_SUCCESS) {
 		vendor_current()->vp_get_regs(vp, &r);
-		if (name == RAUM_REGISTER_XCR0) {
+		if (name == HV_X64_REGISTER_PENDING_INTERRUPTION || name == HV_X64_REGISTER_INTERRUPT_STATE) {
+			u64 val = set ? set->low : 0;
+			if ((set && (set->high || name == HV_X64_REGISTER_INTERRUPT_STATE)) ||
+			    vendor_current()->child_event(vp, name, set != NULL, &val))
+				st = HV_STATUS_INVALID_PARAMETER;
+			else if (get)
+				*get = (struct hv_register_value){ .low = val };
+		} else if (name == RAUM_REGISTER_XCR0) {
 			if (get) {
 				get->low = vp->xcr0;
 				get->high = 0;
@@ -405,6 +413,10 @@ static u16 complete_pending(struct vp *vp, u64 data)
 			rax = (rax & ~0xffffULL) | (data & 0xffff);
 		else
 			rax = (u32)data; /* a 32-bit destination is zero-extended (SDM vol. 1 3.4.1.1) */
+		break;
+	case CHILD_PENDING_RDMSR:
+		rax = (u32)data;
+		vendor_current()->child_set_rdx(vp, data >> 32);
 		break;
 	case CHILD_PENDING_STEP:
 		break;
@@ -486,4 +498,69 @@ out:
 out_put:
 	child_put(p);
 	return st;
+}
+
+/* ---- InstallIntercept ------------------------------------------------------------------------ */
+
+u16 install_intercept(struct vp *caller __unused, const void *in, void *out __unused)
+{
+	const struct hv_install_intercept_in *q = in;
+	struct partition *p;
+	u16 st = HV_STATUS_SUCCESS;
+
+	if (q->intercept_type > HV_INTERCEPT_TYPE_X64_CPUID || !q->access_type ||
+	    (q->access_type & ~(u32)(HV_INTERCEPT_ACCESS_READ | HV_INTERCEPT_ACCESS_WRITE)) ||
+	    q->parameter > 0xffffffffULL)
+		return HV_STATUS_INVALID_PARAMETER;
+	st = child_get(q->partition_id, &p);
+	if (st)
+		return st;
+	spin_lock(&p->lock);
+	if (q->intercept_type == HV_INTERCEPT_TYPE_X64_CPUID) {
+		if (child_cpuid_intercepted(p, (u32)q->parameter))
+			; /* installed already */
+		else if (p->nr_cpuid_icpt == RAUM_MAX_INTERCEPTS)
+			st = HV_STATUS_NO_RESOURCES;
+		else {
+			p->cpuid_icpt[p->nr_cpuid_icpt] = (u32)q->parameter;
+			__atomic_store_n(&p->nr_cpuid_icpt, p->nr_cpuid_icpt + 1, __ATOMIC_RELEASE);
+		}
+	} else if (q->intercept_type == HV_INTERCEPT_TYPE_X64_MSR) {
+		u32 i;
+		for (i = 0; i < p->nr_msr_icpt && p->msr_icpt[i] != (u32)q->parameter; i++)
+			;
+		if (i < p->nr_msr_icpt) {
+			__atomic_or_fetch(&p->msr_icpt_access[i], (u8)q->access_type, __ATOMIC_RELEASE);
+		} else if (i == RAUM_MAX_INTERCEPTS) {
+			st = HV_STATUS_NO_RESOURCES;
+		} else {
+			p->msr_icpt[i] = (u32)q->parameter;
+			p->msr_icpt_access[i] = (u8)q->access_type;
+			__atomic_store_n(&p->nr_msr_icpt, i + 1, __ATOMIC_RELEASE);
+		}
+	} /* IO_PORT: every port of a child exits already */
+	spin_unlock(&p->lock);
+	child_put(p);
+	return st;
+}
+
+bool child_cpuid_intercepted(const struct partition *p, u32 leaf)
+{
+	u32 n = __atomic_load_n(&p->nr_cpuid_icpt, __ATOMIC_ACQUIRE);
+
+	for (u32 i = 0; i < n; i++)
+		if (p->cpuid_icpt[i] == leaf)
+			return true;
+	return false;
+}
+
+bool child_msr_intercepted(const struct partition *p, u32 msr, bool write)
+{
+	u32 n = __atomic_load_n(&p->nr_msr_icpt, __ATOMIC_ACQUIRE);
+
+	for (u32 i = 0; i < n; i++)
+		if (p->msr_icpt[i] == msr)
+			return __atomic_load_n(&p->msr_icpt_access[i], __ATOMIC_ACQUIRE) &
+			       (write ? HV_INTERCEPT_ACCESS_WRITE : HV_INTERCEPT_ACCESS_READ);
+	return false;
 }

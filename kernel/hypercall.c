@@ -136,6 +136,7 @@ PART_CALL(set_partition_property)
 PART_CALL(create_vp)
 PART_CALL(delete_vp)
 PART_CALL(dispatch_vp)
+PART_CALL(install_intercept)
 
 #define ROOT_CALL(code, in, out, name, fn)                                                                    \
 	[code - TLFS_CALL_FIRST] = { { code, in, out, false, name, false, 0, 0, HVCALL_ROOT_ONLY }, fn, NULL, NULL }
@@ -175,6 +176,8 @@ static const struct hvcall tlfs_calls[] = {
 							      withdraw_elem, withdraw_done),
 	ROOT_CALL(HVCALL_GET_MEMORY_BALANCE, sizeof(struct hv_get_memory_balance_in), sizeof(struct hv_memory_balance),
 		  "GetMemoryBalance", call_get_memory_balance),
+	ROOT_CALL(HVCALL_INSTALL_INTERCEPT, sizeof(struct hv_install_intercept_in), 0, "InstallIntercept",
+		  call_install_intercept),
 	ROOT_CALL(HVCALL_CREATE_VP, sizeof(struct hv_create_vp_in), 0, "CreateVp", call_create_vp),
 	ROOT_CALL(HVCALL_DELETE_VP, sizeof(struct hv_delete_vp_in), 0, "DeleteVp", call_delete_vp),
 	[HVCALL_GET_VP_REGISTERS - TLFS_CALL_FIRST] = ROOT_REP(HVCALL_GET_VP_REGISTERS,

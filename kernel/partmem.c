@@ -407,6 +407,12 @@ void child_put(struct partition *p)
 	spin_unlock(&lock);
 }
 
+void child_wait_shootdowns(struct partition *p)
+{
+	while (__atomic_load_n(&p->shootdowns, __ATOMIC_ACQUIRE))
+		__builtin_ia32_pause();
+}
+
 /*
  * Initialize: the partition's own metadata comes from its own pool (the
  * root deposits first and retries on INSUFFICIENT_MEMORY): so far the top
@@ -685,14 +691,18 @@ u16 unmap_gpa_done(struct vp *vp __unused, const void *hdr, struct rep_batch *b)
 		return HV_STATUS_SUCCESS;
 	spin_lock(&lock);
 	struct partition *p = child_by_id(h->target_partition_id);
-	if (p)
+	if (p) {
 		p->busy++; /* no finalize or delete while the shootdown runs unlocked */
+		p->shootdowns++; /* and no VP's pages back in the pool meanwhile (delete_vp waits) */
+	}
 	spin_unlock(&lock);
 	if (p)
 		rc = slat_shootdown(p, NULL, smp_kick, SHOOTDOWN_SPINS);
 	spin_lock(&lock);
-	if (p)
+	if (p) {
 		p->busy--;
+		p->shootdowns--;
+	}
 	for (u32 k = 0; rc == 0 && k < b->n; k++) {
 		u64 e = owner_get(&root_owners, b->page[k] >> PAGE_SHIFT);
 		if (owner_kind(e) == OWN_MAPPED)

@@ -26,6 +26,8 @@ int slat_shootdown(struct partition *p, const struct vp *self, void (*kick)(u32 
 		if (!(waiting[i / 64] & (1ULL << (i % 64))))
 			continue;
 		const struct vp *v = __atomic_load_n(&p->vps[i], __ATOMIC_ACQUIRE);
+		if (!v)
+			continue; /* deleted meanwhile (a child's DeleteVp): it is in no guest */
 		/* once seen out of the guest or flushed it is done: a new entry reads the new generation
 		 * (looking again could catch it between in_guest = 1 and its read, and wait for nothing) */
 		u64 n = 0;

@@ -522,6 +522,12 @@ static void child_stop(struct raum_vp_exit *x, u32 kind, const char *fmt, u64 a,
 	raum_snprintf(x->why, sizeof(x->why), fmt, a, b);
 }
 
+/* The RIP after the intercepted instruction: NRIP, or its length without prefixes (a child misleads only itself). */
+static u64 child_next_rip(struct svm_vp *s, u8 len)
+{
+	return (svm_caps.nrips && s->vmcb->control.nrip) ? s->vmcb->control.nrip : s->vp.rip + len;
+}
+
 /*
  * Runs a child VP on CPU c until an exit the root must see (port I/O, an
  * unmapped GPA, HLT), the root's interrupt or NMI, or a failure. The
@@ -588,15 +594,34 @@ void svm_child_run(struct vp *vp, struct cpu *c, struct raum_vp_exit *x)
 			continue;
 		case SVM_EXIT_CPUID:
 			vp->exits[RAUM_EXIT_CPUID]++;
+			if (__builtin_expect(child_cpuid_intercepted(vp->part, (u32)vp->gpr[GPR_RAX]), 0)) {
+				x->kind = RAUM_VPEXIT_CPUID; /* the root asked for this leaf (InstallIntercept) */
+				x->index = (u32)vp->gpr[GPR_RAX];
+				x->data = (u32)vp->gpr[GPR_RCX];
+				vp->pending = CHILD_PENDING_STEP;
+				vp->pending_next_rip = child_next_rip(s, 2);
+				goto done;
+			}
 			a = exit_cpuid(vp);
 			break;
 		case SVM_EXIT_VMMCALL:
 			a = exit_hypercall(vp, hypercall_allowed(s)); /* counts itself; root-only calls: ACCESS_DENIED */
 			break;
-		case SVM_EXIT_MSR:
-			vp->exits[(v->control.exitinfo1 & 1) ? RAUM_EXIT_MSR_WRITE : RAUM_EXIT_MSR_READ]++;
-			a = child_msr(s, v->control.exitinfo1 & 1);
+		case SVM_EXIT_MSR: {
+			bool wr = v->control.exitinfo1 & 1;
+			vp->exits[wr ? RAUM_EXIT_MSR_WRITE : RAUM_EXIT_MSR_READ]++;
+			if (__builtin_expect(child_msr_intercepted(vp->part, (u32)vp->gpr[GPR_RCX], wr), 0)) {
+				x->kind = RAUM_VPEXIT_MSR;
+				x->index = (u32)vp->gpr[GPR_RCX];
+				x->flags = wr ? RAUM_VPEXIT_F_WRITE : 0;
+				x->data = wr ? (vp->gpr[GPR_RDX] << 32) | (u32)vp->gpr[GPR_RAX] : 0;
+				vp->pending = wr ? CHILD_PENDING_STEP : CHILD_PENDING_RDMSR;
+				vp->pending_next_rip = child_next_rip(s, 2);
+				goto done;
+			}
+			a = child_msr(s, wr);
 			break;
+		}
 		case SVM_EXIT_XSETBV:
 			vp->exits[RAUM_EXIT_XSETBV]++;
 			a = child_xsetbv(vp);

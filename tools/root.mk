@@ -45,8 +45,8 @@ $(ROOT)/raum.ko: $(ROOT)/stamp tools/module/raum.c tools/module/Kbuild $(ROOT_AB
 
 # raumctl --json: json-c, linked statically (Debian's libjson-c-dev ships libjson-c.a; tools/setup.sh)
 RAUMCTL_LIBS := -ljson-c
-RAUMCTL_SRCS := tools/raumctl/raumctl.c tools/raumctl/run.c tools/raumctl/image.c
-$(ROOT)/raumctl: $(RAUMCTL_SRCS) tools/raumctl/run.h tools/raumctl/image.h $(ROOT_ABI_HDRS)
+RAUMCTL_SRCS := tools/raumctl/raumctl.c tools/raumctl/run.c tools/raumctl/image.c tools/raumctl/mmio.c
+$(ROOT)/raumctl: $(RAUMCTL_SRCS) tools/raumctl/run.h tools/raumctl/image.h tools/raumctl/mmio.h $(ROOT_ABI_HDRS)
 	@mkdir -p $(ROOT)
 	@echo "  CC      $@ (static)"
 	$(Q)$(CC) -static -O2 -Wall -Wextra -Werror -Iinclude -o $@ $(RAUMCTL_SRCS) $(RAUMCTL_LIBS)
@@ -70,7 +70,7 @@ $(ROOT)/parttest: tools/linux/parttest.c $(ROOT_ABI_HDRS)
 	$(Q)$(CC) -static -O2 -Wall -Wextra -Werror -Iinclude -o $@ $<
 
 # The test guests for raumctl run (tests/guests): freestanding Multiboot v1 ELF32 images, no libraries.
-GUESTS := hello triple spin sse hostile canary
+GUESTS := hello triple spin sse hostile canary irq bench
 GUESTS64 := hyper64
 GUEST_ELFS := $(patsubst %,$(BUILD)/guests/%.elf,$(GUESTS)) $(patsubst %,$(BUILD)/guests/%.bin,$(GUESTS64))
 GUEST_CFLAGS := -m32 -march=i686 -O2 -Wall -Wextra -Werror -ffreestanding -fno-pic -fno-pie -fno-stack-protector \

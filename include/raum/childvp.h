@@ -15,7 +15,8 @@
 enum child_pending {
 	CHILD_PENDING_NONE,
 	CHILD_PENDING_IN,    /* IN: the data into AL / AX / EAX, then step */
-	CHILD_PENDING_STEP,  /* OUT, HLT: step over */
+	CHILD_PENDING_STEP,  /* OUT, HLT, CPUID, WRMSR: step over */
+	CHILD_PENDING_RDMSR, /* RDMSR: the data into EDX:EAX, then step */
 };
 
 struct rep_batch;
@@ -24,6 +25,10 @@ u16 delete_vp(struct vp *vp, const void *in, void *out);
 u16 get_vp_reg_elem(struct vp *vp, const void *hdr, const void *in, void *out, u32 i, struct rep_batch *b);
 u16 set_vp_reg_elem(struct vp *vp, const void *hdr, const void *in, void *out, u32 i, struct rep_batch *b);
 u16 dispatch_vp(struct vp *vp, const void *in, void *out);
+u16 install_intercept(struct vp *vp, const void *in, void *out);
+/* For the child run loops: whether the root installed an intercept for CPUID leaf / this MSR access. */
+bool child_cpuid_intercepted(const struct partition *p, u32 leaf);
+bool child_msr_intercepted(const struct partition *p, u32 msr, bool write);
 /* Finalize (kernel/partmem.c, partition busy, unlocked): every VP's pages back into the pool. */
 void child_vps_release(struct partition *p);
 

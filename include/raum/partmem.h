@@ -23,6 +23,13 @@ struct partition *partition_lookup(struct vp *caller, u64 id);
  */
 u16 child_get(u64 id, struct partition **out);
 void child_put(struct partition *p);
+/*
+ * Waits until no shootdown of p runs (UnmapGpaPages' end): a shootdown
+ * reads the VPs it found in p->vps, so a removed VP's pages go back to the
+ * pool only after this (kernel/childvp.c, delete_vp). Bounded: each
+ * shootdown waits at most its spins per VP.
+ */
+void child_wait_shootdowns(struct partition *p);
 
 /* The ownership of the root's pages (kernel/partmem.c changes it under its lock). */
 extern struct owner_table root_owners;

@@ -108,6 +108,13 @@ struct vendor_ops {
 	int (*child_vp_create)(struct partition *p, u32 index, const u64 *pages, struct vp **out);
 	void (*child_run)(struct vp *vp, struct cpu *c, struct raum_vp_exit *x);
 	void (*child_complete)(struct vp *vp, u64 rax, u64 rip);
+	void (*child_set_rdx)(struct vp *vp, u64 rdx);
+	/*
+	 * HV_X64_REGISTER_PENDING_INTERRUPTION / INTERRUPT_STATE of a child VP:
+	 * set (validated: -RAUM_EINVAL for an event no CPU delivers) or read
+	 * into *v. The VP is claimed, not running.
+	 */
+	int (*child_event)(struct vp *vp, u32 name, bool set, u64 *v);
 	/* hlt_until(word) with NMIs open on this CPU (SVM: STGI around it; VT-x: an IRET first). */
 	void (*host_wait)(const u32 *word);
 };

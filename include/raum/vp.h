@@ -37,6 +37,7 @@ struct partition {
 	u64 ext_id;      /* the ID callers name it by: RAUM_ROOT_PARTITION_ID, or a child's (never reused in a boot) */
 	u64 pool_page;   /* a child: the root pool page this object lives in (0 for the root) */
 	u32 busy;        /* calls working on it unlocked (shootdowns): no finalize or delete meanwhile */
+	u32 shootdowns;  /* a child: UnmapGpaPages shootdowns running (they read its VPs: kernel/childvp.c) */
 	u64 mapped_pages; /* a child: root pages mapped as its RAM (MapGpaPages) */
 	u64 guest_os_id;  /* HV_PARTITION_PROPERTY_GUEST_OS_ID as the root set it */
 	struct pt_ctx slat;   /* its second-level translation: NPT (AMD) or EPT (Intel), slat.ept says which */
@@ -69,6 +70,11 @@ struct partition {
 		u64 free_head;  /* physical address of the first free page; 0: none */
 		u64 available, in_use;
 	} pool;
+	/* a child: the intercepts the root installed (InstallIntercept), counts published after the entries */
+	u32 nr_cpuid_icpt, nr_msr_icpt;
+	u32 cpuid_icpt[RAUM_MAX_INTERCEPTS];
+	u32 msr_icpt[RAUM_MAX_INTERCEPTS];
+	u8 msr_icpt_access[RAUM_MAX_INTERCEPTS]; /* HV_INTERCEPT_ACCESS_READ / WRITE */
 };
 
 /* Guest control state a common handler may need, filled by the vendor code. */

@@ -12,7 +12,9 @@
  *   parallel N MB           N at once, one process (and /dev/raum file) each
  *   kill MB                 a process holding one is killed with SIGKILL
  *   bad                     malformed requests are refused, nothing created
- *   bench MB N              make bench: TSC ticks to create and destroy one (median of N)
+ *   bench MB N              make bench: TSC ticks to create, start (a VP to its first exit) and destroy
+ *                           one (median of N)
+ *   cpuid N                 make bench: TSC ticks of the root's own CPUID exit
  *   hold MB                 holds one and prints its deposited pages' addresses (dmatest --deposited)
  * For the checks around raumctl run (init-test.sh's vm_checks):
  *   snap FILE               saves the counts and the free memory as a baseline
@@ -259,7 +261,7 @@ static int cmp_u64(const void *a, const void *b)
  */
 static void bench(unsigned mb, unsigned n)
 {
-	uint64_t c[16], d[16], t[16];
+	uint64_t c[16], d[16], t[16], st[16];
 	size_t len = (size_t)mb << 20;
 
 	if (n > 16)
@@ -280,6 +282,20 @@ static void bench(unsigned mb, unsigned n)
 			exit(1);
 		}
 		uint64_t t2 = rdtsc();
+		/* start: a VP at 0:0x1000 in real mode, where one HLT waits (its first exit) */
+		mem[0x1000] = (char)0xf4;
+		struct raum_vp_id vid = { cr.partition_id, 0, 0 };
+		struct raum_reg regs[2] = { { .name = HV_X64_REGISTER_CS, .high = 0xffff | 0x9bULL << 48 },
+					    { .name = HV_X64_REGISTER_RIP, .low = 0x1000 } };
+		struct raum_vp_regs rq = { cr.partition_id, 0, 2, 1, 0, 0, 0, (uintptr_t)regs };
+		struct raum_vp_run run = { .partition_id = cr.partition_id };
+		if (ioctl(fd, RAUM_IOC_VP_CREATE, &vid) || ioctl(fd, RAUM_IOC_VP_REGS, &rq) ||
+		    ioctl(fd, RAUM_IOC_VP_RUN, &run) || run.exit.kind != RAUM_VPEXIT_HLT) {
+			fprintf(stderr, "parttest: bench: starting the VP: %s (exit kind %u: %s)\n", strerror(errno),
+				run.exit.kind, run.exit.why);
+			exit(1);
+		}
+		uint64_t t2s = rdtsc();
 		struct raum_part_id q = { cr.partition_id };
 		if (ioctl(fd, RAUM_IOC_PART_DESTROY, &q)) {
 			perror("parttest: bench: destroy");
@@ -289,13 +305,16 @@ static void bench(unsigned mb, unsigned n)
 		munmap(mem, len);
 		t[i] = t1 - t0 + (rdtsc() - t3);
 		c[i] = t2 - t1;
-		d[i] = t3 - t2;
+		st[i] = t2s - t2;
+		d[i] = t3 - t2s;
 		close(fd);
 	}
 	qsort(c, n, 8, cmp_u64);
 	qsort(d, n, 8, cmp_u64);
 	qsort(t, n, 8, cmp_u64);
 	printf("RAUM-BENCH part_create_%umib %llu\n", mb, (unsigned long long)c[n / 2]);
+	qsort(st, n, 8, cmp_u64);
+	printf("RAUM-BENCH part_start_%umib %llu\n", mb, (unsigned long long)st[n / 2]);
 	printf("RAUM-BENCH part_destroy_%umib %llu\n", mb, (unsigned long long)d[n / 2]);
 	printf("RAUM-BENCH mmap_touch_%umib %llu\n", mb, (unsigned long long)t[n / 2]);
 	printf("RAUM-BENCH part done\n");
@@ -508,6 +527,17 @@ static void sse(unsigned seconds)
 	check("root_sse", rounds > 0, "XMM0-7 held for %u s (%lu checks)", seconds, rounds);
 }
 
+/* make bench: the root's own CPUID exit, the baseline of the child's (TSC ticks, n of them). */
+static void cpuid_bench(unsigned n)
+{
+	uint32_t a, b, c, d;
+	uint64_t t0 = rdtsc();
+
+	for (unsigned i = 0; i < n; i++)
+		__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0), "c"(0));
+	printf("RAUM-BENCH root_cpuid %llu\n", (unsigned long long)((rdtsc() - t0) / (n ? n : 1)));
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -531,6 +561,8 @@ int main(int argc, char **argv)
 		canary((unsigned)atoi(argv[2]));
 	else if (argc >= 5 && !strcmp(argv[1], "pfns"))
 		pfns(atoi(argv[2]), strtoull(argv[3], NULL, 0), (unsigned)atoi(argv[4]));
+	else if (argc >= 3 && !strcmp(argv[1], "cpuid"))
+		cpuid_bench((unsigned)atoi(argv[2]));
 	else if (argc >= 3 && !strcmp(argv[1], "sse"))
 		sse((unsigned)atoi(argv[2]));
 	else {

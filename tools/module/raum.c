@@ -667,6 +667,34 @@ static long raum_vp_run(struct raum_part *p, struct raum_vp_run __user *uarg, vo
 	return ret;
 }
 
+static long raum_intercept(struct raum_file *f, struct raum_intercept __user *uarg, void *in, void *out)
+{
+	struct raum_intercept q;
+	struct hv_install_intercept_in *h = in;
+	long ret;
+
+	if (copy_from_user(&q, uarg, sizeof(q)))
+		return -EFAULT;
+	if (q.reserved)
+		return -EINVAL;
+	down_read(&f->lock);
+	if (!raum_part_find(f, q.partition_id)) {
+		up_read(&f->lock);
+		return -ENOENT;
+	}
+	memset(in, 0, PAGE_SIZE);
+	h->partition_id = q.partition_id;
+	h->access_type = q.access_type;
+	h->intercept_type = q.intercept_type;
+	h->parameter = q.parameter;
+	q.status = hc_status(raum_hc(HVCALL_INSTALL_INTERCEPT, in, out));
+	up_read(&f->lock);
+	ret = q.status == HV_STATUS_SUCCESS ? 0 : q.status == HV_STATUS_NO_RESOURCES ? -ENOSPC : -EINVAL;
+	if (copy_to_user(uarg, &q, sizeof(q)))
+		ret = -EFAULT;
+	return ret;
+}
+
 static long raum_vp_ioctl(struct raum_file *f, unsigned int cmd, unsigned long arg)
 {
 	unsigned long in = get_zeroed_page(GFP_KERNEL), out = get_zeroed_page(GFP_KERNEL);
@@ -676,6 +704,10 @@ static long raum_vp_ioctl(struct raum_file *f, unsigned int cmd, unsigned long a
 
 	if (!in || !out) {
 		ret = -ENOMEM;
+		goto out;
+	}
+	if (cmd == RAUM_IOC_INTERCEPT) {
+		ret = raum_intercept(f, (void __user *)arg, (void *)in, (void *)out);
 		goto out;
 	}
 	/* every VP command starts with the partition ID and the VP index */
@@ -779,6 +811,7 @@ static long raum_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case RAUM_IOC_VP_CREATE:
 	case RAUM_IOC_VP_REGS:
 	case RAUM_IOC_VP_RUN:
+	case RAUM_IOC_INTERCEPT:
 		return raum_vp_ioctl(file->private_data, cmd, arg);
 	default:
 		return -ENOTTY;

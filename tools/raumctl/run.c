@@ -6,14 +6,18 @@
  * and every page comes back.
  *
  * The device model follows QEMU's PC so that its test images run as they
- * are: a 16550 UART at 0x3f8 (output to the terminal or --log), the exit
- * port at 0xf4 with isa-debug-exit's semantics (the process exits with
- * (value << 1) | 1), the PIC's ports as sinks; any other port reads
- * all-ones and drops writes.
+ * are: a 16550 UART at 0x3f8 (output to the terminal or --log, input from
+ * stdin, its receive interrupt on IRQ 4), the exit port at 0xf4 with
+ * isa-debug-exit's semantics (the process exits with (value << 1) | 1), the
+ * PICs' initialization and mask (struct pic); any other port reads all-ones
+ * and drops writes, and so does any guest-physical address outside the
+ * guest's RAM (unassigned_mmio: loads get all-ones, stores are dropped;
+ * an instruction fetch there stops the guest). CPUID leaf 0x40000100 (an intercept raumctl installs)
+ * names the device model: EAX 1, "raumctl-dm  " in EBX, ECX, EDX.
  *
  * Exit status: the guest's through the exit port (odd); 0 the guest halted
  * with nothing left to wake it; 1 raumctl failed (the message says why);
- * 2 usage; 4 the guest crashed (triple fault, an access outside its
+ * 2 usage; 4 the guest crashed (triple fault, code run outside its
  * memory, an instruction Raum or raumctl cannot complete), its state
  * printed.
  */
@@ -34,6 +38,7 @@
 #include <hv/abi/raumdev.h>
 
 #include "image.h"
+#include "mmio.h"
 #include "run.h"
 
 #define EXIT_GUEST_CRASHED 4
@@ -51,12 +56,30 @@ struct uart {
 	size_t n;
 };
 
+/*
+ * The two 8259As, as much as a guest that takes the UART's interrupt needs:
+ * the initialization words (ICW2: the vector base), the mask (OCW1); EOIs
+ * and the other commands are accepted and dropped. Raum delivers the
+ * vector itself (HV_X64_REGISTER_PENDING_INTERRUPTION); there is no IRR /
+ * ISR model: one interrupt source so far.
+ */
+struct pic {
+	uint8_t base, imr, icw_step; /* icw_step: the next ICW expected on the data port (0: none) */
+	int icw4;
+};
+
 struct runner {
 	int dev;
 	uint64_t id;
 	struct uart com1;
-	uint64_t exits, io_exits;
+	struct pic pic[2];
+	int irq_pending;             /* the UART's interrupt is with Raum, not taken yet */
+	uint8_t *ram;
+	uint64_t ram_size;
+	uint64_t exits, io_exits, irqs, mmio;
 };
+
+#define DEVICE_MODEL_LEAF 0x40000100u /* CPUID: raumctl's device model (InstallIntercept) */
 
 static void uart_flush(struct uart *u)
 {
@@ -124,7 +147,9 @@ static uint32_t uart_io(struct uart *u, unsigned off, int write, uint32_t v)
 			u->ier = (uint8_t)(v & 0x0f);
 		return u->ier;
 	case 2:
-		return 0x01; /* IIR: no interrupt pending; FCR writes ignored */
+		if (write)
+			return 0; /* FCR: ignored */
+		return (u->ier & 1) && uart_rx_ready(u) ? 0x04 : 0x01; /* IIR: received data, or none */
 	case 3:
 		if (write)
 			u->lcr = (uint8_t)v;
@@ -149,16 +174,121 @@ static uint32_t port_io(struct runner *r, uint16_t port, unsigned size, int writ
 {
 	uint32_t mask = size == 4 ? 0xffffffffu : size == 2 ? 0xffffu : 0xffu;
 
-	if (port >= COM1 && port < COM1 + 8)
-		return uart_io(&r->com1, port - COM1, write, v) & mask;
+	if (port >= COM1 && port < COM1 + 8) {
+		uint32_t val = uart_io(&r->com1, port - COM1, write, v) & mask;
+		if (!write && (port == COM1 + 0 || port == COM1 + 2)) /* RBR or IIR read: the interrupt was taken */
+			r->irq_pending = 0;
+		return val;
+	}
 	if (port == DEBUG_EXIT_PORT) {
 		if (write)
 			*exit_status = (int)(((v & mask) << 1) | 1);
 		return mask;
 	}
-	if (port == 0x20 || port == 0x21 || port == 0xa0 || port == 0xa1)
-		return 0; /* the PICs: sinks */
+	if (port == 0x20 || port == 0x21 || port == 0xa0 || port == 0xa1) {
+		struct pic *p = &r->pic[port >= 0xa0];
+		int data = port & 1;
+		if (!write)
+			return data ? p->imr : 0;
+		v &= 0xff;
+		if (!data) {
+			if (v & 0x10) { /* ICW1: ICW2, ICW3, then ICW4 when bit 0 asks for it */
+				p->icw_step = 2;
+				p->icw4 = v & 1;
+				p->imr = 0;
+			}
+			return 0; /* OCW2 (EOI), OCW3: dropped */
+		}
+		if (p->icw_step == 2) {
+			p->base = (uint8_t)(v & 0xf8);
+			p->icw_step = 3;
+		} else if (p->icw_step == 3) {
+			p->icw_step = p->icw4 ? 4 : 0;
+		} else if (p->icw_step == 4) {
+			p->icw_step = 0;
+		} else {
+			p->imr = (uint8_t)v; /* OCW1 */
+		}
+		return 0;
+	}
 	return mask; /* unassigned: all ones, writes dropped */
+}
+
+/* Whether the UART's interrupt (IRQ 4) can reach the guest: enabled, unmasked, the PIC initialized. */
+static int uart_irq_enabled(const struct runner *r)
+{
+	return (r->com1.ier & 1) && r->pic[0].base && !(r->pic[0].imr & (1u << 4));
+}
+
+/* Hands the UART's interrupt to Raum when data waits and none is pending (Raum holds it until RFLAGS.IF). */
+static int raise_irqs(struct runner *r)
+{
+	if (r->irq_pending || !uart_irq_enabled(r) || !uart_rx_ready(&r->com1))
+		return 0;
+	struct raum_reg reg = { .name = HV_X64_REGISTER_PENDING_INTERRUPTION,
+				.low = 1 | (uint64_t)(r->pic[0].base + 4) << 16 };
+	struct raum_vp_regs q = { .partition_id = r->id, .vp_index = 0, .count = 1, .set = 1,
+				  .regs_ptr = (uintptr_t)&reg };
+	if (ioctl(r->dev, RAUM_IOC_VP_REGS, &q)) {
+		fprintf(stderr, "raumctl: raising the serial interrupt failed: %s (Raum: %#x)\n", strerror(errno), q.status);
+		return -1;
+	}
+	r->irq_pending = 1;
+	r->irqs++;
+	return 0;
+}
+
+/*
+ * An access outside the guest's RAM (a MEMORY exit): unassigned MMIO, as
+ * QEMU has it: a load gets all-ones, a store is dropped, and the guest
+ * goes on after the instruction. 0 when emulated, -1 when the instruction
+ * is not one raumctl decodes (or cannot be fetched): the guest stops.
+ */
+static int unassigned_mmio(struct runner *r, const struct raum_vp_exit *x)
+{
+	enum { CS = 16, CR0, CR3, CR4, EFER, N };
+	struct raum_reg regs[N];
+	struct raum_vp_regs q = { .partition_id = r->id, .count = N, .regs_ptr = (uintptr_t)regs };
+	uint8_t b[15];
+	size_t n = 0;
+	struct mmio_insn d;
+
+	for (unsigned i = 0; i < 16; i++)
+		regs[i].name = HV_X64_REGISTER_RAX + i;
+	regs[CS].name = HV_X64_REGISTER_CS;
+	regs[CR0].name = HV_X64_REGISTER_CR0;
+	regs[CR3].name = HV_X64_REGISTER_CR3;
+	regs[CR4].name = HV_X64_REGISTER_CR4;
+	regs[EFER].name = HV_X64_REGISTER_EFER;
+	if (x->flags & RAUM_VPEXIT_F_EXECUTE || ioctl(r->dev, RAUM_IOC_VP_REGS, &q))
+		return -1;
+	struct guest_paging g = { regs[CR0].low, regs[CR3].low, regs[CR4].low, regs[EFER].low };
+	uint64_t lin = x->mode == 64 ? x->rip : (regs[CS].low + x->rip) & 0xffffffffULL, pa;
+	/* the instruction's bytes, page by page (it may cross one) */
+	while (n < sizeof(b)) {
+		if (guest_translate(r->ram, r->ram_size, &g, lin + n, &pa) || pa >= r->ram_size)
+			break;
+		size_t chunk = 4096 - (size_t)(pa & 4095);
+		if (chunk > sizeof(b) - n)
+			chunk = sizeof(b) - n;
+		if (chunk > r->ram_size - pa)
+			chunk = (size_t)(r->ram_size - pa);
+		memcpy(b + n, r->ram + pa, chunk);
+		n += chunk;
+	}
+	if (mmio_decode(b, n, x->mode, &d))
+		return -1;
+	struct raum_reg set[2] = { { .name = HV_X64_REGISTER_RIP, .low = x->rip + (uint64_t)d.len } };
+	struct raum_vp_regs sq = { .partition_id = r->id, .count = 1, .set = 1, .regs_ptr = (uintptr_t)set };
+	if (!d.write) {
+		set[1] = (struct raum_reg){ .name = HV_X64_REGISTER_RAX + (uint32_t)d.reg,
+					    .low = mmio_read_result(regs[d.reg].low, &d) };
+		sq.count = 2;
+	}
+	if (ioctl(r->dev, RAUM_IOC_VP_REGS, &sq))
+		return -1;
+	r->mmio++;
+	return 0;
 }
 
 static void usage_run(void)
@@ -342,18 +472,47 @@ static int run_loop(struct runner *r)
 			uint32_t v = port_io(r, q.exit.port, q.exit.size, write, (uint32_t)q.exit.data, &status);
 			if (status >= 0)
 				return status;
+			if (raise_irqs(r))
+				return 1;
 			q.flags = RAUM_DISPATCH_COMPLETE;
 			q.data = write ? 0 : v;
 			break;
 		}
 		case RAUM_VPEXIT_HLT:
+			/* with interrupts on and the UART's enabled: wait for input, which raises it */
+			if ((q.exit.rflags & 0x200) && uart_irq_enabled(r) && r->com1.in_fd >= 0) {
+				struct pollfd p = { .fd = r->com1.in_fd, .events = POLLIN };
+				if (!r->irq_pending)
+					poll(&p, 1, -1);
+				if (raise_irqs(r))
+					return 1;
+				q.flags = RAUM_DISPATCH_COMPLETE;
+				break;
+			}
 			fprintf(stderr, "raumctl: the guest halted at rip %#" PRIx64 " with nothing to wake it: stopping\n",
 				q.exit.rip);
 			return 0;
+		case RAUM_VPEXIT_CPUID: {
+			/* the device model's leaf: EAX its version, EBX ECX EDX "raumctl-dm  " */
+			struct raum_reg regs[4] = { { .name = HV_X64_REGISTER_RAX, .low = 1 },
+						    { .name = HV_X64_REGISTER_RAX + 3, .low = 0x6d756172 },
+						    { .name = HV_X64_REGISTER_RAX + 1, .low = 0x2d6c7463 },
+						    { .name = HV_X64_REGISTER_RAX + 2, .low = 0x20206d64 } };
+			struct raum_vp_regs rq = { .partition_id = r->id, .count = 4, .set = 1, .regs_ptr = (uintptr_t)regs };
+			if (q.exit.index != DEVICE_MODEL_LEAF || ioctl(r->dev, RAUM_IOC_VP_REGS, &rq)) {
+				fprintf(stderr, "raumctl: a CPUID exit for leaf %#x it did not ask for\n", q.exit.index);
+				return 1;
+			}
+			q.flags = RAUM_DISPATCH_COMPLETE;
+			break;
+		}
 		case RAUM_VPEXIT_MEMORY:
+			if (unassigned_mmio(r, &q.exit) == 0)
+				break;
 			fprintf(stderr, "raumctl: the guest %s GPA %#" PRIx64 " outside its memory at rip %#" PRIx64
-				": stopping\n", (q.exit.flags & RAUM_VPEXIT_F_EXECUTE) ? "executed at" :
-				(q.exit.flags & RAUM_VPEXIT_F_WRITE) ? "wrote" : "read", q.exit.gpa, q.exit.rip);
+				"%s: stopping\n", (q.exit.flags & RAUM_VPEXIT_F_EXECUTE) ? "executed at" :
+				(q.exit.flags & RAUM_VPEXIT_F_WRITE) ? "wrote" : "read", q.exit.gpa, q.exit.rip,
+				(q.exit.flags & RAUM_VPEXIT_F_EXECUTE) ? "" : " (an instruction raumctl does not emulate)");
 			dump_vp(r);
 			return EXIT_GUEST_CRASHED;
 		case RAUM_VPEXIT_SHUTDOWN:
@@ -474,7 +633,7 @@ int cmd_run(int argc, char **argv)
 		return 1;
 	}
 
-	struct runner r = { .com1 = { .fd = STDOUT_FILENO, .in_fd = STDIN_FILENO } };
+	struct runner r = { .com1 = { .fd = STDOUT_FILENO, .in_fd = STDIN_FILENO }, .ram = ram, .ram_size = mem };
 	if (log) {
 		r.com1.fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		if (r.com1.fd < 0) {
@@ -499,6 +658,13 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "raumctl: creating the virtual processor failed: %s\n", strerror(errno));
 		return 1;
 	}
+	struct raum_intercept ic = { .partition_id = r.id, .access_type = HV_INTERCEPT_ACCESS_READ,
+				     .intercept_type = HV_INTERCEPT_TYPE_X64_CPUID, .parameter = DEVICE_MODEL_LEAF };
+	if (ioctl(r.dev, RAUM_IOC_INTERCEPT, &ic)) {
+		fprintf(stderr, "raumctl: installing the CPUID intercept failed: %s (Raum: %#x)\n", strerror(errno),
+			ic.status);
+		return 1;
+	}
 	struct raum_reg regs[40];
 	struct raum_vp_regs q = { .partition_id = r.id, .vp_index = 0, .set = 1, .regs_ptr = (uintptr_t)regs };
 	q.count = (uint32_t)boot_regs(&b, regs);
@@ -510,7 +676,7 @@ int cmd_run(int argc, char **argv)
 	int st = run_loop(&r);
 	uart_flush(&r.com1);
 	if (getenv("RAUMCTL_STATS"))
-		fprintf(stderr, "raumctl: %" PRIu64 " exits, %" PRIu64 " port I/O exits handled here\n", r.exits,
-			r.io_exits);
+		fprintf(stderr, "raumctl: %" PRIu64 " exits, %" PRIu64 " port I/O exits handled here, %" PRIu64
+			" interrupts raised, %" PRIu64 " unassigned MMIO accesses\n", r.exits, r.io_exits, r.irqs, r.mmio);
 	return st; /* closing /dev/raum (exit) tears the partition down */
 }

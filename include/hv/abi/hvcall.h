@@ -318,8 +318,46 @@ struct hv_register_assoc {
 #define HV_X64_REGISTER_LSTAR 0x00080009
 #define HV_X64_REGISTER_CSTAR 0x0008000a
 #define HV_X64_REGISTER_SFMASK 0x0008000b
+/*
+ * An event for the VP's next entry (TLFS HV_X64_PENDING_INTERRUPTION_REGISTER):
+ * bit 0 pending, bits 3:1 type (0 external interrupt, 2 NMI, 3 exception),
+ * bit 4 deliver the error code, bits 31:16 the vector, 63:32 the error code.
+ * An external interrupt waits in the VP until it can take it (RFLAGS.IF set,
+ * no STI / MOV SS shadow: AMD's virtual interrupt, V_IRQ); NMIs and
+ * exceptions go in at the next entry. Reading it shows what is still
+ * pending. Vectors 0-31 are exceptions only; 2 is the NMI's.
+ */
+#define HV_X64_REGISTER_PENDING_INTERRUPTION 0x00010002
+#define HV_X64_PENDING_INTERRUPT 0
+#define HV_X64_PENDING_NMI 2
+#define HV_X64_PENDING_EXCEPTION 3
+/* Read only: bit 0 an STI / MOV SS shadow is in effect, bit 1 NMIs are blocked. */
+#define HV_X64_REGISTER_INTERRUPT_STATE 0x00010003
 /* Raum's names (a range the TLFS leaves free): the VP's XCR0. */
 #define RAUM_REGISTER_XCR0 0x40000000
+
+/*
+ * InstallIntercept (TLFS 2.0 HvInstallIntercept, root only): exits of an
+ * active child the root handles. Types: CPUID (parameter: the leaf; its
+ * exit RAUM_VPEXIT_CPUID, completed by setting RAX..RDX and dispatching
+ * with COMPLETE) and MSR (parameter: the index, access_type read 1 / write 2;
+ * RAUM_VPEXIT_MSR, a read completed with the value in 'data'). Port I/O
+ * always exits (type IO_PORT accepted, nothing to install). At most
+ * RAUM_MAX_INTERCEPTS of each type per partition (NO_RESOURCES beyond).
+ */
+#define HVCALL_INSTALL_INTERCEPT 0x004d   /* root only */
+#define HV_INTERCEPT_ACCESS_READ 0x1
+#define HV_INTERCEPT_ACCESS_WRITE 0x2
+#define HV_INTERCEPT_TYPE_X64_IO_PORT 0
+#define HV_INTERCEPT_TYPE_X64_MSR 1
+#define HV_INTERCEPT_TYPE_X64_CPUID 2
+#define RAUM_MAX_INTERCEPTS 16
+struct hv_install_intercept_in {
+	uint64_t partition_id;
+	uint32_t access_type;
+	uint32_t intercept_type;
+	uint64_t parameter;
+};
 
 /* ---- CPUID (the hypervisor leaves) ------------------------------------ */
 #define RAUM_CPUID_VENDOR_LEAF 0x40000000 /* EAX = max leaf, EBX ECX EDX = signature */
@@ -342,7 +380,8 @@ struct hv_register_assoc {
  * own interrupt arrives, then returns (SUCCESS) with struct raum_vp_exit.
  * The root's thread calls it in a loop (docs/partitions.md, "Dispatch").
  * flags: RAUM_DISPATCH_COMPLETE finishes the last intercept first: an IN
- * takes 'data' into AL / AX / EAX, and IN, OUT and HLT step over their
+ * takes 'data' into AL / AX / EAX, an RDMSR into EDX:EAX, and IN, OUT, HLT,
+ * CPUID (RAX..RDX as the root set them) and the MSR accesses step over their
  * instruction (INVALID_PARAMETER when nothing is pending). Refused:
  * INVALID_VP_INDEX (no such VP), INVALID_VP_STATE (being dispatched on
  * another CPU, stopped after a triple fault or a failed entry, or a state
@@ -366,6 +405,8 @@ enum raum_vp_exit_kind {
 	RAUM_VPEXIT_SHUTDOWN,           /* triple fault: the VP is stopped, its state readable */
 	RAUM_VPEXIT_FAILED,             /* Raum cannot run it on (why): stopped, state readable; with
 					 * RAUM_VPEXIT_F_REFUSED nothing ran and it is not stopped */
+	RAUM_VPEXIT_CPUID,              /* an installed CPUID intercept: index the leaf, data the subleaf */
+	RAUM_VPEXIT_MSR,                /* an installed MSR intercept: index, flags WRITE, data the value written */
 	RAUM_VPEXIT_KINDS
 };
 #define RAUM_VPEXIT_F_WRITE 0x1
@@ -383,7 +424,7 @@ struct raum_vp_exit {
 	uint16_t port;                  /* IO */
 	uint8_t size;                   /* IO: 1, 2 or 4 */
 	uint8_t mode;                   /* the code size at rip: 16, 32 or 64 */
-	uint32_t reserved;
+	uint32_t index;                 /* CPUID: the leaf; MSR: its index */
 	uint64_t exits;                 /* exits of this VP Raum handled itself during this dispatch */
 	char why[64];                   /* FAILED, SHUTDOWN: what happened, NUL-terminated */
 };
@@ -516,6 +557,7 @@ HV_ABI_ASSERT(sizeof(struct hv_vp_registers_hdr) == 16, "hv_vp_registers_hdr");
 HV_ABI_ASSERT(sizeof(struct hv_register_assoc) == 32, "hv_register_assoc");
 HV_ABI_ASSERT(__builtin_offsetof(struct hv_register_assoc, value) == 16, "hv_register_assoc.value");
 HV_ABI_ASSERT(sizeof(struct raum_dispatch_in) == 32, "raum_dispatch_in");
+HV_ABI_ASSERT(sizeof(struct hv_install_intercept_in) == 24, "hv_install_intercept_in");
 HV_ABI_ASSERT(sizeof(struct raum_vp_exit) == 120, "raum_vp_exit");
 HV_ABI_ASSERT(__builtin_offsetof(struct raum_vp_exit, why) == 56, "raum_vp_exit.why");
 

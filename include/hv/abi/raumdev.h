@@ -138,7 +138,19 @@ _Static_assert(sizeof(struct raum_reg) == 24, "raum_reg layout");
 _Static_assert(sizeof(struct raum_vp_regs) == 40, "raum_vp_regs layout");
 _Static_assert(sizeof(struct raum_vp_run) == 32 + sizeof(struct raum_vp_exit), "raum_vp_run layout");
 
+/* InstallIntercept for one of this file's partitions (struct hv_install_intercept_in, include/hv/abi/hvcall.h). */
+struct raum_intercept {
+	uint64_t partition_id;
+	uint32_t access_type;
+	uint32_t intercept_type;
+	uint64_t parameter;
+	uint32_t status;        /* out: HV_STATUS */
+	uint32_t reserved;
+};
+_Static_assert(sizeof(struct raum_intercept) == 32, "raum_intercept layout");
+
 #define RAUM_IOC_VP_CREATE _IOW(RAUM_IOC_MAGIC, 6, struct raum_vp_id)
+#define RAUM_IOC_INTERCEPT _IOWR(RAUM_IOC_MAGIC, 9, struct raum_intercept)
 #define RAUM_IOC_VP_REGS _IOWR(RAUM_IOC_MAGIC, 7, struct raum_vp_regs)
 #define RAUM_IOC_VP_RUN _IOWR(RAUM_IOC_MAGIC, 8, struct raum_vp_run)
 
