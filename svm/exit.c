@@ -582,7 +582,7 @@ void svm_child_run(struct vp *vp, struct cpu *c, struct raum_vp_exit *x)
 
 		u32 code = (u32)v->control.exitcode;
 		enum exit_action a;
-		e = (struct vp_exit){ .code = code };
+		e.code = code; /* all complete_insn reads of it (no zeroing: the exit path is hot) */
 		switch (code) {
 		case SVM_EXIT_INTR:
 			vp->exits[RAUM_EXIT_INTR]++;

@@ -345,6 +345,138 @@ static void expect(const char *name, UINT64 rax, UINT16 want)
 	judge(name, st(rax) == want, &a, L"RAX %lx, want status %x", rax, want);
 }
 
+/* ---- a child's VPs: every refusal, then one real dispatch (AMD-V; VT-x refuses CreateVp) ---------- */
+
+/* A VP call: the input block is the u64s given (then zeros), the output at io + PAGE. Returns RAX. */
+static UINT64 vcall(UINT64 control, UINT64 a, UINT64 b, UINT64 c, UINT64 d)
+{
+	long v;
+
+	ZeroMem((void *)io, 2 * PAGE);
+	((UINT64 *)io)[0] = a;
+	((UINT64 *)io)[1] = b;
+	((UINT64 *)io)[2] = c;
+	((UINT64 *)io)[3] = d;
+	UINT64 rax = call(control, &v);
+	return v == NO_TRAP ? rax : ~0ULL;
+}
+
+/* SetVpRegisters of one register (name, value low, high) on VP vp of id. */
+static UINT64 setreg(UINT64 id, UINT32 vp, UINT32 name, UINT64 lo, UINT64 hi, UINT64 rsvd)
+{
+	long v;
+	ZeroMem((void *)io, 2 * PAGE);
+	struct hv_vp_registers_hdr *h = (void *)io;
+	struct hv_register_assoc *r = (void *)(io + sizeof(*h));
+	h->partition_id = id;
+	h->vp_index = vp;
+	r->name = name;
+	r->reserved2 = rsvd;
+	r->value.low = lo;
+	r->value.high = hi;
+	UINT64 rax = call(HVCALL_SET_VP_REGISTERS | reps(1, 0), &v);
+	return v == NO_TRAP ? rax : ~0ULL;
+}
+
+static UINT64 getreg(UINT64 id, UINT32 vp, UINT32 name, UINT8 vtl, UINT64 *val)
+{
+	long v;
+	ZeroMem((void *)io, 2 * PAGE);
+	struct hv_vp_registers_hdr *h = (void *)io;
+	h->partition_id = id;
+	h->vp_index = vp;
+	h->input_vtl = vtl;
+	*(UINT32 *)(io + sizeof(*h)) = name;
+	UINT64 rax = call(HVCALL_GET_VP_REGISTERS | reps(1, 0), &v);
+	*val = ((UINT64 *)(io + PAGE))[0];
+	return v == NO_TRAP ? rax : ~0ULL;
+}
+
+static void hostile_vps(const UINT64 *pfn)
+{
+	struct snap a;
+	UINT64 rax, id, nz, val;
+	BOOLEAN amd = vendor == VENDOR_AMD;
+
+	expect("vp.deposit_self", deposit(HV_PARTITION_ID_SELF, &pfn[0], 1, 0, 0), HV_STATUS_SUCCESS);
+	expect("vp.create_partition", create(0, 0, &id), HV_STATUS_SUCCESS);
+	expect("vp.create_before_initialize", vcall(HVCALL_CREATE_VP, id, 0, 0, 0),
+	       amd ? HV_STATUS_INVALID_PARTITION_STATE : HV_STATUS_OPERATION_DENIED);
+	expect("vp.deposit_child", deposit(id, &pfn[1], 8, 0, 0), HV_STATUS_SUCCESS);
+	expect("vp.initialize", pcall(HVCALL_INITIALIZE_PARTITION, id, 0, NULL), HV_STATUS_SUCCESS);
+	expect("vp.create_flags", vcall(HVCALL_CREATE_VP, id, 0, 1, 0), HV_STATUS_INVALID_PARAMETER);
+	expect("vp.create_reserved", vcall(HVCALL_CREATE_VP, id, 1ULL << 32, 0, 0), HV_STATUS_INVALID_PARAMETER);
+	expect("vp.create_root", vcall(HVCALL_CREATE_VP, HV_PARTITION_ID_SELF, 0, 0, 0),
+	       amd ? HV_STATUS_INVALID_PARTITION_ID : HV_STATUS_OPERATION_DENIED);
+	expect("vp.create_index", vcall(HVCALL_CREATE_VP, id, RAUM_MAX_CHILD_VPS, 0, 0),
+	       amd ? HV_STATUS_INVALID_VP_INDEX : HV_STATUS_OPERATION_DENIED);
+	expect("vp.create", vcall(HVCALL_CREATE_VP, id, 0, 0, 0), amd ? HV_STATUS_SUCCESS : HV_STATUS_OPERATION_DENIED);
+	expect("vp.install_bad_type", vcall(HVCALL_INSTALL_INTERCEPT, id, 3ULL << 32 | 1, 0, 0), HV_STATUS_INVALID_PARAMETER);
+	expect("vp.install_no_access", vcall(HVCALL_INSTALL_INTERCEPT, id, 2ULL << 32, 0, 0), HV_STATUS_INVALID_PARAMETER);
+	expect("vp.install_wide", vcall(HVCALL_INSTALL_INTERCEPT, id, 2ULL << 32 | 1, 1ULL << 32, 0),
+	       HV_STATUS_INVALID_PARAMETER);
+	UINT64 full = 0;
+	for (UINT64 leaf = 0; leaf < RAUM_MAX_INTERCEPTS; leaf++)
+		full += st(vcall(HVCALL_INSTALL_INTERCEPT, id, 2ULL << 32 | 1, 0x40000200 + leaf, 0)) == HV_STATUS_SUCCESS;
+	rax = vcall(HVCALL_INSTALL_INTERCEPT, id, 2ULL << 32 | 1, 0x40000300, 0);
+	snap(&a);
+	judge("vp.install_full", full == RAUM_MAX_INTERCEPTS && st(rax) == HV_STATUS_NO_RESOURCES, &a,
+	      L"%ld installed, the 17th RAX %lx (want status 1d)", full, rax);
+	if (amd) {
+		expect("vp.create_twice", vcall(HVCALL_CREATE_VP, id, 0, 0, 0), HV_STATUS_INVALID_VP_INDEX);
+		rax = getreg(id, 0, HV_X64_REGISTER_RIP, 0, &val);
+		snap(&a);
+		judge("vp.get_rip_reset", st(rax) == HV_STATUS_SUCCESS && val == 0xfff0, &a, L"RAX %lx, RIP %lx", rax, val);
+		expect("vp.get_vtl", getreg(id, 0, HV_X64_REGISTER_RIP, 1, &val), HV_STATUS_INVALID_PARAMETER);
+		expect("vp.get_unknown_name", getreg(id, 0, 0x00020012, 0, &val), HV_STATUS_INVALID_PARAMETER);
+		expect("vp.get_no_vp", getreg(id, 7, HV_X64_REGISTER_RIP, 0, &val), HV_STATUS_INVALID_VP_INDEX);
+		expect("vp.set_cr0_high", setreg(id, 0, HV_X64_REGISTER_CR0, 1ULL << 32 | 0x11, 0, 0), HV_STATUS_INVALID_PARAMETER);
+		expect("vp.set_efer_svme", setreg(id, 0, HV_X64_REGISTER_EFER, 1ULL << 12, 0, 0), HV_STATUS_INVALID_PARAMETER);
+		expect("vp.set_rip_noncanonical", setreg(id, 0, HV_X64_REGISTER_RIP, 0x0000800000000000ULL, 0, 0),
+		       HV_STATUS_INVALID_PARAMETER);
+		expect("vp.set_assoc_reserved", setreg(id, 0, HV_X64_REGISTER_RIP, 0x1000, 0, 1), HV_STATUS_INVALID_PARAMETER);
+		expect("vp.set_event_low_vector", setreg(id, 0, HV_X64_REGISTER_PENDING_INTERRUPTION, 1 | 5 << 16, 0, 0),
+		       HV_STATUS_INVALID_PARAMETER);
+		expect("vp.set_event_pf_no_code", setreg(id, 0, HV_X64_REGISTER_PENDING_INTERRUPTION, 1 | 3 << 1 | 14 << 16,
+							  0, 0), HV_STATUS_INVALID_PARAMETER);
+		expect("vp.set_event_type", setreg(id, 0, HV_X64_REGISTER_PENDING_INTERRUPTION, 1 | 7 << 1 | 40 << 16, 0, 0),
+		       HV_STATUS_INVALID_PARAMETER);
+		expect("vp.set_interrupt_state", setreg(id, 0, HV_X64_REGISTER_INTERRUPT_STATE, 0, 0, 0),
+		       HV_STATUS_INVALID_PARAMETER);
+		expect("vp.dispatch_reserved", vcall(RAUM_CALL_DISPATCH_VP, id, 0, 0, 1), HV_STATUS_INVALID_PARAMETER);
+		expect("vp.dispatch_flags", vcall(RAUM_CALL_DISPATCH_VP, id, 2ULL << 32, 0, 0), HV_STATUS_INVALID_PARAMETER);
+		expect("vp.dispatch_complete_nothing", vcall(RAUM_CALL_DISPATCH_VP, id, 1ULL << 32, 0, 0),
+		       HV_STATUS_INVALID_PARAMETER);
+		expect("vp.dispatch_no_vp", vcall(RAUM_CALL_DISPATCH_VP, id, 9, 0, 0), HV_STATUS_INVALID_VP_INDEX);
+		/* the reset state fetches at 0xfffffff0: its child has no RAM there, an unmapped-GPA exit */
+		rax = vcall(RAUM_CALL_DISPATCH_VP, id, 0, 0, 0);
+		struct raum_vp_exit *x = (void *)(io + PAGE);
+		snap(&a);
+		judge("vp.dispatch_unmapped_fetch", st(rax) == HV_STATUS_SUCCESS && x->kind == RAUM_VPEXIT_MEMORY &&
+		      (x->flags & RAUM_VPEXIT_F_EXECUTE) && (x->gpa & ~0xfffULL) == 0xfffff000ULL, &a,
+		      L"RAX %lx, exit kind %d flags %x gpa %lx", rax, x->kind, x->flags, x->gpa);
+		/* a state each register allows but VMRUN refuses: FAILED + REFUSED with the rule, nothing entered */
+		expect("vp.set_efer_lme", setreg(id, 0, HV_X64_REGISTER_EFER, 0x100, 0, 0), HV_STATUS_SUCCESS);
+		expect("vp.set_cr0_pg", setreg(id, 0, HV_X64_REGISTER_CR0, 0x80000011, 0, 0), HV_STATUS_SUCCESS);
+		rax = vcall(RAUM_CALL_DISPATCH_VP, id, 0, 0, 0);
+		snap(&a);
+		judge("vp.dispatch_refused_state", st(rax) == HV_STATUS_SUCCESS && x->kind == RAUM_VPEXIT_FAILED &&
+		      (x->flags & RAUM_VPEXIT_F_REFUSED), &a, L"RAX %lx, exit kind %d flags %x", rax, x->kind, x->flags);
+		expect("vp.delete_reserved", vcall(HVCALL_DELETE_VP, id, 1ULL << 32, 0, 0), HV_STATUS_INVALID_PARAMETER);
+		expect("vp.delete", vcall(HVCALL_DELETE_VP, id, 0, 0, 0), HV_STATUS_SUCCESS);
+		expect("vp.delete_twice", vcall(HVCALL_DELETE_VP, id, 0, 0, 0), HV_STATUS_INVALID_VP_INDEX);
+		expect("vp.create_again", vcall(HVCALL_CREATE_VP, id, 3, 0, 0), HV_STATUS_SUCCESS);
+	}
+	/* finalize takes the VPs with it: every page comes back, scrubbed */
+	expect("vp.finalize", pcall(HVCALL_FINALIZE_PARTITION, id, 0, NULL), HV_STATUS_SUCCESS);
+	UINT64 got = withdraw_all(id, &nz);
+	expect("vp.delete_partition", pcall(HVCALL_DELETE_PARTITION, id, 0, NULL), HV_STATUS_SUCCESS);
+	UINT64 root = withdraw_all(HV_PARTITION_ID_SELF, &nz);
+	snap(&a);
+	judge("vp.all_returned", got == 8 && root == 1 && nz == 0, &a, L"%ld child pages (want 8), %ld root (want 1), "
+	      L"%ld non-zero words", got, root, nz);
+}
+
 void hostile_partitions(void)
 {
 	struct hv_memory_balance b;
@@ -529,5 +661,6 @@ void hostile_partitions(void)
 	judge("part.all_returned", deleted == made && got == 2 + 4 + 64 && nz == 0 && ok && b.pages_available == 0 &&
 	      b.pages_in_use == 0, &a, L"%ld deleted, %ld pages withdrawn (want 70), %ld non-zero words, pool %ld/%ld",
 	      deleted, got, nz, b.pages_available, b.pages_in_use);
+	hostile_vps(&pfn[144]);
 	uefi_call_wrapper(BS->FreePages, 2, pool, 160);
 }
