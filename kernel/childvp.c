@@ -187,6 +187,36 @@ enum exit_action child_xsetbv(struct vp *vp)
 	return EXIT_ADVANCE;
 }
 
+/* ---- the vendor's state, made reachable (VT-x: the child's VMCS current) ------------------------ */
+
+static int vendor_enter(struct vp *vp)
+{
+	const struct vendor_ops *o = vendor_current();
+	return o->child_enter ? o->child_enter(vp) : 0;
+}
+
+static void vendor_leave(struct vp *vp)
+{
+	const struct vendor_ops *o = vendor_current();
+	if (o->child_leave)
+		o->child_leave(vp);
+}
+
+static void child_get_regs(struct vp *vp, struct vp_regs *r)
+{
+	const struct vendor_ops *o = vendor_current();
+	if (o->child_get_regs)
+		o->child_get_regs(vp, r);
+	else
+		o->vp_get_regs(vp, r);
+}
+
+static int child_set_regs(struct vp *vp, const struct vp_regs *r)
+{
+	const struct vendor_ops *o = vendor_current();
+	return o->child_set_regs ? o->child_set_regs(vp, r) : o->vp_set_regs(vp, r);
+}
+
 /* ---- finding and claiming a VP -------------------------------------------------------------- */
 
 /* The VP 'index' of p claimed for this call, or the status. */
@@ -273,7 +303,13 @@ u16 create_vp(struct vp *caller __unused, const void *in, void *out __unused)
 	*(u16 *)area = 0x37f;
 	*(u32 *)(area + 24) = 0x1f80;
 	vpreg_reset(&r);
-	ops->vp_set_regs(vp, &r);
+	if (vendor_enter(vp)) {
+		give_pages(p, pages, n);
+		st = HV_STATUS_INSUFFICIENT_MEMORY; /* the vendor could not set its control block up (logged) */
+		goto out;
+	}
+	child_set_regs(vp, &r);
+	vendor_leave(vp);
 	spin_lock(&p->lock);
 	if (p->vps[q->vp_index]) {
 		spin_unlock(&p->lock);
@@ -350,8 +386,12 @@ static u16 regs_elem(const void *hdr, u32 name, struct hv_register_value *get, c
 	if (st)
 		return st;
 	st = vp_claim(p, h->vp_index, &vp);
+	if (st == HV_STATUS_SUCCESS && vendor_enter(vp)) {
+		vp_unclaim(vp);
+		st = HV_STATUS_INVALID_VP_STATE;
+	}
 	if (st == HV_STATUS_SUCCESS) {
-		vendor_current()->vp_get_regs(vp, &r);
+		child_get_regs(vp, &r);
 		if (name == HV_X64_REGISTER_PENDING_INTERRUPTION || name == HV_X64_REGISTER_INTERRUPT_STATE) {
 			u64 val = set ? set->low : 0;
 			if ((set && (set->high || name == HV_X64_REGISTER_INTERRUPT_STATE)) ||
@@ -374,8 +414,9 @@ static u16 regs_elem(const void *hdr, u32 name, struct hv_register_value *get, c
 		} else if (vpreg_set(&r, name, set, &caps.lim)) {
 			st = HV_STATUS_INVALID_PARAMETER;
 		} else {
-			vendor_current()->vp_set_regs(vp, &r);
+			child_set_regs(vp, &r);
 		}
+		vendor_leave(vp);
 		vp_unclaim(vp);
 	}
 	child_put(p);
@@ -448,10 +489,14 @@ u16 dispatch_vp(struct vp *caller, const void *in, void *out)
 		st = HV_STATUS_INVALID_VP_STATE; /* a triple fault or a failed entry ended it */
 		goto out;
 	}
+	if (vendor_enter(vp)) {
+		st = HV_STATUS_INVALID_VP_STATE;
+		goto out;
+	}
 	if (q->flags & RAUM_DISPATCH_COMPLETE) {
 		st = complete_pending(vp, q->data);
 		if (st)
-			goto out;
+			goto out_leave;
 	}
 	vp->pending = CHILD_PENDING_NONE; /* not completed: the instruction runs again */
 	if (!root_area[c->id]) {
@@ -459,7 +504,7 @@ u16 dispatch_vp(struct vp *caller, const void *in, void *out)
 		 * Raum's own in host mode; the root's is in its VMCB or VMCS) */
 		if (page_alloc_zeroed(caps.root_area_pages, &root_area[c->id])) {
 			st = HV_STATUS_INSUFFICIENT_MEMORY;
-			goto out;
+			goto out_leave;
 		}
 		if (caps.xsave)
 			write_cr4(read_cr4() | CR4_OSXSAVE);
@@ -493,6 +538,8 @@ u16 dispatch_vp(struct vp *caller, const void *in, void *out)
 			(unsigned long long)x->rip);
 	}
 	(void)caller;
+out_leave:
+	vendor_leave(vp);
 out:
 	vp_unclaim(vp);
 out_put:

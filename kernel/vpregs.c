@@ -4,15 +4,15 @@
 #include <raum/vpregs.h>
 #include <raum/x86.h>
 
-/* Bits 63:47 all equal: a 48-bit canonical address (the stricter of 4- and 5-level paging). */
-static bool canonical(u64 a) { return (u64)((s64)(a << 16) >> 16) == a; }
+bool vpreg_canonical(u64 a) { return (u64)((s64)(a << 16) >> 16) == a; }
+#define canonical vpreg_canonical
 
 /* CR0's defined bits (SDM vol. 3A 2.5): PE MP EM TS ET NE WP AM NW CD PG. */
 #define CR0_DEFINED 0xe005003fULL
 /* RFLAGS: bit 1 is 1; 3, 5, 15 and 22-63 are 0 (SDM vol. 1 3.4.3). */
 #define RFLAGS_RSVD0 (BIT(3) | BIT(5) | BIT(15) | ~0x3fffffULL)
 
-static bool pat_valid(u64 pat)
+bool vpreg_pat_valid(u64 pat)
 {
 	for (int i = 0; i < 8; i++) {
 		u8 t = (u8)(pat >> (8 * i));
@@ -146,7 +146,7 @@ int vpreg_set(struct vp_regs *r, u32 name, const struct hv_register_value *v, co
 		r->efer = x;
 		return 0;
 	case HV_X64_REGISTER_PAT:
-		if (!pat_valid(x))
+		if (!vpreg_pat_valid(x))
 			return -RAUM_EINVAL;
 		r->pat = x;
 		return 0;
@@ -182,4 +182,45 @@ void vpreg_reset(struct vp_regs *r)
 	r->dr7 = 0x400;
 	r->pat = 0x0007040600070406ULL;
 	r->gpr[GPR_RDX] = 0x600; /* the CPU signature's family 6: a plausible value, as QEMU's reset */
+}
+
+/* The exceptions that push an error code (SDM vol. 3A 6.15, APM vol. 2 8.2). */
+#define EXC_ERROR_CODE (BIT(8) | BIT(10) | BIT(11) | BIT(12) | BIT(13) | BIT(14) | BIT(17) | BIT(21) | BIT(29) | BIT(30))
+
+int vpreg_event_decode(u64 v, struct vp_event *e)
+{
+	*e = (struct vp_event){ 0 };
+	if (!(v & 1))
+		return v ? -RAUM_EINVAL : 0; /* withdrawn, with nothing else set */
+	u32 type = (v >> 1) & 7, vec = (v >> 16) & 0xffff;
+	bool ev = v & BIT(4);
+	if ((v & 0xffe0) || vec > 0xff) /* instruction length and nested-event bits: not for an injection */
+		return -RAUM_EINVAL;
+	switch (type) {
+	case HV_X64_PENDING_INTERRUPT:
+		if (vec < 32 || ev || (v >> 32))
+			return -RAUM_EINVAL;
+		break;
+	case HV_X64_PENDING_NMI:
+		if (vec != 2 || ev || (v >> 32))
+			return -RAUM_EINVAL;
+		break;
+	case HV_X64_PENDING_EXCEPTION:
+		if (vec >= 32 || vec == 2 || ev != !!(EXC_ERROR_CODE & BIT(vec)) || (!ev && (v >> 32)))
+			return -RAUM_EINVAL;
+		break;
+	default:
+		return -RAUM_EINVAL;
+	}
+	*e = (struct vp_event){ .pending = true, .type = (u8)type, .vector = (u8)vec, .has_error = ev,
+				.error = (u32)(v >> 32) };
+	return 0;
+}
+
+u64 vpreg_event_encode(const struct vp_event *e)
+{
+	if (!e->pending)
+		return 0;
+	return 1 | ((u64)(e->type & 7) << 1) | (e->has_error ? BIT(4) : 0) | ((u64)e->vector << 16) |
+	       (e->has_error ? (u64)e->error << 32 : 0);
 }

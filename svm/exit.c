@@ -22,6 +22,7 @@
 #include <raum/log.h>
 #include <raum/shootdown.h>
 #include <raum/vendor.h>
+#include <raum/vpregs.h>
 #include <raum/x86.h>
 
 #include "check.h"
@@ -447,18 +448,6 @@ void svm_run_loop(struct vp *vp)
 
 /* ---- a child's VP (kernel/childvp.c): run until the root must act ---------------------------- */
 
-static bool canonical48(u64 a) { return (u64)((s64)(a << 16) >> 16) == a; }
-
-static bool pat_ok(u64 pat)
-{
-	for (int i = 0; i < 8; i++) {
-		u8 t = (u8)(pat >> (8 * i));
-		if (t == 2 || t == 3 || t > 7)
-			return false;
-	}
-	return true;
-}
-
 /*
  * A child's RDMSR / WRMSR (every MSR exits: the shared all-ones map). Raum
  * emulates EFER (svm_msr_vendor's rules), the MSRs that live in the VMCB
@@ -506,7 +495,7 @@ static enum exit_action child_msr(struct svm_vp *s, bool write)
 		vp->gpr[GPR_RDX] = cur >> 32;
 		return EXIT_ADVANCE;
 	}
-	if ((addr && !canonical48(val)) || (msr == MSR_PAT && !pat_ok(val)) ||
+	if ((addr && !vpreg_canonical(val)) || (msr == MSR_PAT && !vpreg_pat_valid(val)) ||
 	    ((msr == MSR_SFMASK || msr == MSR_SYSENTER_CS) && (val >> 32)))
 		goto gp;
 	__builtin_memcpy((u8 *)g + off, &val, 8);
@@ -540,7 +529,6 @@ void svm_child_run(struct vp *vp, struct cpu *c, struct raum_vp_exit *x)
 	struct svm_vp *s = to_svm(vp);
 	struct vmcb *v = s->vmcb;
 	struct svm_cpu *sc = c->vendor;
-	struct vp_exit e;
 	bool first = true;
 
 	s->cpu = sc;
@@ -582,7 +570,6 @@ void svm_child_run(struct vp *vp, struct cpu *c, struct raum_vp_exit *x)
 
 		u32 code = (u32)v->control.exitcode;
 		enum exit_action a;
-		e.code = code; /* all complete_insn reads of it (no zeroing: the exit path is hot) */
 		switch (code) {
 		case SVM_EXIT_INTR:
 			vp->exits[RAUM_EXIT_INTR]++;
@@ -701,8 +688,18 @@ void svm_child_run(struct vp *vp, struct cpu *c, struct raum_vp_exit *x)
 			raum_snprintf(x->why, sizeof(x->why), "%s", vp->stop_reason ? vp->stop_reason : "a handler failed");
 			goto done;
 		}
-		if (a != EXIT_RESUME)
-			complete_insn(vp, &e, a == EXIT_ADVANCE);
+		if (a != EXIT_RESUME) {
+			/*
+			 * Without NRIPS (QEMU TCG) the plain opcode's length: Raum does not
+			 * read a child's memory, so a prefixed CPUID or RDMSR in a child
+			 * lands inside its own opcode (the child misleads only itself).
+			 */
+			if (a == EXIT_ADVANCE)
+				vp->rip = (svm_caps.nrips && v->control.nrip) ? v->control.nrip : vp->rip + opcode_len(code);
+			v->control.interrupt_shadow = 0;
+			if (v->save.rflags & RFLAGS_TF)
+				single_step_trap(s);
+		}
 		x->exits++;
 	}
 done:

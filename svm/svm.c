@@ -23,6 +23,7 @@
 #include <raum/trap.h>
 #include <raum/vendor.h>
 #include <raum/vm.h>
+#include <raum/vpregs.h>
 #include <raum/x86.h>
 
 #include "dbgpmu.h"
@@ -502,18 +503,17 @@ static void svm_child_set_rdx(struct vp *vp, u64 rdx) { vp->gpr[GPR_RDX] = rdx; 
 #define VINTR_IGN_TPR BIT(20)
 #define VINTR_VECTOR_SHIFT 32
 #define VINTR_EVENT_BITS (VINTR_V_IRQ | (0xfULL << VINTR_PRIO_SHIFT) | VINTR_IGN_TPR | (0xffULL << VINTR_VECTOR_SHIFT))
-/* The exceptions that push an error code (SDM vol. 3A 6.15, APM vol. 2 8.2). */
-#define EXC_ERROR_CODE (BIT(8) | BIT(10) | BIT(11) | BIT(12) | BIT(13) | BIT(14) | BIT(17) | BIT(21) | BIT(29) | BIT(30))
-
 /*
  * HV_X64_REGISTER_PENDING_INTERRUPTION as the VMCB holds it: an external
  * interrupt as a virtual interrupt (V_IRQ: the CPU delivers it when the
  * child's RFLAGS.IF allows, V_INTR_MASKING being on), an NMI or exception
- * in EVENTINJ for the next entry.
+ * in EVENTINJ (whose layout is the register's: vector, type, error code
+ * valid, error code) for the next entry. Checked by vpreg_event_decode.
  */
 static int svm_child_event(struct vp *vp, u32 name, bool set, u64 *v)
 {
 	struct vmcb_control *ctl = &to_svm(vp)->vmcb->control;
+	struct vp_event e;
 
 	if (name == HV_X64_REGISTER_INTERRUPT_STATE) {
 		*v = ctl->interrupt_shadow & 1;
@@ -521,49 +521,31 @@ static int svm_child_event(struct vp *vp, u32 name, bool set, u64 *v)
 	}
 	if (!set) {
 		if (ctl->vintr & VINTR_V_IRQ)
-			*v = 1 | (((ctl->vintr >> VINTR_VECTOR_SHIFT) & 0xff) << 16);
+			e = (struct vp_event){ true, HV_X64_PENDING_INTERRUPT, (u8)(ctl->vintr >> VINTR_VECTOR_SHIFT), false, 0 };
 		else if (ctl->eventinj & SVM_EVT_VALID)
-			*v = 1 | (((ctl->eventinj >> SVM_EVT_TYPE_SHIFT) & 7) << 1) |
-			     ((ctl->eventinj & SVM_EVT_ERROR_VALID) ? BIT(4) : 0) | ((ctl->eventinj & 0xff) << 16) |
-			     (ctl->eventinj & 0xffffffff00000000ULL);
+			e = (struct vp_event){ true, (u8)((ctl->eventinj >> SVM_EVT_TYPE_SHIFT) & 7), (u8)ctl->eventinj,
+					       ctl->eventinj & SVM_EVT_ERROR_VALID, (u32)(ctl->eventinj >> 32) };
 		else
-			*v = 0;
+			e = (struct vp_event){ 0 };
+		*v = vpreg_event_encode(&e);
 		return 0;
 	}
-	u64 val = *v;
-	u32 type = (val >> 1) & 7, vec = (val >> 16) & 0xffff;
-	bool ev = val & BIT(4);
-	if (!(val & 1)) {
-		if (val)
-			return -RAUM_EINVAL;
+	if (vpreg_event_decode(*v, &e))
+		return -RAUM_EINVAL;
+	if (!e.pending) {
 		ctl->vintr &= ~VINTR_EVENT_BITS; /* withdrawn */
 		ctl->eventinj = 0;
-		return 0;
-	}
-	if ((val & 0xffe0) || vec > 0xff)
-		return -RAUM_EINVAL; /* instruction length and nested-event bits: not for an injection */
-	switch (type) {
-	case HV_X64_PENDING_INTERRUPT:
-		if (vec < 32 || ev || (val >> 32))
-			return -RAUM_EINVAL;
+	} else if (e.type == HV_X64_PENDING_INTERRUPT) {
 		ctl->vintr = (ctl->vintr & ~VINTR_EVENT_BITS) | VINTR_V_IRQ | (0xfULL << VINTR_PRIO_SHIFT) |
-			     VINTR_IGN_TPR | ((u64)vec << VINTR_VECTOR_SHIFT);
-		return 0;
-	case HV_X64_PENDING_NMI:
-		if (vec != 2 || ev || (val >> 32) || (ctl->eventinj & SVM_EVT_VALID))
-			return -RAUM_EINVAL;
-		ctl->eventinj = 2 | ((u64)SVM_EVT_TYPE_NMI << SVM_EVT_TYPE_SHIFT) | SVM_EVT_VALID;
-		return 0;
-	case HV_X64_PENDING_EXCEPTION:
-		if (vec >= 32 || vec == 2 || ev != !!(EXC_ERROR_CODE & BIT(vec)) || (!ev && (val >> 32)) ||
-		    (ctl->eventinj & SVM_EVT_VALID))
-			return -RAUM_EINVAL;
-		ctl->eventinj = vec | ((u64)SVM_EVT_TYPE_EXCEPTION << SVM_EVT_TYPE_SHIFT) | SVM_EVT_VALID |
-				(ev ? SVM_EVT_ERROR_VALID | (val & 0xffffffff00000000ULL) : 0);
-		return 0;
-	default:
-		return -RAUM_EINVAL;
+			     VINTR_IGN_TPR | ((u64)e.vector << VINTR_VECTOR_SHIFT);
+	} else if (ctl->eventinj & SVM_EVT_VALID) {
+		return -RAUM_EINVAL; /* an event is being delivered again: it goes first */
+	} else {
+		ctl->eventinj = e.vector | ((u64)(e.type == HV_X64_PENDING_NMI ? SVM_EVT_TYPE_NMI : SVM_EVT_TYPE_EXCEPTION)
+					    << SVM_EVT_TYPE_SHIFT) | SVM_EVT_VALID |
+				(e.has_error ? SVM_EVT_ERROR_VALID | ((u64)e.error << 32) : 0);
 	}
+	return 0;
 }
 
 /* ---- guest control state and injection ----------------------------------- */

@@ -47,6 +47,7 @@ struct vmx_controls {
 #define PIN_EXT_INTR_EXIT BIT(0)
 #define PIN_NMI_EXIT BIT(3)
 #define PIN_VIRTUAL_NMIS BIT(5)
+#define PIN_PREEMPT_TIMER BIT(6) /* activate the VMX-preemption timer (SDM 26.5.1) */
 #define PROC_INTR_WINDOW BIT(2)
 #define PROC_HLT_EXIT BIT(7)
 #define PROC_CR3_LOAD_EXIT BIT(15)

@@ -12,6 +12,7 @@
  * the interruptibility state and RFLAGS, and writes RIP back: nothing else
  * (RSP only for the exits whose handlers may use it).
  */
+#include <raum/childvp.h>
 #include <raum/crrules.h>
 #include <raum/dispatch.h>
 #include <raum/fmt.h>
@@ -22,6 +23,7 @@
 #include <raum/smp.h>
 #include <raum/taskswitch.h>
 #include <raum/vendor.h>
+#include <raum/vpregs.h>
 #include <raum/x86.h>
 
 #include "insn.h"
@@ -711,4 +713,384 @@ void vmx_run_loop(struct vp *vp)
 	do
 		run_once(vp, &e);
 	while (vp_dispatch_inline(vp, &e, complete_insn));
+}
+
+/* ---- a child's VP (kernel/childvp.c): run until the root must act ---------------------------- */
+
+#define EXIT_INTR_WINDOW 7
+#define EXIT_HLT 12
+#define EXIT_PREEMPT_TIMER 52
+static const u32 child_msr_index[5] = { MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SFMASK, MSR_KERNEL_GS_BASE };
+
+/*
+ * A child's RDMSR / WRMSR (every MSR exits: the shared all-ones bitmap).
+ * Raum emulates EFER, the MSRs in the VMCS (FS / GS base, SYSENTER, PAT),
+ * the syscall MSRs and KERNEL_GS_BASE (live in the CPU while the child is
+ * dispatched) and a read of the TSC; any other MSR raises #GP.
+ */
+static enum exit_action vmx_child_msr(struct vmx_vp *x, bool write)
+{
+	struct vp *vp = &x->vp;
+	u32 msr = (u32)vp->gpr[GPR_RCX];
+	u64 val = (vp->gpr[GPR_RDX] << 32) | (u32)vp->gpr[GPR_RAX], cur = 0;
+	u32 field = 0;
+	bool addr = false, live = false;
+
+	switch (msr) {
+	case MSR_EFER:
+		if (!write) {
+			cur = vmcs_read64(VMCS_GUEST_EFER);
+			break;
+		} else {
+			struct vp_ctrl c;
+			vmx_get_ctrl(vp, &c);
+			struct cr_cpuid cc;
+			cr_cpuid_read(&cc);
+			struct cr_state cs = { .cr0 = c.cr0, .cr3 = c.cr3, .cr4 = c.cr4, .efer = c.efer, .cs_l = c.mode == 64 };
+			if (efer_check(&cs, val, efer_writable(&cc)) != CR_OK)
+				goto gp;
+			vmcs_write64(VMCS_GUEST_EFER, (val & ~EFER_LMA) | (c.efer & EFER_LMA));
+			return EXIT_ADVANCE;
+		}
+	case 0x10: /* the TSC: read only here */
+		if (write)
+			goto gp;
+		cur = rdtsc();
+		break;
+	case MSR_FS_BASE: field = VMCS_GUEST_ES_BASE + 2 * VP_FS; addr = true; break;
+	case MSR_GS_BASE: field = VMCS_GUEST_ES_BASE + 2 * VP_GS; addr = true; break;
+	case MSR_SYSENTER_CS: field = VMCS_GUEST_SYSENTER_CS; break;
+	case MSR_SYSENTER_ESP: field = VMCS_GUEST_SYSENTER_ESP; addr = true; break;
+	case MSR_SYSENTER_EIP: field = VMCS_GUEST_SYSENTER_EIP; addr = true; break;
+	case MSR_PAT: field = VMCS_GUEST_PAT; break;
+	case MSR_STAR: case MSR_SFMASK: live = true; break;
+	case MSR_LSTAR: case MSR_CSTAR: case MSR_KERNEL_GS_BASE: live = addr = true; break;
+	default:
+		goto gp;
+	}
+	if (!write) {
+		if (field) /* a variable field: its width is known from the cases above (SYSENTER_CS 32 bits) */
+			cur = field == VMCS_GUEST_SYSENTER_CS ? (u32)__vmread(field) : __vmread(field);
+		else if (live)
+			cur = rdmsr(msr);
+		vp->gpr[GPR_RAX] = (u32)cur;
+		vp->gpr[GPR_RDX] = cur >> 32;
+		return EXIT_ADVANCE;
+	}
+	if ((addr && !vpreg_canonical(val)) || (msr == MSR_PAT && !vpreg_pat_valid(val)) ||
+	    ((msr == MSR_SFMASK || msr == MSR_SYSENTER_CS) && (val >> 32)))
+		goto gp;
+	if (live)
+		wrmsr(msr, val);
+	else
+		__vmwrite(field, field == VMCS_GUEST_SYSENTER_CS ? (u32)val : val);
+	return EXIT_ADVANCE;
+gp:
+	vmx_inject_exception(vp, 13, true, 0);
+	return EXIT_RESUME;
+}
+
+/* The external interrupt the root raised: in as soon as the child can take it, else an interrupt window. */
+static void child_irq_window(struct vmx_vp *x)
+{
+	u32 proc = vmcs_read32(VMCS_PROC_CTLS), want = proc & ~PROC_INTR_WINDOW;
+
+	if (x->child_irq & 0x100) {
+		u32 intr = vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY);
+		if (!(vmcs_read32(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID) && (vmcs_readl(VMCS_GUEST_RFLAGS) & RFLAGS_IF) &&
+		    !(intr & (INTR_BLOCK_STI | INTR_BLOCK_MOV_SS))) {
+			vmcs_write32(VMCS_ENTRY_INTR_INFO, (x->child_irq & 0xff) | (INTR_TYPE_EXT << INTR_INFO_TYPE_SHIFT) |
+								   INTR_INFO_VALID);
+			x->child_irq = 0;
+		} else {
+			want |= PROC_INTR_WINDOW;
+		}
+	}
+	if (want != proc)
+		vmcs_write32(VMCS_PROC_CTLS, want);
+}
+
+/* The pending event (vpreg_event_decode checks it): VM-entry interruption information has its layout. */
+int vmx_child_event(struct vp *vp, u32 name, bool set, u64 *v)
+{
+	struct vmx_vp *x = to_vmx(vp);
+	u32 info = vmcs_read32(VMCS_ENTRY_INTR_INFO);
+	struct vp_event e;
+
+	if (name == HV_X64_REGISTER_INTERRUPT_STATE) {
+		u32 intr = vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY);
+		*v = ((intr & (INTR_BLOCK_STI | INTR_BLOCK_MOV_SS)) ? 1 : 0) | ((intr & INTR_BLOCK_NMI) ? 2 : 0);
+		return set ? -RAUM_EINVAL : 0;
+	}
+	if (!set) {
+		if (x->child_irq & 0x100)
+			e = (struct vp_event){ true, HV_X64_PENDING_INTERRUPT, (u8)x->child_irq, false, 0 };
+		else if (info & INTR_INFO_VALID)
+			e = (struct vp_event){ true, (u8)((info >> INTR_INFO_TYPE_SHIFT) & 7), (u8)info,
+					       info & INTR_INFO_ERROR_VALID,
+					       (info & INTR_INFO_ERROR_VALID) ? vmcs_read32(VMCS_ENTRY_EXC_ERROR) : 0 };
+		else
+			e = (struct vp_event){ 0 };
+		*v = vpreg_event_encode(&e);
+		return 0;
+	}
+	if (vpreg_event_decode(*v, &e))
+		return -RAUM_EINVAL;
+	if (!e.pending) {
+		x->child_irq = 0;
+		vmcs_write32(VMCS_ENTRY_INTR_INFO, 0);
+	} else if (e.type == HV_X64_PENDING_INTERRUPT) {
+		x->child_irq = (u16)(0x100 | e.vector);
+	} else if (info & INTR_INFO_VALID) {
+		return -RAUM_EINVAL; /* an event is being delivered again: it goes first */
+	} else {
+		vmcs_write32(VMCS_ENTRY_INTR_INFO, e.vector | ((e.type == HV_X64_PENDING_NMI ? INTR_TYPE_NMI : INTR_TYPE_HW_EXC)
+							       << INTR_INFO_TYPE_SHIFT) |
+							   INTR_INFO_VALID | (e.has_error ? INTR_INFO_ERROR_VALID : 0));
+		if (e.has_error)
+			vmcs_write32(VMCS_ENTRY_EXC_ERROR, e.error);
+	}
+	return 0;
+}
+
+void vmx_child_complete(struct vp *vp, u64 rax, u64 rip)
+{
+	vp->gpr[GPR_RAX] = rax;
+	vp->rip = rip;
+	vmcs_writel(VMCS_GUEST_RIP, rip);
+	u32 intr = vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY);
+	if (intr & (INTR_BLOCK_STI | INTR_BLOCK_MOV_SS))
+		vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY, intr & ~(INTR_BLOCK_STI | INTR_BLOCK_MOV_SS));
+}
+
+/*
+ * Runs a child VP (its VMCS current: child_enter) on CPU c until an exit
+ * the root must see, the root's interrupt or NMI, or a failure. The root's
+ * interrupts exit it (external-interrupt exiting, not acknowledged: they
+ * wait in the APIC for the root); the root's NMIs exit it and are left in
+ * c->nmi_pending for the root's VP. The state the VMCS does not switch
+ * (the syscall MSRs, KERNEL_GS_BASE, CR2, DR6) is the child's while it runs.
+ */
+void vmx_child_run(struct vp *vp, struct cpu *c, struct raum_vp_exit *xo)
+{
+	struct vmx_vp *x = to_vmx(vp);
+	struct vp_exit e;
+	u64 root_msr[5], root_cr2 = read_cr2(), root_dr6;
+
+	__asm__ volatile("mov %%dr6, %0" : "=r"(root_dr6));
+	for (int i = 0; i < 5; i++) {
+		root_msr[i] = rdmsr(child_msr_index[i]);
+		wrmsr(child_msr_index[i], x->child_msr[i]);
+	}
+	write_cr2(x->child_cr2);
+	__asm__ volatile("mov %0, %%dr6" ::"r"(x->child_dr6));
+	x->cpu = c->vendor;
+	x->host_nmi_pending = &c->nmi_pending;
+	x->host_rsp = 0;
+	x->rsp_read = false;
+	for (;;) {
+		if (__atomic_load_n(&c->nmi_pending, __ATOMIC_RELAXED)) {
+			xo->kind = RAUM_VPEXIT_INTERRUPTED;
+			break;
+		}
+		child_irq_window(x);
+		prepare_entry(x);
+		int r = vmx_enter_call(x);
+		vp_entry_end(vp);
+		if (r == VMX_ENTER_NMI) {
+			xo->kind = RAUM_VPEXIT_INTERRUPTED; /* the root's NMIs: its VP takes them */
+			break;
+		}
+		child_rsb_fill();
+		if (r != VMX_ENTER_EXITED) {
+			entry_failed(x, &e);
+			xo->kind = RAUM_VPEXIT_FAILED;
+			xo->flags |= RAUM_VPEXIT_F_REFUSED; /* VMfail: nothing ran */
+			raum_snprintf(xo->why, sizeof(xo->why), "%s", e.why);
+			break;
+		}
+		u32 reason = vmcs_read32(VMCS_EXIT_REASON), basic = reason & 0xffff;
+		vp->rip = vmcs_readl(VMCS_GUEST_RIP);
+		e.code = basic;
+		if (reason & EXIT_REASON_ENTRY_FAILURE) {
+			/* the guest state broke a rule (SDM 27.3.1): nothing ran, the state stays as the root set it */
+			vmx_explain_entry_failure(x, "invalid guest state", e.why, sizeof(e.why));
+			xo->kind = RAUM_VPEXIT_FAILED;
+			xo->flags |= RAUM_VPEXIT_F_REFUSED;
+			raum_snprintf(xo->why, sizeof(xo->why), "%s", e.why);
+			break;
+		}
+		if (basic != EXIT_CPUID && basic != EXIT_VMCALL && basic != EXIT_RDMSR && basic != EXIT_WRMSR) {
+			/* an event cut off by the exit goes in again (SDM 28.2.4, 27.6) */
+			u32 idt = vmcs_read32(VMCS_IDT_VECTORING_INFO);
+			if (idt & INTR_INFO_VALID) {
+				vmcs_write32(VMCS_ENTRY_INTR_INFO, idt & ~(BIT(12) | 0x7fffe000U));
+				if (idt & INTR_INFO_ERROR_VALID)
+					vmcs_write32(VMCS_ENTRY_EXC_ERROR, vmcs_read32(VMCS_IDT_VECTORING_ERROR));
+				vmcs_write32(VMCS_ENTRY_INSN_LEN, vmcs_read32(VMCS_EXIT_INSN_LEN));
+			}
+		}
+		enum exit_action a;
+		switch (basic) {
+		case EXIT_EXTERNAL_INTR:
+			vp->exits[RAUM_EXIT_INTR]++;
+			xo->kind = RAUM_VPEXIT_INTERRUPTED;
+			goto done;
+		case EXIT_PREEMPT_TIMER:
+			vp->exits[RAUM_EXIT_OTHER]++;
+			xo->kind = RAUM_VPEXIT_INTERRUPTED; /* its time slice is over: the root runs, then dispatches again */
+			goto done;
+		case EXIT_INTR_WINDOW:
+			continue; /* child_irq_window injects it */
+		case EXIT_NMI_WINDOW:
+			continue;
+		case EXIT_EXCEPTION_NMI: {
+			u32 info = vmcs_read32(VMCS_EXIT_INTR_INFO);
+			if (((info >> INTR_INFO_TYPE_SHIFT) & 7) != INTR_TYPE_NMI) {
+				raum_snprintf(xo->why, sizeof(xo->why), "an exception exit (info %#x) with an empty bitmap",
+					      info);
+				xo->kind = RAUM_VPEXIT_FAILED;
+				goto done;
+			}
+			vp->exits[RAUM_EXIT_NMI]++;
+			bool kick = smp_nmi_is_kick(&c->kick_inflight);
+			if (kick)
+				c->kicks++;
+			else
+				__atomic_add_fetch(&c->nmi_pending, 1, __ATOMIC_RELAXED); /* the root's */
+			nmi_unblock_iret();
+			continue;
+		}
+		case EXIT_CPUID:
+			vp->exits[RAUM_EXIT_CPUID]++;
+			if (__builtin_expect(child_cpuid_intercepted(vp->part, (u32)vp->gpr[GPR_RAX]), 0)) {
+				xo->kind = RAUM_VPEXIT_CPUID;
+				xo->index = (u32)vp->gpr[GPR_RAX];
+				xo->data = (u32)vp->gpr[GPR_RCX];
+				vp->pending = CHILD_PENDING_STEP;
+				vp->pending_next_rip = vp->rip + vmcs_read32(VMCS_EXIT_INSN_LEN);
+				goto done;
+			}
+			a = exit_cpuid(vp);
+			break;
+		case EXIT_VMCALL:
+			a = exit_hypercall(vp, hypercall_allowed(x));
+			break;
+		case EXIT_RDMSR:
+		case EXIT_WRMSR: {
+			bool wr = basic == EXIT_WRMSR;
+			vp->exits[wr ? RAUM_EXIT_MSR_WRITE : RAUM_EXIT_MSR_READ]++;
+			if (__builtin_expect(child_msr_intercepted(vp->part, (u32)vp->gpr[GPR_RCX], wr), 0)) {
+				xo->kind = RAUM_VPEXIT_MSR;
+				xo->index = (u32)vp->gpr[GPR_RCX];
+				xo->flags = wr ? RAUM_VPEXIT_F_WRITE : 0;
+				xo->data = wr ? (vp->gpr[GPR_RDX] << 32) | (u32)vp->gpr[GPR_RAX] : 0;
+				vp->pending = wr ? CHILD_PENDING_STEP : CHILD_PENDING_RDMSR;
+				vp->pending_next_rip = vp->rip + vmcs_read32(VMCS_EXIT_INSN_LEN);
+				goto done;
+			}
+			a = vmx_child_msr(x, wr);
+			break;
+		}
+		case EXIT_XSETBV:
+			vp->exits[RAUM_EXIT_XSETBV]++;
+			a = child_xsetbv(vp);
+			break;
+		case EXIT_INVD:
+			vp->exits[RAUM_EXIT_OTHER]++;
+			__asm__ volatile("wbinvd" ::: "memory");
+			a = EXIT_ADVANCE;
+			break;
+		case EXIT_VMCLEAR ... EXIT_VMXON:
+		case EXIT_INVEPT:
+		case EXIT_INVVPID:
+		case EXIT_VMFUNC:
+		case EXIT_GETSEC:
+			vp->exits[RAUM_EXIT_VMX_INSN]++;
+			a = exit_undefined(vp);
+			break;
+		case EXIT_CR_ACCESS:
+			vp->exits[RAUM_EXIT_CR_ACCESS]++;
+			vp->gpr[GPR_RSP] = vmcs_readl(VMCS_GUEST_RSP);
+			x->rsp_read = true;
+			a = cr_exit(x, vmcs_readl(VMCS_EXIT_QUALIFICATION));
+			break;
+		case EXIT_IO: {
+			u64 q = vmcs_readl(VMCS_EXIT_QUALIFICATION);
+			vp->exits[RAUM_EXIT_IO]++;
+			xo->kind = RAUM_VPEXIT_IO;
+			xo->port = (u16)(q >> 16);
+			xo->size = (u8)((q & 7) + 1);
+			xo->flags = ((q & BIT(3)) ? 0 : RAUM_VPEXIT_F_WRITE) | ((q & BIT(4)) ? RAUM_VPEXIT_F_STRING : 0) |
+				    ((q & BIT(5)) ? RAUM_VPEXIT_F_REP : 0);
+			if (!(q & BIT(3)))
+				xo->data = vp->gpr[GPR_RAX] & (xo->size == 4 ? 0xffffffffULL : xo->size == 2 ? 0xffff : 0xff);
+			if (!(xo->flags & RAUM_VPEXIT_F_STRING)) {
+				vp->pending = (q & BIT(3)) ? CHILD_PENDING_IN : CHILD_PENDING_STEP;
+				vp->pending_size = xo->size;
+				vp->pending_next_rip = vp->rip + vmcs_read32(VMCS_EXIT_INSN_LEN);
+			}
+			goto done;
+		}
+		case EXIT_HLT:
+			vp->exits[RAUM_EXIT_HLT]++;
+			xo->kind = RAUM_VPEXIT_HLT;
+			vp->pending = CHILD_PENDING_STEP;
+			vp->pending_next_rip = vp->rip + vmcs_read32(VMCS_EXIT_INSN_LEN);
+			goto done;
+		case EXIT_EPT_VIOLATION: {
+			u64 q = vmcs_readl(VMCS_EXIT_QUALIFICATION);
+			vp->exits[RAUM_EXIT_NPF]++;
+			if (q & BIT(12)) /* the access unblocked NMIs through an IRET: blocked again (SDM 28.2.3) */
+				vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY,
+					     vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY) | INTR_BLOCK_NMI);
+			xo->kind = RAUM_VPEXIT_MEMORY;
+			xo->gpa = vmcs_read64(VMCS_GUEST_PHYS_ADDR);
+			xo->flags = ((q & BIT(1)) ? RAUM_VPEXIT_F_WRITE : 0) | ((q & BIT(2)) ? RAUM_VPEXIT_F_EXECUTE : 0);
+			goto done;
+		}
+		case EXIT_TRIPLE_FAULT:
+			vp->exits[RAUM_EXIT_SHUTDOWN]++;
+			xo->kind = RAUM_VPEXIT_SHUTDOWN;
+			raum_snprintf(xo->why, sizeof(xo->why), "shutdown (triple fault) at rip %#llx",
+				      (unsigned long long)vp->rip);
+			goto done;
+		default:
+			vp->exits[RAUM_EXIT_OTHER]++;
+			xo->kind = RAUM_VPEXIT_FAILED;
+			raum_snprintf(xo->why, sizeof(xo->why), "exit reason %u (%s) Raum does not handle for a child", basic,
+				      vmx_exit_reason_name(basic));
+			goto done;
+		}
+		if (a > EXIT_SKIPPED) {
+			xo->kind = RAUM_VPEXIT_FAILED;
+			raum_snprintf(xo->why, sizeof(xo->why), "%s", vp->stop_reason ? vp->stop_reason : "a handler failed");
+			goto done;
+		}
+		if (a != EXIT_RESUME)
+			complete_insn(vp, &e, a == EXIT_ADVANCE);
+		xo->exits++;
+	}
+done:
+	if (x->rsp_read) {
+		vmcs_writel(VMCS_GUEST_RSP, vp->gpr[GPR_RSP]);
+		x->rsp_read = false;
+	}
+	vmcs_writel(VMCS_GUEST_RIP, vp->rip);
+	xo->rip = vp->rip;
+	xo->rflags = vmcs_readl(VMCS_GUEST_RFLAGS);
+	struct vp_ctrl ctl;
+	vmx_get_ctrl(vp, &ctl);
+	xo->mode = ctl.mode;
+	/* the root's registers back */
+	x->child_cr2 = read_cr2();
+	__asm__ volatile("mov %%dr6, %0" : "=r"(x->child_dr6));
+	for (int i = 0; i < 5; i++) {
+		x->child_msr[i] = rdmsr(child_msr_index[i]);
+		wrmsr(child_msr_index[i], root_msr[i]);
+	}
+	write_cr2(root_cr2);
+	__asm__ volatile("mov %0, %%dr6" ::"r"(root_dr6));
+	x->host_nmi_pending = NULL;
+	x->cpu = NULL;
 }

@@ -192,7 +192,8 @@ int vmx_vp_set_regs(struct vp *vp, const struct vp_regs *r)
 	 * root's first state, and a VP that moves between partitions will
 	 * switch them with the FPU state (child partitions).
 	 */
-	__asm__ volatile("mov %0, %%dr6" ::"r"(r->dr6));
+	if (vp->part->id == 0)
+		__asm__ volatile("mov %0, %%dr6" ::"r"(r->dr6)); /* a child's: vmx_child_set_regs keeps it */
 	for (int i = 0; i < GPR_COUNT; i++)
 		vp->gpr[i] = r->gpr[i];
 	vp->rip = r->rip;

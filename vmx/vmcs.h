@@ -65,6 +65,7 @@
 #define VMCS_GUEST_IDTR_LIMIT 0x4812
 #define VMCS_GUEST_ES_AR 0x4814    /* + 2 * segment index */
 #define VMCS_GUEST_INTERRUPTIBILITY 0x4824
+#define VMCS_PREEMPT_TIMER 0x482e  /* VMX-preemption timer value (SDM 25.4.2) */
 #define VMCS_GUEST_ACTIVITY 0x4826
 #define VMCS_GUEST_SYSENTER_CS 0x482a
 #define VMCS_HOST_SYSENTER_CS 0x4c00

@@ -307,6 +307,154 @@ static void vmx_vp_put(struct vp *vp)
 	x->cpu = NULL;
 }
 
+/* ---- child partitions (kernel/childvp.c) -------------------------------------------------- */
+
+_Static_assert(sizeof(struct vmx_partition) <= PAGE_SIZE, "a child's partition object is one pool page");
+_Static_assert(sizeof(struct vmx_vp) <= PAGE_SIZE, "a child's VP object is one pool page");
+
+/* Every child shares one MSR bitmap of all ones: each RDMSR / WRMSR exits (never freed). */
+static u64 child_msr_bitmap;
+
+/*
+ * A child's VT-x part: the boot controls plus external-interrupt exiting
+ * (the root's interrupts end a dispatch; not acknowledged on exit, so the
+ * root takes them from its APIC when it runs again), HLT exiting and
+ * unconditional I/O exiting (every port), and the shared MSR bitmap.
+ */
+static int vmx_child_partition_init(struct partition *p)
+{
+	struct vmx_partition *xp = to_vmx_part(p);
+	u32 pin_ok = (u32)(vmx_caps.pinbased >> 32), proc_ok = (u32)(vmx_caps.procbased >> 32);
+
+	if (!child_msr_bitmap) {
+		u64 m;
+		if (page_alloc_zeroed(1, &m))
+			return -RAUM_ENOMEM;
+		__builtin_memset(phys_to_virt(m), 0xff, PAGE_SIZE);
+		child_msr_bitmap = m;
+	}
+	xp->ctls = boot_ctls;
+	if (!(pin_ok & PIN_EXT_INTR_EXIT) || !(proc_ok & PROC_HLT_EXIT) || !(proc_ok & PROC_UNCOND_IO_EXIT) ||
+	    !(proc_ok & PROC_INTR_WINDOW))
+		return -RAUM_ENODEV;
+	xp->ctls.pin |= PIN_EXT_INTR_EXIT;
+	/*
+	 * A time slice per dispatch where the CPU has the preemption timer: the
+	 * root gets its CPU back after about 2^26 TSC cycles (20 ms at 3 GHz) however the child
+	 * runs. Needed under Bochs, whose VM entry decides interrupt masking
+	 * before it is in VMX non-root operation, so a child entered with
+	 * RFLAGS.IF = 0 never takes the external-interrupt exit until it
+	 * changes IF (bochs/cpu/vmx.cc: handleCpuContextChange runs before
+	 * in_vmx_guest is set); the SDM says IF does not matter with
+	 * external-interrupt exiting (26.2), which real CPUs honor.
+	 */
+	if (pin_ok & PIN_PREEMPT_TIMER)
+		xp->ctls.pin |= PIN_PREEMPT_TIMER;
+	xp->ctls.proc = (xp->ctls.proc | PROC_HLT_EXIT | PROC_UNCOND_IO_EXIT | PROC_USE_MSR_BITMAPS) &
+			~PROC_USE_IO_BITMAPS;
+	xp->ctls.exit &= ~BIT(15); /* "acknowledge interrupt on exit" off */
+	xp->msr_bitmap_phys = child_msr_bitmap;
+	xp->io_bitmap_phys = 0;
+	xp->eptp = p->slat.root | (3 << 3) | MTRR_WB;
+	partition_cpuid_setup(p, RAUM_VENDOR_INTEL, xp->ctls.cpuid_ctls);
+	return 0;
+}
+
+static int vmx_child_vp_create(struct partition *p, u32 index __unused, const u64 *pages, struct vp **out)
+{
+	struct vmx_vp *x = phys_to_virt(pages[0]);
+
+	if (!to_vmx_part(p)->msr_bitmap_phys)
+		return -RAUM_ENOMEM; /* child_partition_init could not allocate the bitmap */
+	x->self_phys = pages[0];
+	x->vmcs_phys = pages[1];
+	x->vp.part = p;
+	x->vp.spec_ctrl = (struct vp_spec_ctrl){ .mode = SPEC_CTRL_ABSENT }; /* runs with Raum's value */
+	x->child_dr6 = 0xffff0ff0;
+	x->vpid.slat_generation = ~0ULL;
+	*(u32 *)phys_to_virt(pages[1]) = VMX_BASIC_REVISION(vmx_caps.basic);
+	if (vmclear(pages[1]))
+		return -RAUM_EIO;
+	*out = &x->vp;
+	return 0;
+}
+
+/*
+ * From the root's exit handler: the child's VMCS current on this CPU, the
+ * root's VP remembered (vmx_check_current follows loaded_vp).
+ */
+static int vmx_child_enter(struct vp *vp)
+{
+	struct vmx_vp *x = to_vmx(vp);
+	struct cpu *c = this_cpu();
+
+	x->saved_loaded = c->loaded_vp;
+	x->saved_vmcs = c->loaded_vp ? to_vmx(c->loaded_vp)->vmcs_phys : ~0ULL; /* the root VP's, current now */
+	if (vmptrld(x->vmcs_phys)) {
+		pr_err("vmx: VMPTRLD of a child VMCS failed");
+		return -RAUM_EIO;
+	}
+	c->loaded_vp = vp;
+	if (!x->vmcs_ready) {
+		if (vmx_vmcs_init(x, c)) {
+			pr_err("vmx: a child VMCS write failed: VM-instruction error %u", vmcs_read32(VMCS_INSN_ERROR));
+			vmclear(x->vmcs_phys);
+			c->loaded_vp = x->saved_loaded;
+			if (x->saved_vmcs != ~0ULL)
+				vmptrld(x->saved_vmcs);
+			return -RAUM_EIO;
+		}
+		x->vmcs_ready = true;
+		if (to_vmx_part(vp->part)->ctls.pin & PIN_PREEMPT_TIMER) /* counts down once per 2^MISC[4:0] TSC ticks */
+			vmcs_write32(VMCS_PREEMPT_TIMER, (1u << 26) >> (vmx_caps.misc & 0x1f));
+	}
+	vmx_vmcs_host_cpu(c);
+	return 0;
+}
+
+static void vmx_child_leave(struct vp *vp)
+{
+	struct vmx_vp *x = to_vmx(vp);
+	struct cpu *c = this_cpu();
+
+	if (vmclear(x->vmcs_phys))
+		pr_err("vmx: VMCLEAR of a child VMCS failed");
+	x->launched = 0;
+	c->loaded_vp = x->saved_loaded;
+	if (x->saved_vmcs != ~0ULL && vmptrld(x->saved_vmcs))
+		pr_err("vmx: VMPTRLD of the root's VMCS failed after a child's");
+}
+
+static void vmx_child_get_regs(struct vp *vp, struct vp_regs *r)
+{
+	struct vmx_vp *x = to_vmx(vp);
+
+	vmx_vp_get_regs(vp, r);
+	r->cr2 = x->child_cr2;
+	r->dr6 = x->child_dr6;
+	r->star = x->child_msr[0];
+	r->lstar = x->child_msr[1];
+	r->cstar = x->child_msr[2];
+	r->sfmask = x->child_msr[3];
+	r->kernel_gs_base = x->child_msr[4];
+}
+
+static int vmx_child_set_regs(struct vp *vp, const struct vp_regs *r)
+{
+	struct vmx_vp *x = to_vmx(vp);
+
+	x->child_cr2 = r->cr2;
+	x->child_dr6 = r->dr6;
+	x->child_msr[0] = r->star;
+	x->child_msr[1] = r->lstar;
+	x->child_msr[2] = r->cstar;
+	x->child_msr[3] = r->sfmask;
+	x->child_msr[4] = r->kernel_gs_base;
+	return vmx_vp_set_regs(vp, r);
+}
+
+static void vmx_child_set_rdx(struct vp *vp, u64 rdx) { vp->gpr[GPR_RDX] = rdx; }
+
 /* Capabilities are decided once, before anything is built: EPT page sizes are EPT's own. */
 static int vmx_prepare(bool *slat_1g)
 {
@@ -380,4 +528,15 @@ const struct vendor_ops vmx_ops = {
 	.inject_exception = vmx_inject_exception,
 	.reset_events = vmx_reset_events,
 	.host_wait = vmx_host_wait,
+	.child_vp_pages = 2, /* the vmx_vp, the VMCS */
+	.child_partition_init = vmx_child_partition_init,
+	.child_vp_create = vmx_child_vp_create,
+	.child_run = vmx_child_run,
+	.child_complete = vmx_child_complete,
+	.child_set_rdx = vmx_child_set_rdx,
+	.child_event = vmx_child_event,
+	.child_enter = vmx_child_enter,
+	.child_leave = vmx_child_leave,
+	.child_get_regs = vmx_child_get_regs,
+	.child_set_regs = vmx_child_set_regs,
 };

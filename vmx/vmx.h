@@ -46,6 +46,16 @@ struct vmx_vp {
 	u32 *host_nmi_pending; /* the loading CPU's struct cpu nmi_pending: NMIs that hit Raum's IDT */
 	u32 entry_ctls;     /* the VM-entry controls now programmed (IA-32e mode follows the guest) */
 	u64 fail_rflags;    /* RFLAGS after a failed VMLAUNCH / VMRESUME (vmrun.S) */
+	/*
+	 * A child's VP (vmx/exit.c, vmx_child_*): the state the VMCS does not
+	 * hold, live in the CPU only while it is dispatched (for the root's VPs
+	 * the CPU's registers are theirs), and its pending external interrupt.
+	 */
+	u64 child_msr[5];   /* STAR, LSTAR, CSTAR, SFMASK, KERNEL_GS_BASE */
+	u64 child_cr2, child_dr6;
+	u16 child_irq;      /* bit 8: an external interrupt waits for the window; bits 7:0 its vector */
+	struct vp *saved_loaded; /* child_enter: the VP that was loaded on this CPU (the root's) */
+	u64 saved_vmcs;     /* its VMCS, made current again by child_leave */
 };
 
 static inline struct vmx_vp *to_vmx(struct vp *vp) { return container_of(vp, struct vmx_vp, vp); }
@@ -102,6 +112,10 @@ void vmx_run_loop(struct vp *vp);
 void vmx_complete_insn(struct vp *vp, const struct vp_exit *e, bool advance);
 enum exit_action vmx_vendor_exit(struct vp *vp, struct vp_exit *e);
 enum exit_action vmx_msr_vendor(struct vp *vp, u32 msr, bool write);
+/* Child partitions (vmx/exit.c). */
+void vmx_child_run(struct vp *vp, struct cpu *c, struct raum_vp_exit *x);
+int vmx_child_event(struct vp *vp, u32 name, bool set, u64 *v);
+void vmx_child_complete(struct vp *vp, u64 rax, u64 rip);
 /* Drops the guest's cached linear translations after Raum changed CR0 / CR4 / CR3 for it. */
 void vmx_flush_guest_tlb(struct vmx_vp *x);
 

@@ -110,6 +110,18 @@ struct vendor_ops {
 	void (*child_complete)(struct vp *vp, u64 rax, u64 rip);
 	void (*child_set_rdx)(struct vp *vp, u64 rdx);
 	/*
+	 * Around every access to a child VP's vendor state from the root's
+	 * exit handler (may be NULL: AMD needs none). VT-x: child_enter makes
+	 * the child's VMCS current on this CPU (VMPTRLD; the first time, its
+	 * controls and host state), child_leave VMCLEARs it (so that it can load
+	 * on any CPU next) and makes the root's VMCS current again.
+	 */
+	int (*child_enter)(struct vp *vp);
+	void (*child_leave)(struct vp *vp);
+	/* A child's registers (may be NULL: vp_get_regs / vp_set_regs serve): VT-x keeps some outside the VMCS. */
+	void (*child_get_regs)(struct vp *vp, struct vp_regs *r);
+	int (*child_set_regs)(struct vp *vp, const struct vp_regs *r);
+	/*
 	 * HV_X64_REGISTER_PENDING_INTERRUPTION / INTERRUPT_STATE of a child VP:
 	 * set (validated: -RAUM_EINVAL for an event no CPU delivers) or read
 	 * into *v. The VP is claimed, not running.

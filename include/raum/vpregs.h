@@ -33,6 +33,28 @@ int vpreg_get(const struct vp_regs *r, u32 name, struct hv_register_value *v);
  * 0, or -RAUM_EINVAL (unknown name, or a value no CPU takes) with r unchanged.
  */
 int vpreg_set(struct vp_regs *r, u32 name, const struct hv_register_value *v, const struct vpreg_limits *lim);
+/* Bits 63:47 all equal: canonical with 4-level paging (the stricter of 4 and 5 levels). */
+bool vpreg_canonical(u64 a);
+/* Each byte of a PAT value a memory type (0 UC, 1 WC, 4 WT, 5 WP, 6 WB, 7 UC-). */
+bool vpreg_pat_valid(u64 pat);
+
+/* An event of HV_X64_REGISTER_PENDING_INTERRUPTION (include/hv/abi/hvcall.h), decoded. */
+struct vp_event {
+	bool pending;
+	u8 type;        /* HV_X64_PENDING_INTERRUPT, _NMI, _EXCEPTION */
+	u8 vector;
+	bool has_error;
+	u32 error;
+};
+/*
+ * Decodes and checks a value the root writes: 0 with *e, or -RAUM_EINVAL
+ * for an event no CPU delivers (an external interrupt below vector 32, an
+ * NMI not on vector 2, an exception above 31 or with an error code exactly
+ * where the CPU pushes none, reserved bits, another type). 0 withdraws.
+ */
+int vpreg_event_decode(u64 v, struct vp_event *e);
+u64 vpreg_event_encode(const struct vp_event *e);
+
 /* The x86 reset state (SDM vol. 3A 9.1.1, table 9-1; APM vol. 2 14.1.3): a new VP's. */
 void vpreg_reset(struct vp_regs *r);
 

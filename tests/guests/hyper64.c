@@ -22,11 +22,16 @@ static uint64_t rnd(void)
 	return seed >> 16;
 }
 
+static int intel; /* VMCALL on Intel, VMMCALL on AMD (the other is #UD) */
+
 static uint64_t hypercall(uint64_t control, uint64_t in, uint64_t out)
 {
 	uint64_t r;
 	register uint64_t r8 __asm__("r8") = out;
-	__asm__ volatile("vmmcall" : "=a"(r), "+c"(control), "+d"(in), "+r"(r8) : : "memory");
+	if (intel)
+		__asm__ volatile("vmcall" : "=a"(r), "+c"(control), "+d"(in), "+r"(r8) : : "memory");
+	else
+		__asm__ volatile("vmmcall" : "=a"(r), "+c"(control), "+d"(in), "+r"(r8) : : "memory");
 	return r;
 }
 
@@ -45,6 +50,9 @@ void guest_main64(void)
 {
 	uint32_t made = 0, ok = 0, denied = 0, refused = 0;
 
+	uint32_t a, b, c, d;
+	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0), "c"(0));
+	intel = b == 0x756e6547; /* "Genu" */
 	puts_serial("hyper64: random hypercalls from a child\n");
 	for (int i = 0; i < 4000; i++) {
 		uint64_t code = (rnd() & 3) ? codes[rnd() % (sizeof(codes) / sizeof(codes[0]))] : (rnd() & 0xffff);

@@ -110,12 +110,61 @@ static void test_reset(void **state)
 	assert_int_equal(r.dr7, 0x400);
 }
 
+/* The pending-event register: what a CPU delivers decodes and encodes back; the rest is refused. */
+static void test_events(void **state)
+{
+	(void)state;
+	static const u64 good[] = {
+		1 | 0x30ULL << 16,                               /* external interrupt 0x30 */
+		1 | 0xffULL << 16,
+		1 | 2 << 1 | 2ULL << 16,                         /* NMI */
+		1 | 3 << 1 | 6ULL << 16,                         /* #UD */
+		1 | 3 << 1 | 1 << 4 | 14ULL << 16 | 0x7ULL << 32, /* #PF with its error code */
+		1 | 3 << 1 | 1 << 4 | 8ULL << 16,                /* #DF, error code 0 */
+	};
+	static const u64 bad[] = {
+		2,                                    /* not pending but not zero */
+		1 | 0x1fULL << 16,                    /* an external interrupt below 32 */
+		1 | 0x30ULL << 16 | 1 << 4,           /* with an error code */
+		1 | 0x30ULL << 16 | 5ULL << 32,
+		1 | 2 << 1 | 3ULL << 16,              /* NMI not on 2 */
+		1 | 3 << 1 | 14ULL << 16,             /* #PF without its error code */
+		1 | 3 << 1 | 1 << 4 | 6ULL << 16,     /* #UD with one */
+		1 | 3 << 1 | 2ULL << 16,              /* vector 2 as an exception */
+		1 | 3 << 1 | 32ULL << 16,             /* above 31 */
+		1 | 3 << 1 | 6ULL << 16 | 9ULL << 32, /* an error code without the flag */
+		1 | 1 << 1 | 0x30ULL << 16,           /* type 1 */
+		1 | 4 << 1 | 0x30ULL << 16,           /* software interrupt */
+		1 | 7 << 1 | 0x30ULL << 16,
+		1 | 0x30ULL << 16 | 1 << 5,           /* reserved bits 15:5 */
+		1 | 0x30ULL << 16 | 0xf00,
+		1 | 0x130ULL << 16,                   /* vector above 255 */
+	};
+	struct vp_event e;
+
+	for (unsigned i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		assert_int_equal(vpreg_event_decode(good[i], &e), 0);
+		assert_true(e.pending);
+		assert_int_equal(vpreg_event_encode(&e), good[i]);
+	}
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(vpreg_event_decode(bad[i], &e), -RAUM_EINVAL);
+	assert_int_equal(vpreg_event_decode(0, &e), 0);
+	assert_false(e.pending);
+	assert_int_equal(vpreg_event_encode(&e), 0);
+	assert_true(vpreg_canonical(0xffff800000000000ULL));
+	assert_false(vpreg_canonical(0x0000800000000000ULL));
+	assert_true(vpreg_pat_valid(0x0007040600070406ULL));
+	assert_false(vpreg_pat_valid(0x0007040600070403ULL));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_reset),
+		cmocka_unit_test(test_events),
 	};
 	return cmocka_run_group_tests_name("vpregs", tests, NULL, NULL) ? 1 : 0;
 }

@@ -230,10 +230,10 @@ vm_run() {
 }
 vm_checks() {
   local i st fails sp t0 t1 a op stopped=0 tried=0 cp rp targets pids
-  grep -q 'raum_vms=1' /proc/cmdline || return 0
-  if ! raumctl version | grep -q 'vendor AMD-V'; then
-    echo "RAUM-ROOT: vm checks skipped: child VPs run on AMD-V only so far (docs/partitions.md)"; return 0
-  fi
+  # raum_vms=1: every check (QEMU); raum_vms=2: the short set, within the Bochs run's time budget
+  local full=1
+  grep -q 'raum_vms=1' /proc/cmdline || full=0
+  [ $full = 1 ] || grep -q 'raum_vms=2' /proc/cmdline || return 0
   parttest snap /tmp/vm.base
   vm_run hello /guests/hello.elf --cmdline "exit=21 greeting"
   vm_run exit0 /guests/hello.elf --mem 2
@@ -241,10 +241,18 @@ vm_checks() {
   vm_run mmio /guests/hostile.elf --cmdline "op=1 addr=0xfebff000"
   printf 'ab\nq\n' > /tmp/irq.in; vm_run irq /guests/irq.elf < /tmp/irq.in
   vm_run hyper64 /guests/hyper64.bin --flat --load 0x100000 --entry 0x100000 --mode 64
-  # SSE / AVX: the guest keeps its registers across 20000 exits while this root's process keeps its own
-  parttest sse 6 > /tmp/sse.out & sp=$!
-  vm_run sse /guests/sse.elf --cmdline "rounds=20000"
+  # SSE / AVX: the guest keeps its registers across many exits while this root's process keeps its own
+  parttest sse $((full ? 6 : 3)) > /tmp/sse.out & sp=$!
+  vm_run sse /guests/sse.elf --cmdline "rounds=$((full ? 20000 : 2000))"
   wait $sp; cat /tmp/sse.out
+  if [ $full = 0 ]; then
+    # No spinning guest here: under Bochs's Linux root an interrupt stays pending for a child that
+    # spins (every dispatch ends at once with an external-interrupt exit, some 2000 per jiffy), so the
+    # root crawls; hostile.efi's vp.dispatch_spin_interrupted checks the VT-x spin exit instead.
+    # docs/partitions.md ("VT-x") says what is known.
+    parttest since /tmp/vm.base vm_short_returned
+    return 0
+  fi
   # refused with a message, nothing created
   vm_run badmem /guests/hello.elf --mem 4096
   vm_run badopt /guests/hello.elf --frobnicate

@@ -398,7 +398,7 @@ struct raum_dispatch_in {
 };
 enum raum_vp_exit_kind {
 	RAUM_VPEXIT_NONE = 0,
-	RAUM_VPEXIT_INTERRUPTED,        /* the root's interrupt or NMI arrived: dispatch again when it is handled */
+	RAUM_VPEXIT_INTERRUPTED,        /* the root's interrupt or NMI arrived, or (VT-x) the time slice ended: dispatch again */
 	RAUM_VPEXIT_IO,                 /* port, size, flags (WRITE, STRING, REP), data (OUT) */
 	RAUM_VPEXIT_MEMORY,             /* an access to a GPA not mapped (or not so): gpa, flags (WRITE, EXECUTE) */
 	RAUM_VPEXIT_HLT,                /* HLT: complete steps over it */
