@@ -127,6 +127,31 @@ static void caps_init(void)
 
 u64 child_xcr0_supported(void) { return caps.child_xcr0; }
 
+/*
+ * Before XRSTOR of a child's page (standard form): XSTATE_BV only within
+ * the XCR0 it is restored under, XCOMP_BV and the next reserved bytes zero
+ * (SDM vol. 1 13.8.1: XRSTOR raises #GP otherwise). Raum alone writes the
+ * page (XSAVE, register writes); this keeps a mistake there from faulting
+ * inside Raum.
+ */
+static void xsave_header_sanitize(void *area, u64 xcr0)
+{
+	u64 *hdr = (u64 *)((u8 *)area + 512);
+
+	hdr[0] &= xcr0;
+	hdr[1] = 0;
+	hdr[2] = 0;
+}
+
+/* Saves DR0-DR3 into save[] and loads load[] (MOV DR, SDM vol. 2B: any canonical value). */
+static void dr_switch(u64 save[4], const u64 load[4])
+{
+	__asm__ volatile("mov %%dr0, %0\n\tmov %%dr1, %1\n\tmov %%dr2, %2\n\tmov %%dr3, %3"
+			 : "=r"(save[0]), "=r"(save[1]), "=r"(save[2]), "=r"(save[3]));
+	__asm__ volatile("mov %0, %%dr0\n\tmov %1, %%dr1\n\tmov %2, %%dr2\n\tmov %3, %%dr3"
+			 ::"r"(load[0]), "r"(load[1]), "r"(load[2]), "r"(load[3]));
+}
+
 /* ---- the barriers ---------------------------------------------------------------------------- */
 
 static void ibpb(void)
@@ -373,6 +398,47 @@ void child_vps_release(struct partition *p)
 
 /* ---- Get/SetVpRegisters ---------------------------------------------------------------------- */
 
+/*
+ * The registers Raum keeps for a child itself: DR0-DR3 (switched around
+ * each dispatch, neither VMCB nor VMCS holds them) and XMM0-XMM15 in its
+ * XSAVE page (the legacy region's XMM area at byte 160; a write marks the
+ * SSE state present in XSTATE_BV at byte 512, SDM vol. 1 13.4). True when
+ * name is one of them (*st set).
+ */
+static bool extra_reg(struct vp *vp, u32 name, struct hv_register_value *get, const struct hv_register_value *set,
+		      u16 *st)
+{
+	if (name >= HV_X64_REGISTER_DR0 && name <= HV_X64_REGISTER_DR3) {
+		u64 *d = &vp->child_dr[name - HV_X64_REGISTER_DR0];
+		if (get)
+			*get = (struct hv_register_value){ .low = *d };
+		else if (set->high || !vpreg_canonical(set->low))
+			*st = HV_STATUS_INVALID_PARAMETER; /* a linear address (and MOV to DRn in Raum must not fault) */
+		else
+			*d = set->low;
+		return true;
+	}
+	if (name >= HV_X64_REGISTER_XMM0 && name <= HV_X64_REGISTER_XMM15) {
+		u8 *area = phys_to_virt(vp->xsave_phys);
+		u64 *xmm = (u64 *)(area + 160 + 16 * (name - HV_X64_REGISTER_XMM0));
+		u64 *xstate_bv = (u64 *)(area + 512);
+		bool present = !caps.xsave || (*xstate_bv & XCR0_SSE);
+		if (get) {
+			*get = present ? (struct hv_register_value){ xmm[0], xmm[1] } : (struct hv_register_value){ 0 };
+			return true;
+		}
+		if (caps.xsave && !present) { /* from the init state: every XMM register 0 (SDM vol. 1 13.6) */
+			for (unsigned i = 0; i < 32; i++)
+				((u64 *)(area + 160))[i] = 0;
+			*xstate_bv |= XCR0_SSE;
+		}
+		xmm[0] = set->low;
+		xmm[1] = set->high;
+		return true;
+	}
+	return false;
+}
+
 static u16 regs_elem(const void *hdr, u32 name, struct hv_register_value *get, const struct hv_register_value *set)
 {
 	const struct hv_vp_registers_hdr *h = hdr;
@@ -399,6 +465,8 @@ static u16 regs_elem(const void *hdr, u32 name, struct hv_register_value *get, c
 				st = HV_STATUS_INVALID_PARAMETER;
 			else if (get)
 				*get = (struct hv_register_value){ .low = val };
+		} else if (extra_reg(vp, name, get, set, &st)) {
+			/* DR0-DR3, XMM0-XMM15: kept by Raum, not in the vendor's control block */
 		} else if (name == RAUM_REGISTER_XCR0) {
 			if (get) {
 				get->low = vp->xcr0;
@@ -512,11 +580,26 @@ u16 dispatch_vp(struct vp *caller, const void *in, void *out)
 	void *root_fpu = phys_to_virt(root_area[c->id]), *child_fpu = phys_to_virt(vp->xsave_phys);
 	u64 root_xcr0 = caps.xsave ? xgetbv0() : 0;
 
-	/* root -> child */
+	/*
+	 * root -> child: DR0-DR3 first (Raum itself sets no breakpoint), then
+	 * the FPU state. XSAVE and XRSTOR move only what XCR0 enables, but SSE
+	 * code runs whatever XCR0.SSE says (CR4.OSFXSR is enough): so each side's
+	 * x87 and SSE state moves under its XCR0 with SSE added (always a valid
+	 * XCR0), and only then does its own XCR0 go in. Otherwise a child with
+	 * XCR0 = x87 would read the root's XMM registers.
+	 */
+	u64 root_dr[4];
+	dr_switch(root_dr, vp->child_dr);
+	if (caps.xsave)
+		xsetbv0(root_xcr0 | XCR0_SSE);
 	fpu_save(root_fpu);
+	if (caps.xsave) {
+		xsetbv0(vp->xcr0 | XCR0_SSE);
+		xsave_header_sanitize(child_fpu, vp->xcr0 | XCR0_SSE);
+	}
+	fpu_restore(child_fpu);
 	if (caps.xsave)
 		xsetbv0(vp->xcr0);
-	fpu_restore(child_fpu);
 	enter_barriers();
 	__atomic_store_n(&vp->life.cpu, c->id, __ATOMIC_RELAXED);
 	vp->life.state = VP_STATE_RUNNING;
@@ -525,12 +608,17 @@ u16 dispatch_vp(struct vp *caller, const void *in, void *out)
 
 	/* child -> root */
 	vp->life.state = VP_STATE_CREATED;
-	fpu_save(child_fpu);
 	if (caps.xsave) {
-		vp->xcr0 = xgetbv0();
-		xsetbv0(root_xcr0);
+		vp->xcr0 = xgetbv0(); /* set by the child's XSETBV: valid (child_xsetbv) */
+		xsetbv0(vp->xcr0 | XCR0_SSE);
 	}
+	fpu_save(child_fpu);
+	if (caps.xsave)
+		xsetbv0(root_xcr0 | XCR0_SSE);
 	fpu_restore(root_fpu);
+	if (caps.xsave)
+		xsetbv0(root_xcr0);
+	dr_switch(vp->child_dr, root_dr);
 	ibpb();
 	if (x->kind == RAUM_VPEXIT_SHUTDOWN || (x->kind == RAUM_VPEXIT_FAILED && !(x->flags & RAUM_VPEXIT_F_REFUSED))) {
 		vp->stopped = true;

@@ -404,7 +404,7 @@ expect_part_checks() { # N
 # Guests in child partitions (init-test.sh's vm_checks, raumctl run, tests/guests): each ends with the
 # status and the lines it must; afterwards every count is back at its baseline (parttest since).
 # The guests both vendors run (raum_vms=1 and 2): each with its status and its lines.
-expect_vm_common() { # SSE-ROUNDS (hex, as the guest prints it)
+expect_vm_common() { # SSE-ROUNDS SSE-X87-ROUNDS (hex, as the guest prints them)
   expect "  \\| hello from a Raum child partition: magic 2badb002, mem_upper 00003c00 KiB, cmdline 'exit=21 greeting'" \
     'RAUM-ROOT: vm hello exit 43' 'RAUM-ROOT: vm exit0 exit 1' \
     '  \| raumctl: the guest shut down \(triple fault\): shutdown \(triple fault\) at rip 0x' 'RAUM-ROOT: vm triple exit 4' \
@@ -412,18 +412,20 @@ expect_vm_common() { # SSE-ROUNDS (hex, as the guest prints it)
     "  \\| irq: got 'a'" "  \\| irq: got 'b'" "  \\| irq: got 'q'" '  \| irq: done' 'RAUM-ROOT: vm irq exit ([3579]|1[13579])' \
     "  \\| hello: svm 0, hypervisor 'RaumRaumRaum', device model 'raumctl-dm  ' version 00000001" \
     '  \| hyper64: 00000fb1 calls made, 0000000[0-9a-f] succeeded \(fast Null\)' 'RAUM-ROOT: vm hyper64 exit 1' \
-    "  \\| sse: every register held across $1 exits" 'RAUM-ROOT: vm sse exit 1' 'parttest: root_sse ok'
+    "  \\| sse: every register held across $1 exits" 'RAUM-ROOT: vm sse exit 1' 'parttest: root_sse ok' \
+    '  \| sse: checking XMM0-7 across exits' "  \\| sse: every register held across $2 exits" 'RAUM-ROOT: vm sse_x87 exit 1'
+  [ "$(grep -c 'parttest: root_sse ok' "$LOG")" -ge 2 ] || MISSING+=("the root process's XMM check did not pass twice")
   forbid 'parttest: vm_[a-z0-9_]+ FAILED' 'hostile: the jump came back'
 }
 
 # The short set of the Bochs run (raum_vms=2): the common guests, then the counts back at their baseline.
 expect_vm_checks_short() {
-  expect_vm_common 000007d0
+  expect_vm_common 000007d0 000003e8
   expect 'parttest: vm_short_returned ok'
 }
 
 expect_vm_checks() {
-  expect_vm_common 00004e20
+  expect_vm_common 00004e20 00002710
   expect \
     '  \| raumctl run: --mem 4096 is out of range' 'RAUM-ROOT: vm badmem exit 2' \
     "  \\| raumctl run: bad option or value: '--frobnicate'" 'RAUM-ROOT: vm badopt exit 2' \

@@ -392,6 +392,24 @@ static UINT64 getreg(UINT64 id, UINT32 vp, UINT32 name, UINT8 vtl, UINT64 *val)
 	return v == NO_TRAP ? rax : ~0ULL;
 }
 
+/*
+ * DispatchVp until an exit other than the root's own interrupt (which may
+ * end any dispatch: the root takes it, interrupts on, and dispatches again).
+ */
+static UINT64 dispatch(UINT64 id, UINT32 vp)
+{
+	UINT64 rax = ~0ULL;
+	const struct raum_vp_exit *x = (const void *)(io + PAGE);
+
+	for (int i = 0; i < 1000; i++) {
+		__asm__ volatile("sti");
+		rax = vcall(RAUM_CALL_DISPATCH_VP, id, vp, 0, 0);
+		if (st(rax) != HV_STATUS_SUCCESS || x->kind != RAUM_VPEXIT_INTERRUPTED)
+			break;
+	}
+	return rax;
+}
+
 static void hostile_vps(const UINT64 *pfn)
 {
 	struct snap a;
@@ -442,13 +460,28 @@ static void hostile_vps(const UINT64 *pfn)
 		       HV_STATUS_INVALID_PARAMETER);
 		expect("vp.set_interrupt_state", setreg(id, 0, HV_X64_REGISTER_INTERRUPT_STATE, 0, 0, 0),
 		       HV_STATUS_INVALID_PARAMETER);
+		expect("vp.set_dr0_noncanonical", setreg(id, 0, HV_X64_REGISTER_DR0, 0x0000800000000000ULL, 0, 0),
+		       HV_STATUS_INVALID_PARAMETER);
+		expect("vp.set_dr2", setreg(id, 0, HV_X64_REGISTER_DR0 + 2, 0x7000, 0, 0), HV_STATUS_SUCCESS);
+		rax = getreg(id, 0, HV_X64_REGISTER_DR0 + 2, 0, &val);
+		snap(&a);
+		judge("vp.get_dr2", st(rax) == HV_STATUS_SUCCESS && val == 0x7000, &a, L"RAX %lx, DR2 %lx", rax, val);
+		rax = getreg(id, 0, HV_X64_REGISTER_XMM0 + 3, 0, &val);
+		UINT64 rax2 = setreg(id, 0, HV_X64_REGISTER_XMM0 + 3, 0x1122334455667788ULL, 0x99, 0), val2;
+		UINT64 rax3 = getreg(id, 0, HV_X64_REGISTER_XMM0 + 3, 0, &val2);
+		UINT64 hi = ((UINT64 *)(io + PAGE))[1];
+		snap(&a);
+		judge("vp.xmm3", st(rax) == HV_STATUS_SUCCESS && val == 0 && st(rax2) == HV_STATUS_SUCCESS &&
+		      st(rax3) == HV_STATUS_SUCCESS && val2 == 0x1122334455667788ULL && hi == 0x99, &a,
+		      L"before: RAX %lx value %lx (want 0); set RAX %lx; after: RAX %lx %lx:%lx", rax, val, rax2, rax3, hi,
+		      val2);
 		expect("vp.dispatch_reserved", vcall(RAUM_CALL_DISPATCH_VP, id, 0, 0, 1), HV_STATUS_INVALID_PARAMETER);
 		expect("vp.dispatch_flags", vcall(RAUM_CALL_DISPATCH_VP, id, 2ULL << 32, 0, 0), HV_STATUS_INVALID_PARAMETER);
 		expect("vp.dispatch_complete_nothing", vcall(RAUM_CALL_DISPATCH_VP, id, 1ULL << 32, 0, 0),
 		       HV_STATUS_INVALID_PARAMETER);
 		expect("vp.dispatch_no_vp", vcall(RAUM_CALL_DISPATCH_VP, id, 9, 0, 0), HV_STATUS_INVALID_VP_INDEX);
 		/* the reset state fetches at 0xfffffff0: its child has no RAM there, an unmapped-GPA exit */
-		rax = vcall(RAUM_CALL_DISPATCH_VP, id, 0, 0, 0);
+		rax = dispatch(id, 0);
 		struct raum_vp_exit *x = (void *)(io + PAGE);
 		snap(&a);
 		judge("vp.dispatch_unmapped_fetch", st(rax) == HV_STATUS_SUCCESS && x->kind == RAUM_VPEXIT_MEMORY &&
@@ -457,7 +490,7 @@ static void hostile_vps(const UINT64 *pfn)
 		/* a state each register allows but VMRUN refuses: FAILED + REFUSED with the rule, nothing entered */
 		expect("vp.set_efer_lme", setreg(id, 0, HV_X64_REGISTER_EFER, 0x100, 0, 0), HV_STATUS_SUCCESS);
 		expect("vp.set_cr0_pg", setreg(id, 0, HV_X64_REGISTER_CR0, 0x80000011, 0, 0), HV_STATUS_SUCCESS);
-		rax = vcall(RAUM_CALL_DISPATCH_VP, id, 0, 0, 0);
+		rax = dispatch(id, 0);
 		snap(&a);
 		judge("vp.dispatch_refused_state", st(rax) == HV_STATUS_SUCCESS && x->kind == RAUM_VPEXIT_FAILED &&
 		      (x->flags & RAUM_VPEXIT_F_REFUSED), &a, L"RAX %lx, exit kind %d flags %x", rax, x->kind, x->flags);

@@ -245,6 +245,10 @@ vm_checks() {
   parttest sse $((full ? 6 : 3)) > /tmp/sse.out & sp=$!
   vm_run sse /guests/sse.elf --cmdline "rounds=$((full ? 20000 : 2000))"
   wait $sp; cat /tmp/sse.out
+  # the same with XCR0 left at x87: SSE state must still be switched (it once went with XCR0)
+  parttest sse $((full ? 4 : 2)) > /tmp/sse.out & sp=$!
+  vm_run sse_x87 /guests/sse.elf --cmdline "rounds=$((full ? 10000 : 1000)) noavx=1"
+  wait $sp; cat /tmp/sse.out
   if [ $full = 0 ]; then
     # No spinning guest here: under Bochs's Linux root an interrupt stays pending for a child that
     # spins (every dispatch ends at once with an external-interrupt exit, some 2000 per jiffy), so the
