@@ -399,7 +399,8 @@ void child_vps_release(struct partition *p)
 /* ---- Get/SetVpRegisters ---------------------------------------------------------------------- */
 
 /*
- * The registers Raum keeps for a child itself: DR0-DR3 (switched around
+ * The registers Raum keeps for a child itself, and the TSC (its offset in
+ * the VMCB or VMCS): DR0-DR3 (switched around
  * each dispatch, neither VMCB nor VMCS holds them) and XMM0-XMM15 in its
  * XSAVE page (the legacy region's XMM area at byte 160; a write marks the
  * SSE state present in XSTATE_BV at byte 512, SDM vol. 1 13.4). True when
@@ -416,6 +417,17 @@ static bool extra_reg(struct vp *vp, u32 name, struct hv_register_value *get, co
 			*st = HV_STATUS_INVALID_PARAMETER; /* a linear address (and MOV to DRn in Raum must not fault) */
 		else
 			*d = set->low;
+		return true;
+	}
+	if (name == HV_X64_REGISTER_TSC) {
+		u64 v = set ? set->low : 0;
+		if (set && set->high) {
+			*st = HV_STATUS_INVALID_PARAMETER;
+			return true;
+		}
+		vendor_current()->child_tsc(vp, set != NULL, &v);
+		if (get)
+			*get = (struct hv_register_value){ .low = v };
 		return true;
 	}
 	if (name >= HV_X64_REGISTER_XMM0 && name <= HV_X64_REGISTER_XMM15) {

@@ -497,6 +497,17 @@ static void svm_child_complete(struct vp *vp, u64 rax, u64 rip)
 
 static void svm_child_set_rdx(struct vp *vp, u64 rdx) { vp->gpr[GPR_RDX] = rdx; }
 
+/* The child's TSC is the host's plus the VMCB's offset (RDTSC does not exit: APM vol. 2 15.30.5). */
+static void svm_child_tsc(struct vp *vp, bool set, u64 *v)
+{
+	struct vmcb_control *ctl = &to_svm(vp)->vmcb->control;
+
+	if (set)
+		ctl->tsc_offset = *v - rdtsc();
+	else
+		*v = rdtsc() + ctl->tsc_offset;
+}
+
 /* VINTR (APM vol. 2 15.21.4, appendix B offset 0x60): V_IRQ, V_INTR_PRIO, V_IGN_TPR, V_INTR_VECTOR. */
 #define VINTR_V_IRQ BIT(8)
 #define VINTR_PRIO_SHIFT 16
@@ -637,4 +648,5 @@ const struct vendor_ops svm_ops = {
 	.child_complete = svm_child_complete,
 	.child_set_rdx = svm_child_set_rdx,
 	.child_event = svm_child_event,
+	.child_tsc = svm_child_tsc,
 };

@@ -49,6 +49,7 @@ struct vmx_controls {
 #define PIN_VIRTUAL_NMIS BIT(5)
 #define PIN_PREEMPT_TIMER BIT(6) /* activate the VMX-preemption timer (SDM 26.5.1) */
 #define PROC_INTR_WINDOW BIT(2)
+#define PROC_TSC_OFFSET BIT(3)  /* use TSC offsetting (SDM 26.6.5) */
 #define PROC_HLT_EXIT BIT(7)
 #define PROC_CR3_LOAD_EXIT BIT(15)
 #define PROC_CR3_STORE_EXIT BIT(16)

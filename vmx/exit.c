@@ -755,7 +755,7 @@ static enum exit_action vmx_child_msr(struct vmx_vp *x, bool write)
 	case 0x10: /* the TSC: read only here */
 		if (write)
 			goto gp;
-		cur = rdtsc();
+		cur = rdtsc() + ((to_vmx_part(vp->part)->ctls.proc & PROC_TSC_OFFSET) ? vmcs_read64(VMCS_TSC_OFFSET) : 0);
 		break;
 	case MSR_FS_BASE: field = VMCS_GUEST_ES_BASE + 2 * VP_FS; addr = true; break;
 	case MSR_GS_BASE: field = VMCS_GUEST_ES_BASE + 2 * VP_GS; addr = true; break;

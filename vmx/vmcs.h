@@ -31,6 +31,7 @@
 #define VMCS_IO_BITMAP_B 0x2002 /* ports 0x8000-0xffff */
 #define VMCS_MSR_BITMAP 0x2004
 #define VMCS_EPT_POINTER 0x201a
+#define VMCS_TSC_OFFSET 0x2010 /* 64-bit control field (SDM 25.6.5) */
 #define VMCS_GUEST_PHYS_ADDR 0x2400
 #define VMCS_LINK_POINTER 0x2800
 #define VMCS_GUEST_DEBUGCTL 0x2802

@@ -352,6 +352,8 @@ static int vmx_child_partition_init(struct partition *p)
 		xp->ctls.pin |= PIN_PREEMPT_TIMER;
 	xp->ctls.proc = (xp->ctls.proc | PROC_HLT_EXIT | PROC_UNCOND_IO_EXIT | PROC_USE_MSR_BITMAPS) &
 			~PROC_USE_IO_BITMAPS;
+	if (proc_ok & PROC_TSC_OFFSET)
+		xp->ctls.proc |= PROC_TSC_OFFSET; /* the child's TSC register moves its offset (vmx_child_tsc) */
 	xp->ctls.exit &= ~BIT(15); /* "acknowledge interrupt on exit" off */
 	xp->msr_bitmap_phys = child_msr_bitmap;
 	xp->io_bitmap_phys = 0;
@@ -455,6 +457,17 @@ static int vmx_child_set_regs(struct vp *vp, const struct vp_regs *r)
 
 static void vmx_child_set_rdx(struct vp *vp, u64 rdx) { vp->gpr[GPR_RDX] = rdx; }
 
+/* The child's TSC: the host's plus the VMCS's offset where "use TSC offsetting" is on (its VMCS is current). */
+static void vmx_child_tsc(struct vp *vp, bool set, u64 *v)
+{
+	bool on = to_vmx_part(vp->part)->ctls.proc & PROC_TSC_OFFSET;
+
+	if (set && on)
+		vmcs_write64(VMCS_TSC_OFFSET, *v - rdtsc());
+	else if (!set)
+		*v = rdtsc() + (on ? vmcs_read64(VMCS_TSC_OFFSET) : 0);
+}
+
 /* Capabilities are decided once, before anything is built: EPT page sizes are EPT's own. */
 static int vmx_prepare(bool *slat_1g)
 {
@@ -535,6 +548,7 @@ const struct vendor_ops vmx_ops = {
 	.child_complete = vmx_child_complete,
 	.child_set_rdx = vmx_child_set_rdx,
 	.child_event = vmx_child_event,
+	.child_tsc = vmx_child_tsc,
 	.child_enter = vmx_child_enter,
 	.child_leave = vmx_child_leave,
 	.child_get_regs = vmx_child_get_regs,

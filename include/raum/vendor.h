@@ -127,6 +127,8 @@ struct vendor_ops {
 	 * into *v. The VP is claimed, not running.
 	 */
 	int (*child_event)(struct vp *vp, u32 name, bool set, u64 *v);
+	/* HV_X64_REGISTER_TSC of a child: the TSC it reads (host TSC + its offset); a set moves the offset. */
+	void (*child_tsc)(struct vp *vp, bool set, u64 *v);
 	/* hlt_until(word) with NMIs open on this CPU (SVM: STGI around it; VT-x: an IRET first). */
 	void (*host_wait)(const u32 *word);
 };

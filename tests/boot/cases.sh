@@ -630,13 +630,15 @@ case_bochs_hostile_skylake() {
 case_bochs_fuzz_skylake() { fuzz_case bochs-fuzz-skylake bochs corei7_skylake_x "${RAUM_FUZZ_ITER_BOCHS:-75000}" 1; }
 
 case_bochs_linux_root() {
-  # the one Bochs run of the stock Debian Linux root (about 2 minutes): VT-x late launch,
+  # the one Bochs run of the stock Debian Linux root (about 3 to 4.5 minutes): VT-x late launch,
   # Linux to /init, raum.ko over VMCALL, raumctl; Bochs has no ACPI power-off: Linux halts
   CASE=bochs-linux-root CASE_DIR=$BT/bochs-linux-root MISSING=()
   rm -rf "$CASE_DIR"; mkdir -p "$CASE_DIR"; cp -r build/esp-linux-test "$CASE_DIR/esp"
   # child partitions from the root on VT-x (issue 12): 4 one after another here, 8 at once, kill -9
   sed -i '/^root_options/s|$| raum_parts=4 raum_vms=2|' "$CASE_DIR/esp/EFI/raum/raum.cfg"
-  BOOT_MEM=1024 boot bochs corei7_skylake_x 'reboot: (Power down|System halted)|Kernel panic|RAUM PANIC|this CPU halts'
+  # about 190 to 270 s with the guests in child partitions: the SMP case's limit, not the default 300 s
+  BOCHS_TIMEOUT=${RAUM_BOCHS_LINUX_TIMEOUT:-600} BOOT_MEM=1024 boot bochs corei7_skylake_x \
+    'reboot: (Power down|System halted)|Kernel panic|RAUM PANIC|this CPU halts'
   expect '^\[cpu0\] I vmx: late launch on cpu0' 'Raum is running: this firmware' \
     '^\[ *[0-9.]+\] Linux version 6\.' 'RAUM-ROOT: /init reached' \
     'raum: Raum [0-9.]+ detected \(Intel VT-x, VMCALL\) on all 1 CPU: /dev/raum ready' 'RAUM-ROOT: module loaded' \

@@ -466,6 +466,13 @@ static void hostile_vps(const UINT64 *pfn)
 		rax = getreg(id, 0, HV_X64_REGISTER_DR0 + 2, 0, &val);
 		snap(&a);
 		judge("vp.get_dr2", st(rax) == HV_STATUS_SUCCESS && val == 0x7000, &a, L"RAX %lx, DR2 %lx", rax, val);
+		UINT64 tsc_set = setreg(id, 0, HV_X64_REGISTER_TSC, 1ULL << 50, 0, 0), tsc = 0;
+		UINT64 tsc_get = getreg(id, 0, HV_X64_REGISTER_TSC, 0, &tsc);
+		snap(&a);
+		judge("vp.tsc", st(tsc_set) == HV_STATUS_SUCCESS && st(tsc_get) == HV_STATUS_SUCCESS && tsc >= (1ULL << 50) &&
+		      tsc < (1ULL << 50) + (1ULL << 40), &a, L"set RAX %lx, get RAX %lx: TSC %lx (want just above 2^50)",
+		      tsc_set, tsc_get, tsc);
+		expect("vp.tsc_high", setreg(id, 0, HV_X64_REGISTER_TSC, 0, 1, 0), HV_STATUS_INVALID_PARAMETER);
 		rax = getreg(id, 0, HV_X64_REGISTER_XMM0 + 3, 0, &val);
 		UINT64 rax2 = setreg(id, 0, HV_X64_REGISTER_XMM0 + 3, 0x1122334455667788ULL, 0x99, 0), val2;
 		UINT64 rax3 = getreg(id, 0, HV_X64_REGISTER_XMM0 + 3, 0, &val2);
