@@ -691,6 +691,35 @@ u16 install_intercept(struct vp *caller __unused, const void *in, void *out __un
 	return st;
 }
 
+bool child_cpuid_exit(struct vp *vp, struct raum_vp_exit *x, u64 next_rip)
+{
+	u32 leaf = (u32)vp->gpr[GPR_RAX];
+
+	if (__builtin_expect(!child_cpuid_intercepted(vp->part, leaf), 1))
+		return false;
+	x->kind = RAUM_VPEXIT_CPUID;
+	x->index = leaf;
+	x->data = (u32)vp->gpr[GPR_RCX];
+	vp->pending = CHILD_PENDING_STEP;
+	vp->pending_next_rip = next_rip;
+	return true;
+}
+
+bool child_msr_exit(struct vp *vp, struct raum_vp_exit *x, bool write, u64 next_rip)
+{
+	u32 msr = (u32)vp->gpr[GPR_RCX];
+
+	if (__builtin_expect(!child_msr_intercepted(vp->part, msr, write), 1))
+		return false;
+	x->kind = RAUM_VPEXIT_MSR;
+	x->index = msr;
+	x->flags = write ? RAUM_VPEXIT_F_WRITE : 0;
+	x->data = write ? (vp->gpr[GPR_RDX] << 32) | (u32)vp->gpr[GPR_RAX] : 0;
+	vp->pending = write ? CHILD_PENDING_STEP : CHILD_PENDING_RDMSR;
+	vp->pending_next_rip = next_rip;
+	return true;
+}
+
 bool child_cpuid_intercepted(const struct partition *p, u32 leaf)
 {
 	u32 n = __atomic_load_n(&p->nr_cpuid_icpt, __ATOMIC_ACQUIRE);

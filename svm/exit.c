@@ -581,14 +581,8 @@ void svm_child_run(struct vp *vp, struct cpu *c, struct raum_vp_exit *x)
 			continue;
 		case SVM_EXIT_CPUID:
 			vp->exits[RAUM_EXIT_CPUID]++;
-			if (__builtin_expect(child_cpuid_intercepted(vp->part, (u32)vp->gpr[GPR_RAX]), 0)) {
-				x->kind = RAUM_VPEXIT_CPUID; /* the root asked for this leaf (InstallIntercept) */
-				x->index = (u32)vp->gpr[GPR_RAX];
-				x->data = (u32)vp->gpr[GPR_RCX];
-				vp->pending = CHILD_PENDING_STEP;
-				vp->pending_next_rip = child_next_rip(s, 2);
-				goto done;
-			}
+			if (child_cpuid_exit(vp, x, child_next_rip(s, 2)))
+				goto done; /* the root asked for this leaf (InstallIntercept) */
 			a = exit_cpuid(vp);
 			break;
 		case SVM_EXIT_VMMCALL:
@@ -597,15 +591,8 @@ void svm_child_run(struct vp *vp, struct cpu *c, struct raum_vp_exit *x)
 		case SVM_EXIT_MSR: {
 			bool wr = v->control.exitinfo1 & 1;
 			vp->exits[wr ? RAUM_EXIT_MSR_WRITE : RAUM_EXIT_MSR_READ]++;
-			if (__builtin_expect(child_msr_intercepted(vp->part, (u32)vp->gpr[GPR_RCX], wr), 0)) {
-				x->kind = RAUM_VPEXIT_MSR;
-				x->index = (u32)vp->gpr[GPR_RCX];
-				x->flags = wr ? RAUM_VPEXIT_F_WRITE : 0;
-				x->data = wr ? (vp->gpr[GPR_RDX] << 32) | (u32)vp->gpr[GPR_RAX] : 0;
-				vp->pending = wr ? CHILD_PENDING_STEP : CHILD_PENDING_RDMSR;
-				vp->pending_next_rip = child_next_rip(s, 2);
+			if (child_msr_exit(vp, x, wr, child_next_rip(s, 2)))
 				goto done;
-			}
 			a = child_msr(s, wr);
 			break;
 		}

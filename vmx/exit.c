@@ -963,14 +963,8 @@ void vmx_child_run(struct vp *vp, struct cpu *c, struct raum_vp_exit *xo)
 		}
 		case EXIT_CPUID:
 			vp->exits[RAUM_EXIT_CPUID]++;
-			if (__builtin_expect(child_cpuid_intercepted(vp->part, (u32)vp->gpr[GPR_RAX]), 0)) {
-				xo->kind = RAUM_VPEXIT_CPUID;
-				xo->index = (u32)vp->gpr[GPR_RAX];
-				xo->data = (u32)vp->gpr[GPR_RCX];
-				vp->pending = CHILD_PENDING_STEP;
-				vp->pending_next_rip = vp->rip + vmcs_read32(VMCS_EXIT_INSN_LEN);
+			if (child_cpuid_exit(vp, xo, vp->rip + vmcs_read32(VMCS_EXIT_INSN_LEN)))
 				goto done;
-			}
 			a = exit_cpuid(vp);
 			break;
 		case EXIT_VMCALL:
@@ -980,15 +974,8 @@ void vmx_child_run(struct vp *vp, struct cpu *c, struct raum_vp_exit *xo)
 		case EXIT_WRMSR: {
 			bool wr = basic == EXIT_WRMSR;
 			vp->exits[wr ? RAUM_EXIT_MSR_WRITE : RAUM_EXIT_MSR_READ]++;
-			if (__builtin_expect(child_msr_intercepted(vp->part, (u32)vp->gpr[GPR_RCX], wr), 0)) {
-				xo->kind = RAUM_VPEXIT_MSR;
-				xo->index = (u32)vp->gpr[GPR_RCX];
-				xo->flags = wr ? RAUM_VPEXIT_F_WRITE : 0;
-				xo->data = wr ? (vp->gpr[GPR_RDX] << 32) | (u32)vp->gpr[GPR_RAX] : 0;
-				vp->pending = wr ? CHILD_PENDING_STEP : CHILD_PENDING_RDMSR;
-				vp->pending_next_rip = vp->rip + vmcs_read32(VMCS_EXIT_INSN_LEN);
+			if (child_msr_exit(vp, xo, wr, vp->rip + vmcs_read32(VMCS_EXIT_INSN_LEN)))
 				goto done;
-			}
 			a = vmx_child_msr(x, wr);
 			break;
 		}

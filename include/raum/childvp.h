@@ -29,6 +29,15 @@ u16 install_intercept(struct vp *vp, const void *in, void *out);
 /* For the child run loops: whether the root installed an intercept for CPUID leaf / this MSR access. */
 bool child_cpuid_intercepted(const struct partition *p, u32 leaf);
 bool child_msr_intercepted(const struct partition *p, u32 msr, bool write);
+/*
+ * For the run loops: when the root installed an intercept for this CPUID
+ * (leaf in RAX) or RDMSR / WRMSR (ECX, EDX:EAX), fills *x for the root and
+ * what a COMPLETE finishes (the instruction ends at next_rip): true. False
+ * when Raum handles it.
+ */
+struct raum_vp_exit;
+bool child_cpuid_exit(struct vp *vp, struct raum_vp_exit *x, u64 next_rip);
+bool child_msr_exit(struct vp *vp, struct raum_vp_exit *x, bool write, u64 next_rip);
 /* Finalize (kernel/partmem.c, partition busy, unlocked): every VP's pages back into the pool. */
 void child_vps_release(struct partition *p);
 

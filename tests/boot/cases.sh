@@ -410,7 +410,7 @@ expect_vm_common() { # SSE-ROUNDS SSE-X87-ROUNDS (hex, as the guest prints them)
     '  \| raumctl: the guest shut down \(triple fault\): shutdown \(triple fault\) at rip 0x' 'RAUM-ROOT: vm triple exit 4' \
     '  \| hostile: read ffffffff' 'RAUM-ROOT: vm mmio exit 33' \
     "  \\| irq: got 'a'" "  \\| irq: got 'b'" "  \\| irq: got 'q'" '  \| irq: done' 'RAUM-ROOT: vm irq exit ([3579]|1[13579])' \
-    "  \\| hello: svm 0, hypervisor 'RaumRaumRaum', device model 'raumctl-dm  ' version 00000001" \
+    "  \\| hello: svm 0, hypervisor 'RaumRaumRaum', device model 'raumctl-dm  ' version 00000001, device model exits counted" \
     '  \| hyper64: 00000fb1 calls made, 0000000[0-9a-f] succeeded \(fast Null\)' 'RAUM-ROOT: vm hyper64 exit 1' \
     "  \\| sse: every register held across $1 exits" 'RAUM-ROOT: vm sse exit 1' 'parttest: root_sse ok' \
     '  \| sse: checking XMM0-7 across exits' "  \\| sse: every register held across $2 exits" 'RAUM-ROOT: vm sse_x87 exit 1'

@@ -43,6 +43,11 @@ uint32_t guest_main(uint32_t magic, const struct mb_info *mb)
 	put_sig(r);
 	puts_serial("' version ");
 	put_hex(r[0]);
+	/* raumctl's MSR (its intercept): the exits it handled so far, more than the characters printed */
+	uint32_t lo, hi;
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(0x40000100));
+	puts_serial(", device model exits ");
+	puts_serial(lo > 100 && hi == 0 ? "counted" : "WRONG");
 	puts_serial("\n");
 	if (magic != 0x2badb002)
 		return 100;

@@ -80,6 +80,7 @@ struct runner {
 };
 
 #define DEVICE_MODEL_LEAF 0x40000100u /* CPUID: raumctl's device model (InstallIntercept) */
+#define DEVICE_MODEL_MSR 0x40000100u  /* RDMSR: the exits raumctl handled so far; writes dropped (InstallIntercept) */
 
 static void uart_flush(struct uart *u)
 {
@@ -492,6 +493,14 @@ static int run_loop(struct runner *r)
 			fprintf(stderr, "raumctl: the guest halted at rip %#" PRIx64 " with nothing to wake it: stopping\n",
 				q.exit.rip);
 			return 0;
+		case RAUM_VPEXIT_MSR:
+			if (q.exit.index != DEVICE_MODEL_MSR) {
+				fprintf(stderr, "raumctl: an MSR exit for %#x it did not ask for\n", q.exit.index);
+				return 1;
+			}
+			q.flags = RAUM_DISPATCH_COMPLETE;
+			q.data = (q.exit.flags & RAUM_VPEXIT_F_WRITE) ? 0 : r->exits; /* RDMSR: EDX:EAX */
+			break;
 		case RAUM_VPEXIT_CPUID: {
 			/* the device model's leaf: EAX its version, EBX ECX EDX "raumctl-dm  " */
 			struct raum_reg regs[4] = { { .name = HV_X64_REGISTER_RAX, .low = 1 },
@@ -663,6 +672,13 @@ int cmd_run(int argc, char **argv)
 	if (ioctl(r.dev, RAUM_IOC_INTERCEPT, &ic)) {
 		fprintf(stderr, "raumctl: installing the CPUID intercept failed: %s (Raum: %#x)\n", strerror(errno),
 			ic.status);
+		return 1;
+	}
+	struct raum_intercept im = { .partition_id = r.id, .access_type = HV_INTERCEPT_ACCESS_READ | HV_INTERCEPT_ACCESS_WRITE,
+				     .intercept_type = HV_INTERCEPT_TYPE_X64_MSR, .parameter = DEVICE_MODEL_MSR };
+	if (ioctl(r.dev, RAUM_IOC_INTERCEPT, &im)) {
+		fprintf(stderr, "raumctl: installing the MSR intercept failed: %s (Raum: %#x)\n", strerror(errno),
+			im.status);
 		return 1;
 	}
 	struct raum_reg regs[40];
