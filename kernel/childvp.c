@@ -44,7 +44,7 @@
 #define MSR_FLUSH_CMD 0x10b
 
 /* What this CPU offers, read at the first child VP (all CPUs of a machine match: hwcheck). */
-static struct {
+static struct child_caps {
 	bool ready;
 	bool xsave;              /* XSAVE / XRSTOR, else FXSAVE / FXRSTOR */
 	u32 root_area_pages;     /* the root's save area: every component the CPU supports */
@@ -52,6 +52,7 @@ static struct {
 	bool ibpb, l1d_flush, verw;
 	struct vpreg_limits lim;
 } caps;
+static struct spinlock caps_lock = SPINLOCK_INIT;
 static u64 root_area[RAUM_MAX_CPUS]; /* per CPU, allocated at its first dispatch */
 
 static inline u64 xgetbv0(void)
@@ -83,7 +84,7 @@ static inline void fpu_restore(const void *area)
 }
 
 /*
- * Once, under partmem's lock (CreateVp): the XSAVE layout, the barriers and
+ * Once, at the first CreateVp (computed apart, published under a lock): the XSAVE layout, the barriers and
  * the register limits. A child's XSAVE area is one page: it may enable the
  * user components that fit there (x87, SSE, AVX, AVX-512, PKRU), never AMX
  * (CPUID 0xD.i: size EAX, offset EBX).
@@ -92,37 +93,43 @@ static void caps_init(void)
 {
 	struct cpuid_regs l1 = cpuid(1, 0), l7 = cpuid(0, 0).eax >= 7 ? cpuid(7, 0) : (struct cpuid_regs){ 0 };
 	struct cr_cpuid c;
+	struct child_caps t = { 0 };
 
-	if (caps.ready)
+	if (__atomic_load_n(&caps.ready, __ATOMIC_ACQUIRE))
 		return;
-	caps.xsave = l1.ecx & CPUID1_ECX_XSAVE; /* Raum's CR4.OSXSAVE is set per CPU at its first dispatch */
-	caps.root_area_pages = 1;
-	if (caps.xsave) {
+	t.xsave = l1.ecx & CPUID1_ECX_XSAVE; /* Raum's CR4.OSXSAVE is set per CPU at its first dispatch */
+	t.root_area_pages = 1;
+	if (t.xsave) {
 		struct cpuid_regs d = cpuid(0xd, 0);
 		u64 supported = ((u64)d.edx << 32) | d.eax;
-		caps.root_area_pages = (u32)(ALIGN_UP((u64)d.ecx, PAGE_SIZE) / PAGE_SIZE);
-		caps.child_xcr0 = supported & (XCR0_X87 | XCR0_SSE);
+		t.root_area_pages = (u32)(ALIGN_UP((u64)d.ecx, PAGE_SIZE) / PAGE_SIZE);
+		t.child_xcr0 = supported & (XCR0_X87 | XCR0_SSE);
 		for (u32 i = 2; i < 10; i++) {
 			struct cpuid_regs s = cpuid(0xd, i);
 			if ((supported & BIT(i)) && (u64)s.eax + s.ebx <= PAGE_SIZE && i != 3 && i != 4 && i != 8)
-				caps.child_xcr0 |= BIT(i);
+				t.child_xcr0 |= BIT(i);
 		}
 		/* XSETBV refuses AVX-512 without AVX and either without all its parts (SDM vol. 1 13.3) */
-		if ((caps.child_xcr0 & XCR0_AVX512) != XCR0_AVX512 || !(caps.child_xcr0 & XCR0_AVX))
-			caps.child_xcr0 &= ~XCR0_AVX512;
+		if ((t.child_xcr0 & XCR0_AVX512) != XCR0_AVX512 || !(t.child_xcr0 & XCR0_AVX))
+			t.child_xcr0 &= ~XCR0_AVX512;
 	}
 	bool amd = vendor_current()->vendor == RAUM_VENDOR_AMD;
-	caps.ibpb = (l7.edx & BIT(26)) || (amd && (cpuid(0x80000008, 0).ebx & BIT(12)));
-	caps.l1d_flush = !amd && (l7.edx & BIT(28));
-	caps.verw = !amd && (l7.edx & BIT(10));
+	t.ibpb = (l7.edx & BIT(26)) || (amd && (cpuid(0x80000008, 0).ebx & BIT(12)));
+	t.l1d_flush = !amd && (l7.edx & BIT(28));
+	t.verw = !amd && (l7.edx & BIT(10));
 	cr_cpuid_read(&c);
-	caps.lim.cr4_reserved = cr4_reserved(&c);
-	caps.lim.efer_writable = efer_writable(&c) | EFER_LMA;
-	caps.ready = true;
+	t.lim.cr4_reserved = cr4_reserved(&c);
+	t.lim.efer_writable = efer_writable(&c) | EFER_LMA;
+	spin_lock(&caps_lock); /* two CPUs' first CreateVp: one copy wins, both computed the same */
+	if (!caps.ready) {
+		caps = t;
+		__atomic_store_n(&caps.ready, true, __ATOMIC_RELEASE);
+	}
+	spin_unlock(&caps_lock);
 	pr_info("child VPs: %s, child XCR0 mask %#llx, root save area %u page(s); barriers: IBPB %s, L1D flush %s, "
-		"VERW %s, RSB fill yes", caps.xsave ? "XSAVE" : "FXSAVE", (unsigned long long)caps.child_xcr0,
-		caps.root_area_pages, caps.ibpb ? "yes" : "no (CPU lacks it)", caps.l1d_flush ? "yes" : "no",
-		caps.verw ? "yes" : "no");
+		"VERW %s, RSB fill yes", t.xsave ? "XSAVE" : "FXSAVE", (unsigned long long)t.child_xcr0,
+		t.root_area_pages, t.ibpb ? "yes" : "no (CPU lacks it)", t.l1d_flush ? "yes" : "no",
+		t.verw ? "yes" : "no");
 }
 
 u64 child_xcr0_supported(void) { return caps.child_xcr0; }
