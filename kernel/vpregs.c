@@ -224,3 +224,12 @@ u64 vpreg_event_encode(const struct vp_event *e)
 	return 1 | ((u64)(e->type & 7) << 1) | (e->has_error ? BIT(4) : 0) | ((u64)e->vector << 16) |
 	       (e->has_error ? (u64)e->error << 32 : 0);
 }
+
+bool vpreg_msr_value_ok(u32 msr, u64 val, bool addr)
+{
+	if (addr && !vpreg_canonical(val))
+		return false;
+	if (msr == MSR_PAT)
+		return vpreg_pat_valid(val);
+	return !((msr == MSR_SFMASK || msr == MSR_SYSENTER_CS) && (val >> 32));
+}

@@ -495,8 +495,7 @@ static enum exit_action child_msr(struct svm_vp *s, bool write)
 		vp->gpr[GPR_RDX] = cur >> 32;
 		return EXIT_ADVANCE;
 	}
-	if ((addr && !vpreg_canonical(val)) || (msr == MSR_PAT && !vpreg_pat_valid(val)) ||
-	    ((msr == MSR_SFMASK || msr == MSR_SYSENTER_CS) && (val >> 32)))
+	if (!vpreg_msr_value_ok(msr, val, addr))
 		goto gp;
 	__builtin_memcpy((u8 *)g + off, &val, 8);
 	return EXIT_ADVANCE;

@@ -416,6 +416,20 @@ static void failed(struct vp_exit *e, const char *fmt, u32 basic, u64 qual)
 	raum_snprintf(e->why, sizeof(e->why), fmt, basic, vmx_exit_reason_name(basic), (unsigned long long)qual);
 }
 
+/* Sets an event whose delivery the exit cut off to go in again at the next entry; returns the IDT-vectoring information. */
+static u32 reinject_cut_event(void)
+{
+	u32 idt = vmcs_read32(VMCS_IDT_VECTORING_INFO);
+
+	if (idt & INTR_INFO_VALID) {
+		vmcs_write32(VMCS_ENTRY_INTR_INFO, idt & ~(BIT(12) | 0x7fffe000U));
+		if (idt & INTR_INFO_ERROR_VALID)
+			vmcs_write32(VMCS_ENTRY_EXC_ERROR, vmcs_read32(VMCS_IDT_VECTORING_ERROR));
+		vmcs_write32(VMCS_ENTRY_INSN_LEN, vmcs_read32(VMCS_EXIT_INSN_LEN));
+	}
+	return idt;
+}
+
 /* The exits off the hot path, decoded out of line. */
 static __attribute__((noinline)) void decode_rare(struct vmx_vp *x, u32 reason, struct vp_exit *e)
 {
@@ -425,13 +439,7 @@ static __attribute__((noinline)) void decode_rare(struct vmx_vp *x, u32 reason, 
 	 * interruption field (SDM 27.2 / 25.8.3), so it needs no clearing here
 	 * unless something was set.
 	 */
-	u32 idt = vmcs_read32(VMCS_IDT_VECTORING_INFO);
-	if (idt & INTR_INFO_VALID) {
-		vmcs_write32(VMCS_ENTRY_INTR_INFO, idt & ~(BIT(12) | 0x7fffe000U));
-		if (idt & INTR_INFO_ERROR_VALID)
-			vmcs_write32(VMCS_ENTRY_EXC_ERROR, vmcs_read32(VMCS_IDT_VECTORING_ERROR));
-		vmcs_write32(VMCS_ENTRY_INSN_LEN, vmcs_read32(VMCS_EXIT_INSN_LEN));
-	}
+	u32 idt = reinject_cut_event();
 	u32 basic = reason & 0xffff;
 	u64 qual = vmcs_readl(VMCS_EXIT_QUALIFICATION);
 	struct vp *vp = &x->vp;
@@ -777,8 +785,7 @@ static enum exit_action vmx_child_msr(struct vmx_vp *x, bool write)
 		vp->gpr[GPR_RDX] = cur >> 32;
 		return EXIT_ADVANCE;
 	}
-	if ((addr && !vpreg_canonical(val)) || (msr == MSR_PAT && !vpreg_pat_valid(val)) ||
-	    ((msr == MSR_SFMASK || msr == MSR_SYSENTER_CS) && (val >> 32)))
+	if (!vpreg_msr_value_ok(msr, val, addr))
 		goto gp;
 	if (live)
 		wrmsr(msr, val);
@@ -921,14 +928,7 @@ void vmx_child_run(struct vp *vp, struct cpu *c, struct raum_vp_exit *xo)
 			break;
 		}
 		if (basic != EXIT_CPUID && basic != EXIT_VMCALL && basic != EXIT_RDMSR && basic != EXIT_WRMSR) {
-			/* an event cut off by the exit goes in again (SDM 28.2.4, 27.6) */
-			u32 idt = vmcs_read32(VMCS_IDT_VECTORING_INFO);
-			if (idt & INTR_INFO_VALID) {
-				vmcs_write32(VMCS_ENTRY_INTR_INFO, idt & ~(BIT(12) | 0x7fffe000U));
-				if (idt & INTR_INFO_ERROR_VALID)
-					vmcs_write32(VMCS_ENTRY_EXC_ERROR, vmcs_read32(VMCS_IDT_VECTORING_ERROR));
-				vmcs_write32(VMCS_ENTRY_INSN_LEN, vmcs_read32(VMCS_EXIT_INSN_LEN));
-			}
+			reinject_cut_event(); /* an event cut off by the exit goes in again (SDM 28.2.4, 27.6) */
 		}
 		enum exit_action a;
 		switch (basic) {

@@ -37,6 +37,8 @@ int vpreg_set(struct vp_regs *r, u32 name, const struct hv_register_value *v, co
 bool vpreg_canonical(u64 a);
 /* Each byte of a PAT value a memory type (0 UC, 1 WC, 4 WT, 5 WP, 6 WB, 7 UC-). */
 bool vpreg_pat_valid(u64 pat);
+/* Whether a child's WRMSR of val to msr (addr: the MSR holds an address) is one the CPU takes without #GP. */
+bool vpreg_msr_value_ok(u32 msr, u64 val, bool addr);
 
 /* An event of HV_X64_REGISTER_PENDING_INTERRUPTION (include/hv/abi/hvcall.h), decoded. */
 struct vp_event {

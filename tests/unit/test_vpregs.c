@@ -156,6 +156,12 @@ static void test_events(void **state)
 	assert_false(vpreg_canonical(0x0000800000000000ULL));
 	assert_true(vpreg_pat_valid(0x0007040600070406ULL));
 	assert_false(vpreg_pat_valid(0x0007040600070403ULL));
+	assert_true(vpreg_msr_value_ok(0xc0000082, 0xffffffff81000000ULL, true));   /* LSTAR */
+	assert_false(vpreg_msr_value_ok(0xc0000082, 0x0000800000000000ULL, true));  /* non-canonical */
+	assert_false(vpreg_msr_value_ok(0x277, 0x0007040600070402ULL, false));      /* PAT type 2 */
+	assert_false(vpreg_msr_value_ok(0xc0000084, 1ULL << 32, false));            /* SFMASK high half */
+	assert_false(vpreg_msr_value_ok(0x174, 1ULL << 32, false));                 /* SYSENTER_CS high half */
+	assert_true(vpreg_msr_value_ok(0xc0000081, 1ULL << 48, false));             /* STAR: any value */
 }
 
 int main(void)
