@@ -30,6 +30,7 @@
 #include <raum/crrules.h>
 #include <raum/errno.h>
 #include <raum/fmt.h>
+#include <raum/gwalk.h>
 #include <raum/log.h>
 #include <raum/partmem.h>
 #include <raum/partstate.h>
@@ -43,6 +44,22 @@
 #define MSR_PRED_CMD 0x49
 #define MSR_FLUSH_CMD 0x10b
 
+/*
+ * The legacy region of a child's XSAVE page (FXSAVE's layout, SDM vol. 1
+ * 10.5.1): FCW @0, FSW @2, abridged FTW @4, FOP @6, FIP @8, FDP @16,
+ * MXCSR @24, MXCSR_MASK @28, ST0-ST7 @32 (16 bytes each), XMM0-15 @160.
+ */
+#define FX_FCW 0
+#define FX_FSW 2
+#define FX_FTW 4
+#define FX_FOP 6
+#define FX_FIP 8
+#define FX_FDP 16
+#define FX_MXCSR 24
+#define FX_MXCSR_MASK 28
+#define FX_ST0 32
+#define FX_XMM0 160
+
 /* What this CPU offers, read at the first child VP (all CPUs of a machine match: hwcheck). */
 static struct child_caps {
 	bool ready;
@@ -50,6 +67,7 @@ static struct child_caps {
 	u32 root_area_pages;     /* the root's save area: every component the CPU supports */
 	u64 child_xcr0;          /* what a child may enable: x87 .. PKRU, within its one-page area */
 	bool ibpb, l1d_flush, verw;
+	u32 mxcsr_mask;          /* the MXCSR bits FXRSTOR / XRSTOR take (SDM vol. 1 11.6.6) */
 	struct vpreg_limits lim;
 } caps;
 static struct spinlock caps_lock = SPINLOCK_INIT;
@@ -113,6 +131,9 @@ static void caps_init(void)
 		if ((t.child_xcr0 & XCR0_AVX512) != XCR0_AVX512 || !(t.child_xcr0 & XCR0_AVX))
 			t.child_xcr0 &= ~XCR0_AVX512;
 	}
+	static u8 fx[512] __attribute__((aligned(16)));
+	__asm__ volatile("fxsave64 %0" : "=m"(fx));
+	t.mxcsr_mask = *(u32 *)(fx + 28) ? *(u32 *)(fx + 28) : 0xffbf; /* 0: the default mask */
 	bool amd = vendor_current()->vendor == RAUM_VENDOR_AMD;
 	t.ibpb = (l7.edx & BIT(26)) || (amd && (cpuid(0x80000008, 0).ebx & BIT(12)));
 	t.l1d_flush = !amd && (l7.edx & BIT(28));
@@ -332,8 +353,8 @@ u16 create_vp(struct vp *caller __unused, const void *in, void *out __unused)
 	/* FXRSTOR, and XRSTOR for MXCSR, read these even from an init header: the reset FCW and MXCSR
 	 * (SDM vol. 1 10.5.1, 13.8.1) */
 	u8 *area = phys_to_virt(vp->xsave_phys);
-	*(u16 *)area = 0x37f;
-	*(u32 *)(area + 24) = 0x1f80;
+	*(u16 *)(area + FX_FCW) = 0x37f;
+	*(u32 *)(area + FX_MXCSR) = 0x1f80;
 	vpreg_reset(&r);
 	if (vendor_enter(vp)) {
 		give_pages(p, pages, n);
@@ -406,6 +427,89 @@ void child_vps_release(struct partition *p)
 /* ---- Get/SetVpRegisters ---------------------------------------------------------------------- */
 
 /*
+ * The x87 (XCR0_X87: ST0 @32 on) or SSE (XCR0_SSE: XMM0 @160 on) part of
+ * a child's XSAVE page. With XSAVE a component may be in its init state
+ * (its XSTATE_BV bit clear, SDM vol. 1 13.6), its bytes stale: a read then
+ * gets NULL (the caller reports the init values), a write first puts the
+ * init values there and marks it present. Without XSAVE (FXSAVE) it is
+ * always present.
+ */
+static u64 *fpu_component(struct vp *vp, u64 comp, bool write)
+{
+	u8 *area = phys_to_virt(vp->xsave_phys);
+	u64 *xstate_bv = (u64 *)(area + 512);
+
+	if (caps.xsave && !(*xstate_bv & comp)) {
+		if (!write)
+			return NULL;
+		if (comp == XCR0_X87) { /* FNINIT's state: FCW 0x37f, the rest 0 (abridged FTW 0: all empty) */
+			for (unsigned i = 0; i < FX_MXCSR; i++)
+				area[i] = 0;
+			*(u16 *)(area + FX_FCW) = 0x37f;
+			for (unsigned i = 0; i < 16; i++)
+				((u64 *)(area + FX_ST0))[i] = 0;
+		} else {
+			for (unsigned i = 0; i < 32; i++)
+				((u64 *)(area + FX_XMM0))[i] = 0;
+		}
+		*xstate_bv |= comp;
+	}
+	return (u64 *)(area + (comp == XCR0_X87 ? FX_ST0 : FX_XMM0));
+}
+
+/*
+ * ST0-ST7, FP_CONTROL_STATUS and XMM_CONTROL_STATUS (include/hv/abi/hvcall.h
+ * has their layouts) in the child's XSAVE page. A set checks what FXRSTOR /
+ * XRSTOR would fault on (MXCSR outside the CPU's mask) or silently drop
+ * (bits beyond an 80-bit register, the reserved byte, FOP above 11 bits).
+ * MXCSR is restored whatever XSTATE_BV says (SDM vol. 1 13.8.1): always there.
+ */
+static u16 fp_reg(struct vp *vp, u32 name, struct hv_register_value *get, const struct hv_register_value *set)
+{
+	u8 *area = phys_to_virt(vp->xsave_phys);
+
+	if (name == HV_X64_REGISTER_XMM_CONTROL_STATUS) {
+		u64 *xmm = fpu_component(vp, XCR0_SSE, false);
+		if (get) {
+			get->low = xmm ? *(u64 *)(area + FX_FDP) : 0;
+			get->high = *(u32 *)(area + FX_MXCSR) | (u64)caps.mxcsr_mask << 32;
+			return HV_STATUS_SUCCESS;
+		}
+		if ((u32)set->high & ~caps.mxcsr_mask)
+			return HV_STATUS_INVALID_PARAMETER;
+		fpu_component(vp, XCR0_X87, true); /* FDP lives in the x87 part of the state */
+		*(u64 *)(area + FX_FDP) = set->low;
+		*(u32 *)(area + FX_MXCSR) = (u32)set->high;
+		return HV_STATUS_SUCCESS;
+	}
+	u64 *st0 = fpu_component(vp, XCR0_X87, false);
+	if (get) {
+		if (name == HV_X64_REGISTER_FP_CONTROL_STATUS)
+			*get = st0 ? (struct hv_register_value){ *(u64 *)(area + FX_FCW), *(u64 *)(area + FX_FIP) }
+				   : (struct hv_register_value){ 0x37f, 0 };
+		else
+			*get = st0 ? (struct hv_register_value){ st0[2 * (name - HV_X64_REGISTER_FP_MMX0)],
+								 st0[2 * (name - HV_X64_REGISTER_FP_MMX0) + 1] & 0xffff }
+				   : (struct hv_register_value){ 0 };
+		return HV_STATUS_SUCCESS;
+	}
+	if (name == HV_X64_REGISTER_FP_CONTROL_STATUS) {
+		if (((set->low >> 40) & 0xff) || (set->low >> 59))
+			return HV_STATUS_INVALID_PARAMETER;
+		fpu_component(vp, XCR0_X87, true);
+		*(u64 *)(area + FX_FCW) = set->low;
+		*(u64 *)(area + FX_FIP) = set->high;
+		return HV_STATUS_SUCCESS;
+	}
+	if (set->high >> 16)
+		return HV_STATUS_INVALID_PARAMETER;
+	st0 = fpu_component(vp, XCR0_X87, true);
+	st0[2 * (name - HV_X64_REGISTER_FP_MMX0)] = set->low;
+	st0[2 * (name - HV_X64_REGISTER_FP_MMX0) + 1] = set->high;
+	return HV_STATUS_SUCCESS;
+}
+
+/*
  * The registers Raum keeps for a child itself, and the TSC (its offset in
  * the VMCB or VMCS): DR0-DR3 (switched around
  * each dispatch, neither VMCB nor VMCS holds them) and XMM0-XMM15 in its
@@ -438,21 +542,19 @@ static bool extra_reg(struct vp *vp, u32 name, struct hv_register_value *get, co
 		return true;
 	}
 	if (name >= HV_X64_REGISTER_XMM0 && name <= HV_X64_REGISTER_XMM15) {
-		u8 *area = phys_to_virt(vp->xsave_phys);
-		u64 *xmm = (u64 *)(area + 160 + 16 * (name - HV_X64_REGISTER_XMM0));
-		u64 *xstate_bv = (u64 *)(area + 512);
-		bool present = !caps.xsave || (*xstate_bv & XCR0_SSE);
-		if (get) {
-			*get = present ? (struct hv_register_value){ xmm[0], xmm[1] } : (struct hv_register_value){ 0 };
-			return true;
+		u64 *xmm = fpu_component(vp, XCR0_SSE, set != NULL);
+		u32 i = 2 * (name - HV_X64_REGISTER_XMM0);
+		if (get)
+			*get = xmm ? (struct hv_register_value){ xmm[i], xmm[i + 1] } : (struct hv_register_value){ 0 };
+		else {
+			xmm[i] = set->low;
+			xmm[i + 1] = set->high;
 		}
-		if (caps.xsave && !present) { /* from the init state: every XMM register 0 (SDM vol. 1 13.6) */
-			for (unsigned i = 0; i < 32; i++)
-				((u64 *)(area + 160))[i] = 0;
-			*xstate_bv |= XCR0_SSE;
-		}
-		xmm[0] = set->low;
-		xmm[1] = set->high;
+		return true;
+	}
+	if ((name >= HV_X64_REGISTER_FP_MMX0 && name <= HV_X64_REGISTER_FP_CONTROL_STATUS) ||
+	    name == HV_X64_REGISTER_XMM_CONTROL_STATUS) {
+		*st = fp_reg(vp, name, get, set);
 		return true;
 	}
 	return false;
@@ -662,15 +764,21 @@ u16 install_intercept(struct vp *caller __unused, const void *in, void *out __un
 	struct partition *p;
 	u16 st = HV_STATUS_SUCCESS;
 
-	if (q->intercept_type > HV_INTERCEPT_TYPE_X64_CPUID || !q->access_type ||
+	if (q->intercept_type > HV_INTERCEPT_TYPE_EXCEPTION || !q->access_type ||
 	    (q->access_type & ~(u32)(HV_INTERCEPT_ACCESS_READ | HV_INTERCEPT_ACCESS_WRITE)) ||
 	    q->parameter > 0xffffffffULL)
 		return HV_STATUS_INVALID_PARAMETER;
+	if (q->intercept_type == HV_INTERCEPT_TYPE_EXCEPTION &&
+	    (q->parameter > 31 || !(RAUM_INTERCEPT_EXCEPTIONS & (1u << q->parameter))))
+		return HV_STATUS_INVALID_PARAMETER; /* #NMI, #BP, #OF, #DF, #MC, reserved vectors */
 	st = child_get(q->partition_id, &p);
 	if (st)
 		return st;
 	spin_lock(&p->lock);
-	if (q->intercept_type == HV_INTERCEPT_TYPE_X64_CPUID) {
+	if (q->intercept_type == HV_INTERCEPT_TYPE_EXCEPTION) {
+		/* read by the run loops at each dispatch (child_exception_bitmap) */
+		__atomic_or_fetch(&p->exc_icpt, 1u << q->parameter, __ATOMIC_RELEASE);
+	} else if (q->intercept_type == HV_INTERCEPT_TYPE_X64_CPUID) {
 		if (child_cpuid_intercepted(p, (u32)q->parameter))
 			; /* installed already */
 		else if (p->nr_cpuid_icpt == RAUM_MAX_INTERCEPTS)
@@ -724,6 +832,62 @@ bool child_msr_exit(struct vp *vp, struct raum_vp_exit *x, bool write, u64 next_
 	x->data = write ? (vp->gpr[GPR_RDX] << 32) | (u32)vp->gpr[GPR_RAX] : 0;
 	vp->pending = write ? CHILD_PENDING_STEP : CHILD_PENDING_RDMSR;
 	vp->pending_next_rip = next_rip;
+	return true;
+}
+
+/* ---- Exceptions and instruction bytes ----------------------------------------------------------- */
+
+/* A child's page-table entry, read through its GPA map (gwalk's read_pte). */
+static int child_read_pte(void *ctx, u64 gpa, u64 *pte)
+{
+	return child_read_gpa(ctx, gpa, pte, 8);
+}
+
+void child_fetch_insn(struct vp *vp, struct raum_vp_exit *x)
+{
+	struct vp_ctrl c;
+	u32 len = 0;
+
+	vp_get_ctrl(vp, &c);
+	struct gwalk w = { c.cr0, c.cr3, c.cr4, c.efer, child_read_pte, vp->part };
+	u64 va = c.cs_base + vp->rip;
+	while (len < 15) {
+		u64 gpa;
+		if (c.mode != 64)
+			va &= 0xffffffffULL; /* the linear address wraps at 4 GiB outside 64-bit mode */
+		u32 chunk = MIN(15 - len, PAGE_SIZE - (u32)(va & (PAGE_SIZE - 1)));
+		if (gwalk(&w, va, &gpa) || child_read_gpa(vp->part, gpa, x->insn + len, chunk))
+			break;
+		len += chunk;
+		va += chunk;
+	}
+	x->insn_len = (u8)len;
+}
+
+void child_db_deliver_state(u64 dr6, u64 *rflags, u64 *dr7)
+{
+	for (int i = 0; i < 4; i++)
+		if ((dr6 & BIT(i)) && !((*dr7 >> (16 + 4 * i)) & 3))
+			*rflags |= RFLAGS_RF;
+	if (dr6 & DR6_BD)
+		*dr7 &= ~DR7_GD;
+}
+
+u32 child_exception_bitmap(const struct partition *p)
+{
+	return CHILD_EXC_ALWAYS | __atomic_load_n(&p->exc_icpt, __ATOMIC_ACQUIRE);
+}
+
+bool child_exception_exit(struct vp *vp, struct raum_vp_exit *x, u8 vector, bool has_error, u32 error, u64 address)
+{
+	if (vector > 31 || !(__atomic_load_n(&vp->part->exc_icpt, __ATOMIC_ACQUIRE) & (1u << vector)))
+		return false;
+	x->kind = RAUM_VPEXIT_EXCEPTION;
+	x->index = vector;
+	x->flags = has_error ? RAUM_VPEXIT_F_ERROR_CODE : 0;
+	x->error_code = has_error ? error : 0;
+	x->address = vector == 14 ? address : 0;
+	child_fetch_insn(vp, x);
 	return true;
 }
 

@@ -677,6 +677,24 @@ out:
 	return st;
 }
 
+int child_read_gpa(struct partition *p, u64 gpa, void *buf, u32 n)
+{
+	u64 pa, flags, size;
+	int rc = -RAUM_ENOENT;
+
+	if (!n || n > PAGE_SIZE - (gpa & (PAGE_SIZE - 1)))
+		return -RAUM_EINVAL;
+	spin_lock(&lock);
+	if (!pt_lookup(&p->slat, gpa, &pa, &flags, &size)) {
+		const u8 *src = phys_to_virt(pa);
+		for (u32 i = 0; i < n; i++)
+			((u8 *)buf)[i] = src[i];
+		rc = 0;
+	}
+	spin_unlock(&lock);
+	return rc;
+}
+
 /*
  * The batch's GPAs are out of the child's SLAT: every CPU that may cache
  * them flushes (a shootdown of the child's VPs) before the root's pages

@@ -68,6 +68,7 @@ int vpreg_get(const struct vp_regs *r, u32 name, struct hv_register_value *v)
 		case HV_X64_REGISTER_CR0: v->low = r->cr0; break;
 		case HV_X64_REGISTER_CR3: v->low = r->cr3; break;
 		case HV_X64_REGISTER_CR4: v->low = r->cr4; break;
+		case HV_X64_REGISTER_CR8: v->low = r->cr8; break;
 		case HV_X64_REGISTER_DR6: v->low = r->dr6; break;
 		case HV_X64_REGISTER_DR7: v->low = r->dr7; break;
 		case HV_X64_REGISTER_EFER: v->low = r->efer; break;
@@ -134,6 +135,11 @@ int vpreg_set(struct vp_regs *r, u32 name, const struct hv_register_value *v, co
 			return -RAUM_EINVAL;
 		r->cr4 = x;
 		return 0;
+	case HV_X64_REGISTER_CR8:
+		if (x >> 4) /* MOV to CR8 raises #GP for bits 63:4 */
+			return -RAUM_EINVAL;
+		r->cr8 = x;
+		return 0;
 	case HV_X64_REGISTER_DR6:
 	case HV_X64_REGISTER_DR7:
 		if (x >> 32)
@@ -183,9 +189,6 @@ void vpreg_reset(struct vp_regs *r)
 	r->pat = 0x0007040600070406ULL;
 	r->gpr[GPR_RDX] = 0x600; /* the CPU signature's family 6: a plausible value, as QEMU's reset */
 }
-
-/* The exceptions that push an error code (SDM vol. 3A 6.15, APM vol. 2 8.2). */
-#define EXC_ERROR_CODE (BIT(8) | BIT(10) | BIT(11) | BIT(12) | BIT(13) | BIT(14) | BIT(17) | BIT(21) | BIT(29) | BIT(30))
 
 int vpreg_event_decode(u64 v, struct vp_event *e)
 {

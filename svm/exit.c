@@ -533,6 +533,7 @@ void svm_child_run(struct vp *vp, struct cpu *c, struct raum_vp_exit *x)
 	s->cpu = sc;
 	s->host_vmcb_phys = sc->host_vmcb_phys;
 	s->host_nmi_pending = &c->nmi_pending;
+	v->control.intercept_exceptions = child_exception_bitmap(vp->part); /* no clean bits: read at each VMRUN */
 	for (;;) {
 		if (__atomic_load_n(&c->nmi_pending, __ATOMIC_RELAXED)) {
 			x->kind = RAUM_VPEXIT_INTERRUPTED; /* the root's NMI: it is injected at the root's entry */
@@ -587,6 +588,25 @@ void svm_child_run(struct vp *vp, struct cpu *c, struct raum_vp_exit *x)
 		case SVM_EXIT_VMMCALL:
 			a = exit_hypercall(vp, hypercall_allowed(s)); /* counts itself; root-only calls: ACCESS_DENIED */
 			break;
+		case SVM_EXIT_EXCP_BASE ... SVM_EXIT_EXCP_BASE + 31: {
+			/* APM vol. 2 15.12: EXITINFO1 the error code, EXITINFO2 #PF's address; nothing delivered */
+			u8 vec = (u8)(code - SVM_EXIT_EXCP_BASE);
+			bool err = EXC_ERROR_CODE & BIT(vec);
+			vp->exits[RAUM_EXIT_OTHER]++;
+			if (child_exception_exit(vp, x, vec, err, (u32)v->control.exitinfo1, v->control.exitinfo2))
+				goto done;
+			/* #DB or #AC, intercepted for Raum's sake (CHILD_EXC_ALWAYS): the child's own handler takes it;
+			 * for #DB the VMCB's DR6 holds what the CPU set */
+			if (vec == 1) {
+				u64 rflags = v->save.rflags, dr7 = v->save.dr7;
+				child_db_deliver_state(v->save.dr6, &rflags, &dr7);
+				v->save.rflags = rflags;
+				v->save.dr7 = dr7;
+			}
+			svm_inject_exception(vp, vec, err, (u32)v->control.exitinfo1);
+			a = EXIT_RESUME;
+			break;
+		}
 		case SVM_EXIT_MSR: {
 			bool wr = v->control.exitinfo1 & 1;
 			vp->exits[wr ? RAUM_EXIT_MSR_WRITE : RAUM_EXIT_MSR_READ]++;
@@ -649,6 +669,7 @@ void svm_child_run(struct vp *vp, struct cpu *c, struct raum_vp_exit *x)
 			x->gpa = v->control.exitinfo2;
 			x->flags = ((i1 & SVM_NPF_WRITE) ? RAUM_VPEXIT_F_WRITE : 0) |
 				   ((i1 & SVM_NPF_FETCH) ? RAUM_VPEXIT_F_EXECUTE : 0);
+			child_fetch_insn(vp, x);
 			goto done;
 		}
 		case SVM_EXIT_SHUTDOWN:

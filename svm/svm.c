@@ -497,6 +497,21 @@ static void svm_child_complete(struct vp *vp, u64 rax, u64 rip)
 
 static void svm_child_set_rdx(struct vp *vp, u64 rdx) { vp->gpr[GPR_RDX] = rdx; }
 
+/* A child's CR8 is V_TPR (VINTR bits 3:0): with V_INTR_MASKING its MOV CR8 reaches only that (APM 15.21.1). */
+static void svm_child_get_regs(struct vp *vp, struct vp_regs *r)
+{
+	svm_vp_get_regs(vp, r);
+	r->cr8 = to_svm(vp)->vmcb->control.vintr & 0xf;
+}
+
+static int svm_child_set_regs(struct vp *vp, const struct vp_regs *r)
+{
+	struct vmcb_control *c = &to_svm(vp)->vmcb->control;
+
+	c->vintr = (c->vintr & ~0xfULL) | (r->cr8 & 0xf);
+	return svm_vp_set_regs(vp, r);
+}
+
 /* The child's TSC is the host's plus the VMCB's offset (RDTSC does not exit: APM vol. 2 15.30.5). */
 static void svm_child_tsc(struct vp *vp, bool set, u64 *v)
 {
@@ -647,6 +662,8 @@ const struct vendor_ops svm_ops = {
 	.child_run = svm_child_run,
 	.child_complete = svm_child_complete,
 	.child_set_rdx = svm_child_set_rdx,
+	.child_get_regs = svm_child_get_regs,
+	.child_set_regs = svm_child_set_regs,
 	.child_event = svm_child_event,
 	.child_tsc = svm_child_tsc,
 };

@@ -871,6 +871,67 @@ void vmx_child_complete(struct vp *vp, u64 rax, u64 rip)
 }
 
 /*
+ * MOV to / from CR8 of a child (SDM vol. 3C 28.1.3, exit qualification:
+ * bits 5:4 the direction, 11:8 the register): its own task priority.
+ * MOV to CR8 with bits 63:4 set raises #GP (SDM vol. 2B, MOV CRn).
+ */
+static enum exit_action child_cr8(struct vmx_vp *x, u64 qual)
+{
+	struct vp *vp = &x->vp;
+	u32 type = (qual >> 4) & 3, reg = (qual >> 8) & 15;
+
+	if (type == 1) {
+		vp->gpr[reg] = x->child_cr8;
+		return EXIT_ADVANCE;
+	}
+	if (type != 0 || (vp->gpr[reg] >> 4)) {
+		vmx_inject_exception(vp, 13, true, 0);
+		return EXIT_RESUME;
+	}
+	x->child_cr8 = (u8)vp->gpr[reg];
+	return EXIT_ADVANCE;
+}
+
+/*
+ * An exception exit of a child (SDM vol. 3C 28.2.2: the exception not
+ * delivered, RIP at the instruction; 28.2.1: #PF's address and #DB's DR6
+ * bits in the exit qualification). True with *xo filled when the root
+ * installed the vector; otherwise (#DB, #AC: CHILD_EXC_ALWAYS) the child's
+ * own handler gets it, as the CPU would have delivered it. INT1 (a
+ * privileged software exception) is reported after the instruction, as
+ * AMD-V does.
+ */
+static bool child_exception(struct vmx_vp *x, struct raum_vp_exit *xo, u32 info)
+{
+	struct vp *vp = &x->vp;
+	u8 vec = (u8)info;
+	u32 err = (info & INTR_INFO_ERROR_VALID) ? vmcs_read32(VMCS_EXIT_INTR_ERROR) : 0;
+	u64 qual = vmcs_readl(VMCS_EXIT_QUALIFICATION);
+
+	vp->exits[RAUM_EXIT_OTHER]++;
+	if (info & BIT(12)) /* a fault in an IRET that unblocked NMIs: blocked again (SDM 28.2.3) */
+		vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY, vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY) | INTR_BLOCK_NMI);
+	if (((info >> INTR_INFO_TYPE_SHIFT) & 7) == INTR_TYPE_PRIV_SW_EXC)
+		vp->rip += vmcs_read32(VMCS_EXIT_INSN_LEN);
+	if (vec == 1) { /* DR6 as the delivery would leave it: B0-B3 replaced, BD and BS added (SDM 18.2.3) */
+		u64 dr6;
+		__asm__ volatile("mov %%dr6, %0" : "=r"(dr6));
+		dr6 = (dr6 & ~DR6_TRAP_BITS) | (qual & (DR6_TRAP_BITS | DR6_BD | DR6_BS));
+		__asm__ volatile("mov %0, %%dr6" ::"r"(dr6));
+		if (child_exception_exit(vp, xo, vec, false, 0, 0))
+			return true;
+		u64 rflags = vmcs_readl(VMCS_GUEST_RFLAGS), dr7 = vmcs_readl(VMCS_GUEST_DR7);
+		child_db_deliver_state(dr6, &rflags, &dr7);
+		vmcs_writel(VMCS_GUEST_RFLAGS, rflags);
+		vmcs_writel(VMCS_GUEST_DR7, dr7);
+	} else if (child_exception_exit(vp, xo, vec, info & INTR_INFO_ERROR_VALID, err, qual)) {
+		return true;
+	}
+	vmx_inject_exception(vp, vec, info & INTR_INFO_ERROR_VALID, err);
+	return false;
+}
+
+/*
  * Runs a child VP (its VMCS current: child_enter) on CPU c until an exit
  * the root must see, the root's interrupt or NMI, or a failure. The root's
  * interrupts exit it (external-interrupt exiting, not acknowledged: they
@@ -895,6 +956,7 @@ void vmx_child_run(struct vp *vp, struct cpu *c, struct raum_vp_exit *xo)
 	x->host_nmi_pending = &c->nmi_pending;
 	x->host_rsp = 0;
 	x->rsp_read = false;
+	vmcs_write32(VMCS_EXCEPTION_BITMAP, child_exception_bitmap(vp->part));
 	for (;;) {
 		if (__atomic_load_n(&c->nmi_pending, __ATOMIC_RELAXED)) {
 			xo->kind = RAUM_VPEXIT_INTERRUPTED;
@@ -947,10 +1009,10 @@ void vmx_child_run(struct vp *vp, struct cpu *c, struct raum_vp_exit *xo)
 		case EXIT_EXCEPTION_NMI: {
 			u32 info = vmcs_read32(VMCS_EXIT_INTR_INFO);
 			if (((info >> INTR_INFO_TYPE_SHIFT) & 7) != INTR_TYPE_NMI) {
-				raum_snprintf(xo->why, sizeof(xo->why), "an exception exit (info %#x) with an empty bitmap",
-					      info);
-				xo->kind = RAUM_VPEXIT_FAILED;
-				goto done;
+				if (child_exception(x, xo, info))
+					goto done;
+				a = EXIT_RESUME;
+				break;
 			}
 			vp->exits[RAUM_EXIT_NMI]++;
 			bool kick = smp_nmi_is_kick(&c->kick_inflight);
@@ -996,12 +1058,14 @@ void vmx_child_run(struct vp *vp, struct cpu *c, struct raum_vp_exit *xo)
 			vp->exits[RAUM_EXIT_VMX_INSN]++;
 			a = exit_undefined(vp);
 			break;
-		case EXIT_CR_ACCESS:
+		case EXIT_CR_ACCESS: {
+			u64 q = vmcs_readl(VMCS_EXIT_QUALIFICATION);
 			vp->exits[RAUM_EXIT_CR_ACCESS]++;
 			vp->gpr[GPR_RSP] = vmcs_readl(VMCS_GUEST_RSP);
 			x->rsp_read = true;
-			a = cr_exit(x, vmcs_readl(VMCS_EXIT_QUALIFICATION));
+			a = (q & 15) == 8 ? child_cr8(x, q) : cr_exit(x, q);
 			break;
+		}
 		case EXIT_IO: {
 			u64 q = vmcs_readl(VMCS_EXIT_QUALIFICATION);
 			vp->exits[RAUM_EXIT_IO]++;
@@ -1034,6 +1098,7 @@ void vmx_child_run(struct vp *vp, struct cpu *c, struct raum_vp_exit *xo)
 			xo->kind = RAUM_VPEXIT_MEMORY;
 			xo->gpa = vmcs_read64(VMCS_GUEST_PHYS_ADDR);
 			xo->flags = ((q & BIT(1)) ? RAUM_VPEXIT_F_WRITE : 0) | ((q & BIT(2)) ? RAUM_VPEXIT_F_EXECUTE : 0);
+			child_fetch_insn(vp, xo);
 			goto done;
 		}
 		case EXIT_TRIPLE_FAULT:

@@ -335,7 +335,8 @@ static int vmx_child_partition_init(struct partition *p)
 	}
 	xp->ctls = boot_ctls;
 	if (!(pin_ok & PIN_EXT_INTR_EXIT) || !(proc_ok & PROC_HLT_EXIT) || !(proc_ok & PROC_UNCOND_IO_EXIT) ||
-	    !(proc_ok & PROC_INTR_WINDOW))
+	    !(proc_ok & PROC_INTR_WINDOW) || (proc_ok & (PROC_CR8_LOAD_EXIT | PROC_CR8_STORE_EXIT)) !=
+	    (PROC_CR8_LOAD_EXIT | PROC_CR8_STORE_EXIT))
 		return -RAUM_ENODEV;
 	xp->ctls.pin |= PIN_EXT_INTR_EXIT;
 	/*
@@ -350,8 +351,15 @@ static int vmx_child_partition_init(struct partition *p)
 	 */
 	if (pin_ok & PIN_PREEMPT_TIMER)
 		xp->ctls.pin |= PIN_PREEMPT_TIMER;
-	xp->ctls.proc = (xp->ctls.proc | PROC_HLT_EXIT | PROC_UNCOND_IO_EXIT | PROC_USE_MSR_BITMAPS) &
-			~PROC_USE_IO_BITMAPS;
+	/*
+	 * MOV to / from CR8 exit: without them (and without a TPR shadow) a
+	 * child's MOV to CR8 would write the local APIC's TPR (SDM vol. 3C
+	 * 26.3, "MOV to CR8"), which the root's interrupts then meet: a child
+	 * could mask the root's interrupts on that CPU. Its CR8 is its own
+	 * (vmx_vp child_cr8), as AMD's V_TPR is with V_INTR_MASKING.
+	 */
+	xp->ctls.proc = (xp->ctls.proc | PROC_HLT_EXIT | PROC_UNCOND_IO_EXIT | PROC_USE_MSR_BITMAPS |
+			 PROC_CR8_LOAD_EXIT | PROC_CR8_STORE_EXIT) & ~PROC_USE_IO_BITMAPS;
 	if (proc_ok & PROC_TSC_OFFSET)
 		xp->ctls.proc |= PROC_TSC_OFFSET; /* the child's TSC register moves its offset (vmx_child_tsc) */
 	xp->ctls.exit &= ~BIT(15); /* "acknowledge interrupt on exit" off */
@@ -407,6 +415,9 @@ static int vmx_child_enter(struct vp *vp)
 			return -RAUM_EIO;
 		}
 		x->vmcs_ready = true;
+		/* every #PF the bitmap names exits (mask 0 matches 0: SDM vol. 3C 26.2) */
+		vmcs_write32(VMCS_PF_ERROR_MASK, 0);
+		vmcs_write32(VMCS_PF_ERROR_MATCH, 0);
 		if (to_vmx_part(vp->part)->ctls.pin & PIN_PREEMPT_TIMER) /* counts down once per 2^MISC[4:0] TSC ticks */
 			vmcs_write32(VMCS_PREEMPT_TIMER, (1u << 26) >> (vmx_caps.misc & 0x1f));
 	}
@@ -439,6 +450,7 @@ static void vmx_child_get_regs(struct vp *vp, struct vp_regs *r)
 	r->cstar = x->child_msr[2];
 	r->sfmask = x->child_msr[3];
 	r->kernel_gs_base = x->child_msr[4];
+	r->cr8 = x->child_cr8;
 }
 
 static int vmx_child_set_regs(struct vp *vp, const struct vp_regs *r)
@@ -452,6 +464,7 @@ static int vmx_child_set_regs(struct vp *vp, const struct vp_regs *r)
 	x->child_msr[2] = r->cstar;
 	x->child_msr[3] = r->sfmask;
 	x->child_msr[4] = r->kernel_gs_base;
+	x->child_cr8 = (u8)r->cr8;
 	return vmx_vp_set_regs(vp, r);
 }
 

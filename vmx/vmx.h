@@ -53,6 +53,7 @@ struct vmx_vp {
 	 */
 	u64 child_msr[5];   /* STAR, LSTAR, CSTAR, SFMASK, KERNEL_GS_BASE */
 	u64 child_cr2, child_dr6;
+	u8 child_cr8;       /* its task priority: MOV CR8 exits (CR8-load / -store exiting), never the APIC's TPR */
 	u16 child_irq;      /* bit 8: an external interrupt waits for the window; bits 7:0 its vector */
 	struct vp *saved_loaded; /* child_enter: the VP that was loaded on this CPU (the root's) */
 	u64 saved_vmcs;     /* its VMCS, made current again by child_leave */

@@ -31,6 +31,15 @@ void child_put(struct partition *p);
  */
 void child_wait_shootdowns(struct partition *p);
 
+/*
+ * Reads n bytes at gpa of child p (within one page) through its SLAT,
+ * under partmem's lock (no UnmapGpaPages in between): 0, or -RAUM_ENOENT
+ * when the page is not mapped. For instruction bytes and page-table
+ * entries (kernel/childvp.c, child_fetch_insn); never MMIO: a child's map
+ * holds only root RAM.
+ */
+int child_read_gpa(struct partition *p, u64 gpa, void *buf, u32 n);
+
 /* The ownership of the root's pages (kernel/partmem.c changes it under its lock). */
 extern struct owner_table root_owners;
 

@@ -75,6 +75,7 @@ struct partition {
 	u32 cpuid_icpt[RAUM_MAX_INTERCEPTS];
 	u32 msr_icpt[RAUM_MAX_INTERCEPTS];
 	u8 msr_icpt_access[RAUM_MAX_INTERCEPTS]; /* HV_INTERCEPT_ACCESS_READ / WRITE */
+	u32 exc_icpt;         /* exception vectors the root intercepts (bit n: vector n, RAUM_INTERCEPT_EXCEPTIONS) */
 };
 
 /* Guest control state a common handler may need, filled by the vendor code. */
@@ -110,6 +111,7 @@ struct vp_regs {
 	u64 gdtr_base, idtr_base;
 	u16 gdtr_limit, idtr_limit;
 	u64 cr0, cr2, cr3, cr4, efer;
+	u64 cr8;           /* a child's task priority (bits 3:0): AMD's V_TPR, VT-x's in the VP (CR8 exits) */
 	u64 dr6, dr7;
 	u64 pat;
 	u64 sysenter_cs, sysenter_esp, sysenter_eip;

@@ -9,6 +9,11 @@
 /* DR6 (SDM vol. 3B 17.2.3): B0-B3, BS; the bits that read as 1 when no event set them (RTM, BLD included) */
 #define DR6_TRAP_BITS 0xfULL
 #define DR6_BS BIT(14)
+#define DR6_BD BIT(13)
+#define DR7_GD BIT(13)
+#define RFLAGS_RF BIT(16)
+/* The exceptions that push an error code (SDM vol. 3A 6.15, APM vol. 2 8.2: #DF #TS #NP #SS #GP #PF #AC #CP #VC #SX). */
+#define EXC_ERROR_CODE (BIT(8) | BIT(10) | BIT(11) | BIT(12) | BIT(13) | BIT(14) | BIT(17) | BIT(21) | BIT(29) | BIT(30))
 #define DR6_ACTIVE_LOW 0xffff0ff0ULL
 
 struct cpuid_regs {

@@ -410,6 +410,187 @@ static UINT64 dispatch(UINT64 id, UINT32 vp)
 	return rax;
 }
 
+/*
+ * DispatchVp with flags (RAUM_DISPATCH_COMPLETE), then on until an exit
+ * other than the root's own interrupt.
+ */
+static UINT64 dispatch_f(UINT64 id, UINT32 vp, UINT32 flags)
+{
+	const struct raum_vp_exit *x = (const void *)(io + PAGE);
+
+	__asm__ volatile("sti");
+	UINT64 rax = vcall(RAUM_CALL_DISPATCH_VP, id, vp | (UINT64)flags << 32, 0, 0);
+	if (st(rax) == HV_STATUS_SUCCESS && x->kind == RAUM_VPEXIT_INTERRUPTED)
+		rax = dispatch(id, vp);
+	return rax;
+}
+
+static inline UINT64 root_cr8(void)
+{
+	UINT64 v;
+	__asm__ volatile("mov %%cr8, %0" : "=r"(v));
+	return v;
+}
+
+/*
+ * A 64-bit child (one code page at GPA 0, one page-table page at GPA
+ * 0x1000 that serves as PML4, PDPT and PD: entry 1 points at itself,
+ * entry 0 is a 2 MiB page at GPA 0; the code runs at va B = 0x8040000000):
+ * its CR8 is its own (never the root's TPR), installed #UD and #PF
+ * intercepts exit with the vector, error code, address and instruction
+ * bytes, an access to an unmapped GPA brings the instruction bytes, a
+ * single-step #DB (intercepted by Raum always) reaches the child's own
+ * IDT handler, and the x87 / SSE control registers round-trip.
+ */
+static void vp_long_mode(UINT64 id, const UINT64 *pfn)
+{
+	struct snap a;
+	UINT64 rax, val, v2;
+	const UINT64 B = 0x8040000000ULL;
+	struct raum_vp_exit xs, *x = &xs; /* a copy: the next call overwrites io + PAGE */
+	UINT8 *code = (UINT8 *)(pfn[0] << 12);
+	UINT64 *pt = (UINT64 *)(pfn[1] << 12);
+	static const UINT8 prog[] = {
+		0xb8, 0x0f, 0x00, 0x00, 0x00,   /* 00 mov $15, %eax */
+		0x44, 0x0f, 0x22, 0xc0,         /* 05 mov %rax, %cr8 */
+		0x44, 0x0f, 0x20, 0xc3,         /* 09 mov %cr8, %rbx */
+		0xf4,                           /* 0d hlt */
+		0x0f, 0x0b,                     /* 0e ud2 */
+		0x8a, 0x01,                     /* 10 mov (%rcx), %al: va not mapped, #PF */
+		0x8b, 0x02,                     /* 12 mov (%rdx), %eax: GPA 0x100000, not mapped */
+		0x9c,                           /* 14 pushf */
+		0x48, 0x81, 0x0c, 0x24, 0x00, 0x01, 0x00, 0x00, /* 15 orq $0x100, (%rsp): TF */
+		0x9d,                           /* 1d popf */
+		0x90,                           /* 1e nop: the single-step #DB after it */
+		0xf4,                           /* 1f hlt: not reached */
+	};
+	static const UINT8 handler[] = { 0xba, 0x34, 0x12, 0x00, 0x00, 0xf4, 0xf4 }; /* 40: mov $0x1234, %edx; hlt; hlt */
+
+	ZeroMem(code, PAGE);
+	ZeroMem(pt, PAGE);
+	CopyMem(code, (void *)prog, sizeof(prog));
+	CopyMem(code + 0x40, (void *)handler, sizeof(handler));
+	UINT64 *gdt = (UINT64 *)(code + 0x900), *idt = (UINT64 *)(code + 0x800), h = B + 0x40;
+	gdt[1] = 0x00af9b000000ffffULL;
+	gdt[2] = 0x00cf93000000ffffULL;
+	idt[2] = (h & 0xffff) | 8ULL << 16 | 0x8eULL << 40 | ((h >> 16) & 0xffff) << 48; /* vector 1 */
+	idt[3] = h >> 32;
+	pt[0] = 0x83;          /* the 2 MiB page at GPA 0 (P, W, PS) */
+	pt[1] = 0x1000 | 0x3;  /* itself: PML4[1] -> PDPT, PDPT[1] -> PD */
+	expect("lm.map", map(id, 0, 0xf, pfn, 2, 0), HV_STATUS_SUCCESS);
+	expect("lm.install_ud", vcall(HVCALL_INSTALL_INTERCEPT, id, 3ULL << 32 | 1, 6, 0), HV_STATUS_SUCCESS);
+	expect("lm.install_pf", vcall(HVCALL_INSTALL_INTERCEPT, id, 3ULL << 32 | 1, 14, 0), HV_STATUS_SUCCESS);
+	static const struct { UINT32 name; UINT64 lo, hi; } regs[] = {
+		{ HV_X64_REGISTER_CR0, 0x80000031, 0 },
+		{ HV_X64_REGISTER_CR3, 0x1000, 0 },
+		{ HV_X64_REGISTER_CR4, 0x20, 0 },
+		{ HV_X64_REGISTER_EFER, 0x500, 0 },
+		{ HV_X64_REGISTER_CS, 0, 0xffffffffULL | 8ULL << 32 | 0xa9bULL << 48 },
+		{ HV_X64_REGISTER_SS, 0, 0xffffffffULL | 16ULL << 32 | 0xc93ULL << 48 },
+		{ HV_X64_REGISTER_DS, 0, 0xffffffffULL | 16ULL << 32 | 0xc93ULL << 48 },
+		{ HV_X64_REGISTER_ES, 0, 0xffffffffULL | 16ULL << 32 | 0xc93ULL << 48 },
+		{ HV_X64_REGISTER_TR, 0, 0x67 | 0x8bULL << 48 },
+		{ HV_X64_REGISTER_GDTR, 0x8040000900ULL, 0x17 },
+		{ HV_X64_REGISTER_IDTR, 0x8040000800ULL, 0x1f },
+		{ HV_X64_REGISTER_RFLAGS, 2, 0 },
+		{ HV_X64_REGISTER_RIP, 0x8040000000ULL, 0 },
+		{ HV_X64_REGISTER_RAX + 4, 0x8040000ff0ULL, 0 },   /* RSP */
+		{ HV_X64_REGISTER_RAX + 1, 0x10000000000ULL, 0 },  /* RCX: PML4 entry 2, not present */
+		{ HV_X64_REGISTER_RAX + 2, 0x8040100000ULL, 0 },   /* RDX: GPA 0x100000 */
+	};
+	UINT64 bad = 0;
+	for (UINTN i = 0; i < sizeof(regs) / sizeof(regs[0]); i++)
+		bad += st(setreg(id, 0, regs[i].name, regs[i].lo, regs[i].hi, 0)) != HV_STATUS_SUCCESS;
+	snap(&a);
+	judge("lm.regs", bad == 0, &a, L"%ld of the long-mode registers refused", bad);
+	expect("lm.cr8_wide", setreg(id, 0, HV_X64_REGISTER_CR8, 16, 0, 0), HV_STATUS_INVALID_PARAMETER);
+
+	/* CR8: the child's own */
+	UINT64 before = root_cr8();
+	rax = dispatch(id, 0);
+	CopyMem(x, (void *)(io + PAGE), sizeof(*x));
+	UINT64 after = root_cr8();
+	if (after != before)
+		__asm__ volatile("mov %0, %%cr8" ::"r"(before)); /* the root's TPR back, whatever the verdict */
+	UINT64 r1 = getreg(id, 0, HV_X64_REGISTER_RAX + 3, 0, &val);
+	UINT64 r2 = getreg(id, 0, HV_X64_REGISTER_CR8, 0, &v2);
+	snap(&a);
+	judge("lm.cr8_own", st(rax) == HV_STATUS_SUCCESS && x->kind == RAUM_VPEXIT_HLT && x->rip == B + 0xd &&
+	      x->mode == 64 && after == before && st(r1) == HV_STATUS_SUCCESS && val == 15 && st(r2) == HV_STATUS_SUCCESS &&
+	      v2 == 15, &a, L"RAX %lx kind %d rip %lx mode %d; root CR8 %lx -> %lx; child RBX %lx CR8 %lx (want 15)", rax,
+	      x->kind, x->rip, x->mode, before, after, val, v2);
+
+	/* #UD, intercepted: not delivered, RIP on UD2, its bytes */
+	rax = dispatch_f(id, 0, RAUM_DISPATCH_COMPLETE);
+	CopyMem(x, (void *)(io + PAGE), sizeof(*x));
+	snap(&a);
+	judge("lm.exc_ud", st(rax) == HV_STATUS_SUCCESS && x->kind == RAUM_VPEXIT_EXCEPTION && x->index == 6 &&
+	      !(x->flags & RAUM_VPEXIT_F_ERROR_CODE) && x->rip == B + 0xe && x->insn_len == 15 && x->insn[0] == 0x0f &&
+	      x->insn[1] == 0x0b && x->insn[2] == 0x8a, &a, L"RAX %lx kind %d vector %d flags %x rip %lx, %d bytes %x %x",
+	      rax, x->kind, x->index, x->flags, x->rip, x->insn_len, x->insn[0], x->insn[1]);
+	expect("lm.exc_complete_nothing", vcall(RAUM_CALL_DISPATCH_VP, id, 1ULL << 32, 0, 0), HV_STATUS_INVALID_PARAMETER);
+
+	/* #PF, intercepted: error code 0 (read, not present, supervisor), the address, CR2 untouched */
+	expect("lm.rip_pf", setreg(id, 0, HV_X64_REGISTER_RIP, B + 0x10, 0, 0), HV_STATUS_SUCCESS);
+	rax = dispatch(id, 0);
+	CopyMem(x, (void *)(io + PAGE), sizeof(*x));
+	r2 = getreg(id, 0, HV_X64_REGISTER_CR2, 0, &v2);
+	snap(&a);
+	judge("lm.exc_pf", st(rax) == HV_STATUS_SUCCESS && x->kind == RAUM_VPEXIT_EXCEPTION && x->index == 14 &&
+	      (x->flags & RAUM_VPEXIT_F_ERROR_CODE) && x->error_code == 0 && x->address == 0x10000000000ULL &&
+	      x->rip == B + 0x10 && x->insn[0] == 0x8a && st(r2) == HV_STATUS_SUCCESS && v2 == 0, &a,
+	      L"RAX %lx kind %d vector %d flags %x error %x address %lx rip %lx; CR2 %lx", rax, x->kind, x->index,
+	      x->flags, x->error_code, x->address, x->rip, v2);
+
+	/* an unmapped GPA: MEMORY with the instruction bytes */
+	expect("lm.rip_mem", setreg(id, 0, HV_X64_REGISTER_RIP, B + 0x12, 0, 0), HV_STATUS_SUCCESS);
+	rax = dispatch(id, 0);
+	CopyMem(x, (void *)(io + PAGE), sizeof(*x));
+	snap(&a);
+	judge("lm.memory_insn", st(rax) == HV_STATUS_SUCCESS && x->kind == RAUM_VPEXIT_MEMORY && x->gpa == 0x100000 &&
+	      !(x->flags & RAUM_VPEXIT_F_WRITE) && x->insn_len == 15 && x->insn[0] == 0x8b && x->insn[1] == 0x02 &&
+	      x->insn[2] == 0x9c, &a, L"RAX %lx kind %d gpa %lx flags %x, %d bytes %x %x %x", rax, x->kind, x->gpa,
+	      x->flags, x->insn_len, x->insn[0], x->insn[1], x->insn[2]);
+
+	/* single step: the #DB Raum intercepts for itself goes to the child's own handler, DR6.BS set */
+	expect("lm.rip_tf", setreg(id, 0, HV_X64_REGISTER_RIP, B + 0x14, 0, 0), HV_STATUS_SUCCESS);
+	rax = dispatch(id, 0);
+	CopyMem(x, (void *)(io + PAGE), sizeof(*x));
+	r1 = getreg(id, 0, HV_X64_REGISTER_RAX + 2, 0, &val);
+	r2 = getreg(id, 0, HV_X64_REGISTER_DR6, 0, &v2);
+	snap(&a);
+	judge("lm.db_reflected", st(rax) == HV_STATUS_SUCCESS && x->kind == RAUM_VPEXIT_HLT && x->rip == B + 0x45 &&
+	      st(r1) == HV_STATUS_SUCCESS && val == 0x1234 && st(r2) == HV_STATUS_SUCCESS && (v2 & (1ULL << 14)), &a,
+	      L"RAX %lx kind %d rip %lx (want %lx); RDX %lx (want 1234), DR6 %lx (want BS)", rax, x->kind, x->rip,
+	      B + 0x45, val, v2);
+
+	/* x87 / SSE control registers: the CPU's MXCSR mask, a bit outside it refused, values kept */
+	r1 = getreg(id, 0, HV_X64_REGISTER_XMM_CONTROL_STATUS, 0, &val);
+	UINT64 mask = ((UINT64 *)(io + PAGE))[1] >> 32, mxcsr = ((UINT64 *)(io + PAGE))[1] & 0xffffffff;
+	expect("lm.mxcsr_reserved", setreg(id, 0, HV_X64_REGISTER_XMM_CONTROL_STATUS, 0, 0x1f80 | (1ULL << 31), 0),
+	       HV_STATUS_INVALID_PARAMETER);
+	expect("lm.mxcsr_set", setreg(id, 0, HV_X64_REGISTER_XMM_CONTROL_STATUS, 0, 0x9f80, 0), HV_STATUS_SUCCESS);
+	r2 = getreg(id, 0, HV_X64_REGISTER_XMM_CONTROL_STATUS, 0, &v2);
+	UINT64 mx2 = ((UINT64 *)(io + PAGE))[1] & 0xffffffff;
+	expect("lm.st0_set", setreg(id, 0, HV_X64_REGISTER_FP_MMX0, 0x8000000000000000ULL, 0x3fff, 0), HV_STATUS_SUCCESS);
+	expect("lm.st0_wide", setreg(id, 0, HV_X64_REGISTER_FP_MMX0, 0, 0x10000, 0), HV_STATUS_INVALID_PARAMETER);
+	UINT64 r3 = getreg(id, 0, HV_X64_REGISTER_FP_MMX0, 0, &val);
+	UINT64 st0_hi = ((UINT64 *)(io + PAGE))[1];
+	snap(&a);
+	judge("lm.fp_control", st(r1) == HV_STATUS_SUCCESS && mxcsr == 0x1f80 && (mask & 0xffbf) == 0xffbf &&
+	      st(r2) == HV_STATUS_SUCCESS && mx2 == 0x9f80 && st(r3) == HV_STATUS_SUCCESS &&
+	      val == 0x8000000000000000ULL && st0_hi == 0x3fff, &a,
+	      L"MXCSR %lx (want 1f80) mask %lx; after set %lx (want 9f80); ST0 %lx:%lx (want 3fff:8000000000000000)",
+	      mxcsr, mask, mx2, st0_hi, val);
+	/* and the VP runs with them: one more entry (the HLT completed) restores them without a fault in Raum */
+	rax = dispatch_f(id, 0, RAUM_DISPATCH_COMPLETE);
+	CopyMem(x, (void *)(io + PAGE), sizeof(*x));
+	snap(&a);
+	judge("lm.runs_after_fp", st(rax) == HV_STATUS_SUCCESS && x->kind == RAUM_VPEXIT_HLT && x->rip == B + 0x46, &a,
+	      L"RAX %lx kind %d rip %lx", rax, x->kind, x->rip);
+	expect("lm.unmap", unmap(id, 0, 2, 0), HV_STATUS_SUCCESS);
+}
+
 static void hostile_vps(const UINT64 *pfn)
 {
 	struct snap a;
@@ -428,7 +609,12 @@ static void hostile_vps(const UINT64 *pfn)
 	expect("vp.create_index", vcall(HVCALL_CREATE_VP, id, RAUM_MAX_CHILD_VPS, 0, 0),
 	       HV_STATUS_INVALID_VP_INDEX);
 	expect("vp.create", vcall(HVCALL_CREATE_VP, id, 0, 0, 0), HV_STATUS_SUCCESS);
-	expect("vp.install_bad_type", vcall(HVCALL_INSTALL_INTERCEPT, id, 3ULL << 32 | 1, 0, 0), HV_STATUS_INVALID_PARAMETER);
+	expect("vp.install_bad_type", vcall(HVCALL_INSTALL_INTERCEPT, id, 4ULL << 32 | 1, 0, 0), HV_STATUS_INVALID_PARAMETER);
+	expect("vp.install_exc_nmi", vcall(HVCALL_INSTALL_INTERCEPT, id, 3ULL << 32 | 1, 2, 0), HV_STATUS_INVALID_PARAMETER);
+	expect("vp.install_exc_mc", vcall(HVCALL_INSTALL_INTERCEPT, id, 3ULL << 32 | 1, 18, 0), HV_STATUS_INVALID_PARAMETER);
+	expect("vp.install_exc_bp", vcall(HVCALL_INSTALL_INTERCEPT, id, 3ULL << 32 | 1, 3, 0), HV_STATUS_INVALID_PARAMETER);
+	expect("vp.install_exc_wide", vcall(HVCALL_INSTALL_INTERCEPT, id, 3ULL << 32 | 1, 32 + 6, 0),
+	       HV_STATUS_INVALID_PARAMETER);
 	expect("vp.install_no_access", vcall(HVCALL_INSTALL_INTERCEPT, id, 2ULL << 32, 0, 0), HV_STATUS_INVALID_PARAMETER);
 	expect("vp.install_wide", vcall(HVCALL_INSTALL_INTERCEPT, id, 2ULL << 32 | 1, 1ULL << 32, 0),
 	       HV_STATUS_INVALID_PARAMETER);
@@ -518,6 +704,7 @@ static void hostile_vps(const UINT64 *pfn)
 		judge("vp.dispatch_spin_interrupted", st(rax) == HV_STATUS_SUCCESS && x->kind == RAUM_VPEXIT_INTERRUPTED &&
 		      x->rip == 0, &a, L"RAX %lx, exit kind %d rip %lx (want 1, 0)", rax, x->kind, x->rip);
 		expect("vp.unmap_ram", unmap(id, 0, 1, 0), HV_STATUS_SUCCESS);
+		vp_long_mode(id, &pfn[14]);
 		expect("vp.delete_reserved", vcall(HVCALL_DELETE_VP, id, 1ULL << 32, 0, 0), HV_STATUS_INVALID_PARAMETER);
 		expect("vp.delete", vcall(HVCALL_DELETE_VP, id, 0, 0, 0), HV_STATUS_SUCCESS);
 		expect("vp.delete_twice", vcall(HVCALL_DELETE_VP, id, 0, 0, 0), HV_STATUS_INVALID_VP_INDEX);

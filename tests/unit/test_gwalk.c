@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * include/raum/gwalk.h: the root's page-table walk over a fake guest memory: 4-level
+ * include/raum/gwalk.h: the guests' page-table walk over a fake guest memory: 4-level
  * and 5-level paging (CR4.LA57; neither emulator offers LA57, so this is
  * its only test), 1 GiB and 2 MiB leaves, non-present entries, tables that
- * are not RAM, paging off, and legacy paging refused.
+ * are not RAM, paging off, 32-bit paging (PSE, PSE-36) and PAE paging.
  */
 #include "unit.h"
 
@@ -129,7 +129,7 @@ static void tables_not_ram_refused(void **state)
 	assert_rc(gwalk(&w, 0x1000, &gpa), -RAUM_EINVAL);
 }
 
-static void paging_off_and_legacy(void **state)
+static void paging_off(void **state)
 {
 	(void)state;
 	struct gwalk w = { .cr0 = CR0_PE, .read_pte = read_pte };
@@ -137,10 +137,73 @@ static void paging_off_and_legacy(void **state)
 
 	assert_rc(gwalk(&w, 0x123456789abcULL, &gpa), 0);
 	assert_int_equal(gpa, 0x56789abcULL); /* 32 bits */
-	w.cr0 |= CR0_PG; /* 32-bit paging */
-	assert_rc(gwalk(&w, 0x1000, &gpa), -RAUM_ENOTSUP);
-	w.cr4 = CR4_PAE; /* PAE without long mode */
-	assert_rc(gwalk(&w, 0x1000, &gpa), -RAUM_ENOTSUP);
+}
+
+/* A 4-byte entry written into the fake memory at gpa. */
+static void put32(u64 gpa, u32 v)
+{
+	u64 *q = &mem[gpa / PAGE_SIZE][(gpa % PAGE_SIZE) / 8];
+	int sh = (gpa & 4) ? 32 : 0;
+	*q = (*q & ~(0xffffffffULL << sh)) | ((u64)v << sh);
+}
+
+/* 32-bit paging (SDM 4.3): 4-byte entries (odd and even halves of a read), 4 MiB pages with PSE and PSE-36. */
+static void thirty_two_bit(void **state)
+{
+	(void)state;
+	reset();
+	u64 pd = new_table(), pt = new_table();
+	struct gwalk w = { .cr0 = CR0_PE | CR0_PG, .cr3 = pd | 0xfff /* bits 11:0 ignored */, .read_pte = read_pte };
+	u64 gpa;
+
+	/* va 0x00c01234: PDE 3 (odd half of a word), PTE 1 (odd half) */
+	put32(pd + 4 * 3, (u32)pt | PTE_P | PTE_W);
+	put32(pt + 4 * 1, 0x9000 | PTE_P);
+	put32(pt + 4 * 0, 0x5000 | PTE_P); /* its neighbour in the same word must not leak in */
+	assert_rc(gwalk(&w, 0x00c01234, &gpa), 0);
+	assert_int_equal(gpa, 0x9234);
+	assert_rc(gwalk(&w, 0x00c00010, &gpa), 0);
+	assert_int_equal(gpa, 0x5010);
+	assert_rc(gwalk(&w, 0x00c02000, &gpa), -RAUM_ENOENT);
+	/* high bits of va are ignored outside long mode */
+	assert_rc(gwalk(&w, 0xffffffff00c01234ULL, &gpa), 0);
+	assert_int_equal(gpa, 0x9234);
+	/* a 4 MiB page needs CR4.PSE; bits 20:13 give address bits 39:32 */
+	put32(pd + 4 * 0x300, 0x00800000 | (0x3u << 13) | PTE_P | PTE_PS);
+	w.cr4 = CR4_PSE;
+	assert_rc(gwalk(&w, 0xc0012345, &gpa), 0);
+	assert_int_equal(gpa, 0x300812345ULL);
+	/* without PSE the PS bit is ignored: the entry points at a page table (here: the page at 0x00800000, not RAM) */
+	w.cr4 = 0;
+	assert_rc(gwalk(&w, 0xc0012345, &gpa), -RAUM_EINVAL);
+	/* a page directory that is not RAM */
+	hole_gpa = pd;
+	assert_rc(gwalk(&w, 0x00c01234, &gpa), -RAUM_EINVAL);
+}
+
+/* PAE paging (SDM 4.4): four PDPTEs at CR3 bits 31:5, 2 MiB and 4 KiB leaves. */
+static void pae(void **state)
+{
+	(void)state;
+	reset();
+	u64 pdpt_page = new_table(), pd = new_table(), pt = new_table();
+	u64 pdpt = pdpt_page + 0x20; /* 32-byte aligned inside its page */
+	struct gwalk w = { .cr0 = CR0_PE | CR0_PG, .cr3 = pdpt, .cr4 = CR4_PAE, .read_pte = read_pte };
+	u64 gpa;
+
+	mem[pdpt / PAGE_SIZE][(pdpt % PAGE_SIZE) / 8 + 2] = pd | PTE_P; /* va 0x80000000 .. */
+	mem[pd / PAGE_SIZE][1] = pt | PTE_P | PTE_W;                     /* .. + 2 MiB */
+	mem[pt / PAGE_SIZE][3] = 0x1234000ULL | PTE_P;
+	mem[pd / PAGE_SIZE][5] = 0x40000000ULL | PTE_P | PTE_PS;         /* 2 MiB at + 10 MiB */
+	assert_rc(gwalk(&w, 0x80203abcULL, &gpa), 0);
+	assert_int_equal(gpa, 0x1234abcULL);
+	assert_rc(gwalk(&w, 0x80a12345ULL, &gpa), 0);
+	assert_int_equal(gpa, 0x40012345ULL);
+	assert_rc(gwalk(&w, 0x40000000ULL, &gpa), -RAUM_ENOENT); /* PDPTE 1 not present */
+	assert_rc(gwalk(&w, 0x80204000ULL, &gpa), -RAUM_ENOENT); /* PTE 4 not present */
+	/* the same tables are not read as long mode's: EFER.LMA decides */
+	w.efer = EFER_LME | EFER_LMA;
+	assert_true(gwalk(&w, 0x80203abcULL, &gpa) != 0 || gpa != 0x1234abcULL);
 }
 
 int main(void)
@@ -149,7 +212,9 @@ int main(void)
 		cmocka_unit_test(four_levels),
 		cmocka_unit_test(five_levels),
 		cmocka_unit_test(tables_not_ram_refused),
-		cmocka_unit_test(paging_off_and_legacy),
+		cmocka_unit_test(paging_off),
+		cmocka_unit_test(thirty_two_bit),
+		cmocka_unit_test(pae),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,13 +18,13 @@ static void test_roundtrip(void **state)
 	(void)state;
 	static const u32 names[] = { HV_X64_REGISTER_RAX, HV_X64_REGISTER_R15, HV_X64_REGISTER_RIP, HV_X64_REGISTER_CR2,
 				     HV_X64_REGISTER_CR3, HV_X64_REGISTER_KERNEL_GS_BASE, HV_X64_REGISTER_LSTAR,
-				     HV_X64_REGISTER_STAR, HV_X64_REGISTER_SYSENTER_EIP };
+				     HV_X64_REGISTER_STAR, HV_X64_REGISTER_SYSENTER_EIP, HV_X64_REGISTER_CR8 };
 	struct vp_regs r;
 	struct hv_register_value v, got;
 
 	vpreg_reset(&r);
 	for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		v = (struct hv_register_value){ .low = 0x1000 + i * 8 };
+		v = (struct hv_register_value){ .low = names[i] == HV_X64_REGISTER_CR8 ? 0xf : 0x1000 + i * 8 };
 		assert_int_equal(vpreg_set(&r, names[i], &v, &lim), 0);
 		assert_int_equal(vpreg_get(&r, names[i], &got), 0);
 		assert_int_equal(got.low, v.low);
@@ -76,7 +76,8 @@ static void test_hostile(void **state)
 		{ HV_X64_REGISTER_CS, 0, 0xf000ULL << 48 },             /* reserved attribute bits */
 		{ HV_X64_REGISTER_IDTR, 0, 0x10000 },                   /* limit beyond 16 bits */
 		{ HV_X64_REGISTER_GDTR, 0xffff000000000000ULL - 1, 0 },
-		{ HV_X64_REGISTER_CR8, 0, 0 },                          /* not settable here */
+		{ HV_X64_REGISTER_CR8, 16, 0 },                         /* bits 63:4: MOV to CR8 faults */
+		{ HV_X64_REGISTER_CR8, 1ULL << 63, 0 },
 		{ 0x00020012, 0, 0 },                                   /* unknown names */
 		{ 0x00090000, 0, 0 },
 		{ 0xffffffff, 0, 0 },

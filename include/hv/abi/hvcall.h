@@ -289,11 +289,28 @@ struct hv_register_assoc {
 #define HV_X64_REGISTER_RFLAGS 0x00020011
 #define HV_X64_REGISTER_XMM0 0x00030000 /* XMM0 .. XMM15: 0x00030000 + n, 128-bit values */
 #define HV_X64_REGISTER_XMM15 0x0003000f
+/* ST0 .. ST7 (MM0 .. MM7): 0x00030010 + n, the 80-bit register in bits 79:0 */
+#define HV_X64_REGISTER_FP_MMX0 0x00030010
+#define HV_X64_REGISTER_FP_MMX7 0x00030017
+/*
+ * The x87 control and status (TLFS HV_X64_FP_CONTROL_STATUS_REGISTER):
+ * low bits 15:0 FCW, 31:16 FSW, 39:32 the abridged tag word (FXSAVE's: a
+ * bit per register, 1 = valid), 47:40 reserved (0), 58:48 FOP (63:59
+ * reserved, 0); high: the last instruction's RIP (FXSAVE64's FIP).
+ */
+#define HV_X64_REGISTER_FP_CONTROL_STATUS 0x00030018
+/*
+ * SSE control and status (TLFS HV_X64_XMM_CONTROL_STATUS_REGISTER): low the
+ * last data pointer (FXSAVE64's FDP); high bits 31:0 MXCSR, 63:32
+ * MXCSR_MASK (read only: the CPU's; a set keeps it). A set of MXCSR with
+ * a bit outside the mask is INVALID_PARAMETER (FXRSTOR would fault).
+ */
+#define HV_X64_REGISTER_XMM_CONTROL_STATUS 0x00030019
 #define HV_X64_REGISTER_CR0 0x00040000
 #define HV_X64_REGISTER_CR2 0x00040001
 #define HV_X64_REGISTER_CR3 0x00040002
 #define HV_X64_REGISTER_CR4 0x00040003
-#define HV_X64_REGISTER_CR8 0x00040004
+#define HV_X64_REGISTER_CR8 0x00040004 /* the task priority, bits 3:0 (a child's is its own: never the APIC's) */
 #define HV_X64_REGISTER_DR0 0x00050000 /* DR0 .. DR3: 0x00050000 + n */
 #define HV_X64_REGISTER_DR3 0x00050003
 #define HV_X64_REGISTER_DR6 0x00050004
@@ -343,9 +360,16 @@ struct hv_register_assoc {
  * active child the root handles. Types: CPUID (parameter: the leaf; its
  * exit RAUM_VPEXIT_CPUID, completed by setting RAX..RDX and dispatching
  * with COMPLETE) and MSR (parameter: the index, access_type read 1 / write 2;
- * RAUM_VPEXIT_MSR, a read completed with the value in 'data'). Port I/O
- * always exits (type IO_PORT accepted, nothing to install). At most
- * RAUM_MAX_INTERCEPTS of each type per partition (NO_RESOURCES beyond).
+ * RAUM_VPEXIT_MSR, a read completed with the value in 'data') and
+ * EXCEPTION (parameter: the vector; access_type any non-zero mask;
+ * RAUM_VPEXIT_EXCEPTION before the CPU delivers it: RIP at the faulting
+ * instruction, nothing delivered; the root fixes the state, or sets
+ * PENDING_INTERRUPTION to deliver it, and dispatches again). Exceptions
+ * that can be intercepted: RAUM_INTERCEPT_EXCEPTIONS (faults and #DB;
+ * not #NMI, #BP, #OF (software: their RIP semantics differ), #DF, #MC, or
+ * reserved vectors). Port I/O always exits (type IO_PORT accepted,
+ * nothing to install). At most RAUM_MAX_INTERCEPTS CPUID leaves and MSRs
+ * per partition (NO_RESOURCES beyond).
  */
 #define HVCALL_INSTALL_INTERCEPT 0x004d   /* root only */
 #define HV_INTERCEPT_ACCESS_READ 0x1
@@ -353,6 +377,9 @@ struct hv_register_assoc {
 #define HV_INTERCEPT_TYPE_X64_IO_PORT 0
 #define HV_INTERCEPT_TYPE_X64_MSR 1
 #define HV_INTERCEPT_TYPE_X64_CPUID 2
+#define HV_INTERCEPT_TYPE_EXCEPTION 3
+/* #DE #DB #BR #UD #NM #TS #NP #SS #GP #PF #MF #AC #XM */
+#define RAUM_INTERCEPT_EXCEPTIONS 0x000b7ce3u
 #define RAUM_MAX_INTERCEPTS 16
 struct hv_install_intercept_in {
 	uint64_t partition_id;
@@ -409,6 +436,8 @@ enum raum_vp_exit_kind {
 					 * RAUM_VPEXIT_F_REFUSED nothing ran and it is not stopped */
 	RAUM_VPEXIT_CPUID,              /* an installed CPUID intercept: index the leaf, data the subleaf */
 	RAUM_VPEXIT_MSR,                /* an installed MSR intercept: index, flags WRITE, data the value written */
+	RAUM_VPEXIT_EXCEPTION,          /* an installed exception intercept: index the vector, error_code
+					 * (F_ERROR_CODE), address (#PF: the linear address, CR2 not written) */
 	RAUM_VPEXIT_KINDS
 };
 #define RAUM_VPEXIT_F_WRITE 0x1
@@ -416,6 +445,7 @@ enum raum_vp_exit_kind {
 #define RAUM_VPEXIT_F_REP 0x4
 #define RAUM_VPEXIT_F_EXECUTE 0x8
 #define RAUM_VPEXIT_F_REFUSED 0x10       /* FAILED before entry: a register breaks an entry rule (why); fix and retry */
+#define RAUM_VPEXIT_F_ERROR_CODE 0x20    /* EXCEPTION: error_code is the one the CPU would push */
 struct raum_vp_exit {
 	uint32_t kind;                  /* enum raum_vp_exit_kind */
 	uint32_t flags;                 /* RAUM_VPEXIT_F_* */
@@ -428,6 +458,17 @@ struct raum_vp_exit {
 	uint8_t mode;                   /* the code size at rip: 16, 32 or 64 */
 	uint32_t index;                 /* CPUID: the leaf; MSR: its index */
 	uint64_t exits;                 /* exits of this VP Raum handled itself during this dispatch */
+	uint64_t address;               /* EXCEPTION #PF: the linear address */
+	uint32_t error_code;            /* EXCEPTION with F_ERROR_CODE */
+	/*
+	 * MEMORY, IO, EXCEPTION: the bytes at CS:RIP as Raum read them through
+	 * the child's page tables and its GPA map (insn_len of them: fewer than
+	 * 15 where a page is not readable, 0 when none is), so that the root
+	 * can emulate the access without reading the child's memory itself.
+	 */
+	uint8_t insn_len;
+	uint8_t reserved[3];
+	uint8_t insn[16];
 	char why[64];                   /* FAILED, SHUTDOWN: what happened, NUL-terminated */
 };
 struct raum_version {
@@ -560,7 +601,9 @@ HV_ABI_ASSERT(sizeof(struct hv_register_assoc) == 32, "hv_register_assoc");
 HV_ABI_ASSERT(__builtin_offsetof(struct hv_register_assoc, value) == 16, "hv_register_assoc.value");
 HV_ABI_ASSERT(sizeof(struct raum_dispatch_in) == 32, "raum_dispatch_in");
 HV_ABI_ASSERT(sizeof(struct hv_install_intercept_in) == 24, "hv_install_intercept_in");
-HV_ABI_ASSERT(sizeof(struct raum_vp_exit) == 120, "raum_vp_exit");
-HV_ABI_ASSERT(__builtin_offsetof(struct raum_vp_exit, why) == 56, "raum_vp_exit.why");
+HV_ABI_ASSERT(sizeof(struct raum_vp_exit) == 152, "raum_vp_exit");
+HV_ABI_ASSERT(__builtin_offsetof(struct raum_vp_exit, address) == 56, "raum_vp_exit.address");
+HV_ABI_ASSERT(__builtin_offsetof(struct raum_vp_exit, insn) == 72, "raum_vp_exit.insn");
+HV_ABI_ASSERT(__builtin_offsetof(struct raum_vp_exit, why) == 88, "raum_vp_exit.why");
 
 #endif
