@@ -206,6 +206,29 @@ static void pae(void **state)
 	assert_true(gwalk(&w, 0x80203abcULL, &gpa) != 0 || gpa != 0x1234abcULL);
 }
 
+/* Random tables under every paging mode: an answer or an error, never a read outside the fake memory. */
+static void random_tables(void **state)
+{
+	(void)state;
+	unsigned seed = 7;
+	reset();
+	for (unsigned p = 0; p < MEM_PAGES; p++)
+		for (unsigned i = 0; i < 512; i++) {
+			seed = seed * 1103515245 + 12345;
+			mem[p][i] = ((u64)seed << 32 | seed) & ((seed & 0x10000) ? 0x1ffffULL : ~0ULL);
+		}
+	for (int i = 0; i < 50000; i++) {
+		seed = seed * 1103515245 + 12345;
+		static const u64 cr4s[] = { 0, CR4_PSE, CR4_PAE, CR4_PAE | CR4_LA57 };
+		struct gwalk w = { .cr0 = CR0_PE | CR0_PG, .cr3 = (u64)(seed % (MEM_PAGES + 2)) << 12 | (seed & 0xfe0),
+				   .cr4 = cr4s[seed >> 30], .efer = (seed & 0x100) ? EFER_LME | EFER_LMA : 0,
+				   .read_pte = read_pte };
+		u64 gpa = 0;
+		int rc = gwalk(&w, (u64)seed * 0x9e3779b97f4a7c15ULL, &gpa);
+		assert_true(rc == 0 || rc == -RAUM_ENOENT || rc == -RAUM_EINVAL);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -215,6 +238,7 @@ int main(void)
 		cmocka_unit_test(paging_off),
 		cmocka_unit_test(thirty_two_bit),
 		cmocka_unit_test(pae),
+		cmocka_unit_test(random_tables),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,9 +2,10 @@
 /*
  * Unassigned MMIO for raumctl run (QEMU's semantics: reads all-ones,
  * writes dropped): the guest's access left its RAM (a MEMORY exit), so the
- * instruction at its RIP is decoded here, its result written and RIP moved
- * past it. Pure code over the guest's RAM and the bytes fetched from it
- * (tools/raumctl/mmio.c, tests/unit/test_mmio.c).
+ * instruction at its RIP (the bytes the exit brings: Raum read them
+ * through the guest's page tables) is decoded here, its result written
+ * and RIP moved past it. Pure code (tools/raumctl/mmio.c,
+ * tests/unit/test_mmio.c).
  */
 #ifndef RAUMCTL_MMIO_H
 #define RAUMCTL_MMIO_H
@@ -28,12 +29,5 @@ struct mmio_insn {
 int mmio_decode(const uint8_t *b, size_t n, unsigned mode, struct mmio_insn *d);
 /* A load's destination register after an all-ones read, from its old value. */
 uint64_t mmio_read_result(uint64_t old, const struct mmio_insn *d);
-
-struct guest_paging {
-	uint64_t cr0, cr3, cr4, efer;
-};
-/* The guest-physical address of linear address lin under g, walking tables in ram: 0, or -1. */
-int guest_translate(const uint8_t *ram, uint64_t ram_size, const struct guest_paging *g, uint64_t lin,
-		    uint64_t *phys);
 
 #endif

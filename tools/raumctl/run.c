@@ -247,37 +247,16 @@ static int raise_irqs(struct runner *r)
  */
 static int unassigned_mmio(struct runner *r, const struct raum_vp_exit *x)
 {
-	enum { CS = 16, CR0, CR3, CR4, EFER, N };
-	struct raum_reg regs[N];
-	struct raum_vp_regs q = { .partition_id = r->id, .count = N, .regs_ptr = (uintptr_t)regs };
-	uint8_t b[15];
-	size_t n = 0;
+	struct raum_reg regs[16];
+	struct raum_vp_regs q = { .partition_id = r->id, .count = 16, .regs_ptr = (uintptr_t)regs };
 	struct mmio_insn d;
 
 	for (unsigned i = 0; i < 16; i++)
 		regs[i].name = HV_X64_REGISTER_RAX + i;
-	regs[CS].name = HV_X64_REGISTER_CS;
-	regs[CR0].name = HV_X64_REGISTER_CR0;
-	regs[CR3].name = HV_X64_REGISTER_CR3;
-	regs[CR4].name = HV_X64_REGISTER_CR4;
-	regs[EFER].name = HV_X64_REGISTER_EFER;
-	if (x->flags & RAUM_VPEXIT_F_EXECUTE || ioctl(r->dev, RAUM_IOC_VP_REGS, &q))
+	/* a fetch has no bytes; Raum gives fewer than 15 where a page is not readable (the decoder needs what it has) */
+	if (x->flags & RAUM_VPEXIT_F_EXECUTE || x->insn_len > sizeof(x->insn) || ioctl(r->dev, RAUM_IOC_VP_REGS, &q))
 		return -1;
-	struct guest_paging g = { regs[CR0].low, regs[CR3].low, regs[CR4].low, regs[EFER].low };
-	uint64_t lin = x->mode == 64 ? x->rip : (regs[CS].low + x->rip) & 0xffffffffULL, pa;
-	/* the instruction's bytes, page by page (it may cross one) */
-	while (n < sizeof(b)) {
-		if (guest_translate(r->ram, r->ram_size, &g, lin + n, &pa) || pa >= r->ram_size)
-			break;
-		size_t chunk = 4096 - (size_t)(pa & 4095);
-		if (chunk > sizeof(b) - n)
-			chunk = sizeof(b) - n;
-		if (chunk > r->ram_size - pa)
-			chunk = (size_t)(r->ram_size - pa);
-		memcpy(b + n, r->ram + pa, chunk);
-		n += chunk;
-	}
-	if (mmio_decode(b, n, x->mode, &d))
+	if (mmio_decode(x->insn, x->insn_len, x->mode, &d))
 		return -1;
 	struct raum_reg set[2] = { { .name = HV_X64_REGISTER_RIP, .low = x->rip + (uint64_t)d.len } };
 	struct raum_vp_regs sq = { .partition_id = r->id, .count = 1, .set = 1, .regs_ptr = (uintptr_t)set };
