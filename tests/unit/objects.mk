@@ -95,3 +95,8 @@ unit-image := tools/raumctl/image.c
 UNIT_TESTS += image
 unit-mmio := tools/raumctl/mmio.c
 UNIT_TESTS += mmio
+# raumd's VM config file: the parser (libc) and its JSON (json-c)
+unit-vmconfig := tools/raumd/vmconfig.c tools/raumd/vmconfig_json.c
+UNIT_TESTS += vmconfig
+$(BUILD)/unit/test_vmconfig: tools/raumd/vmconfig.h
+$(BUILD)/unit/test_vmconfig: UNIT_LIBS += -ljson-c
