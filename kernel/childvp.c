@@ -68,6 +68,7 @@ static struct child_caps {
 	u64 child_xcr0;          /* what a child may enable: x87 .. PKRU, within its one-page area */
 	bool ibpb, l1d_flush, verw;
 	u32 mxcsr_mask;          /* the MXCSR bits FXRSTOR / XRSTOR take (SDM vol. 1 11.6.6) */
+	bool tsc_aux;            /* IA32_TSC_AUX exists (RDTSCP or RDPID): switched per dispatch */
 	struct vpreg_limits lim;
 } caps;
 static struct spinlock caps_lock = SPINLOCK_INIT;
@@ -134,6 +135,9 @@ static void caps_init(void)
 	static u8 fx[512] __attribute__((aligned(16)));
 	__asm__ volatile("fxsave64 %0" : "=m"(fx));
 	t.mxcsr_mask = *(u32 *)(fx + 28) ? *(u32 *)(fx + 28) : 0xffbf; /* 0: the default mask */
+	/* RDTSCP (CPUID 0x80000001:EDX[27]) or RDPID (CPUID 7:ECX[22]) */
+	t.tsc_aux = (cpuid(0x80000000, 0).eax >= 0x80000001 && (cpuid(0x80000001, 0).edx & BIT(27))) ||
+		    (l7.ecx & BIT(22));
 	bool amd = vendor_current()->vendor == RAUM_VENDOR_AMD;
 	t.ibpb = (l7.edx & BIT(26)) || (amd && (cpuid(0x80000008, 0).ebx & BIT(12)));
 	t.l1d_flush = !amd && (l7.edx & BIT(28));
@@ -530,6 +534,15 @@ static bool extra_reg(struct vp *vp, u32 name, struct hv_register_value *get, co
 			*d = set->low;
 		return true;
 	}
+	if (name == HV_X64_REGISTER_TSC_AUX) {
+		if (get)
+			*get = (struct hv_register_value){ .low = vp->child_tsc_aux };
+		else if (set->high || (set->low >> 32) || (!caps.tsc_aux && set->low))
+			*st = HV_STATUS_INVALID_PARAMETER; /* WRMSR would #GP */
+		else
+			vp->child_tsc_aux = set->low;
+		return true;
+	}
 	if (name == HV_X64_REGISTER_TSC) {
 		u64 v = set ? set->low : 0;
 		if (set && set->high) {
@@ -711,6 +724,11 @@ u16 dispatch_vp(struct vp *caller, const void *in, void *out)
 	 */
 	u64 root_dr[4];
 	dr_switch(root_dr, vp->child_dr);
+	u64 root_tsc_aux = 0;
+	if (caps.tsc_aux) {
+		root_tsc_aux = rdmsr(MSR_TSC_AUX);
+		wrmsr(MSR_TSC_AUX, vp->child_tsc_aux);
+	}
 	if (caps.xsave)
 		xsetbv0(root_xcr0 | XCR0_SSE);
 	fpu_save(root_fpu);
@@ -740,6 +758,8 @@ u16 dispatch_vp(struct vp *caller, const void *in, void *out)
 	if (caps.xsave)
 		xsetbv0(root_xcr0);
 	dr_switch(vp->child_dr, root_dr);
+	if (caps.tsc_aux)
+		wrmsr(MSR_TSC_AUX, root_tsc_aux); /* the child's changes it only through WRMSR: vp->child_tsc_aux */
 	ibpb();
 	if (x->kind == RAUM_VPEXIT_SHUTDOWN || (x->kind == RAUM_VPEXIT_FAILED && !(x->flags & RAUM_VPEXIT_F_REFUSED))) {
 		vp->stopped = true;
@@ -871,6 +891,22 @@ void child_db_deliver_state(u64 dr6, u64 *rflags, u64 *dr7)
 			*rflags |= RFLAGS_RF;
 	if (dr6 & DR6_BD)
 		*dr7 &= ~DR7_GD;
+}
+
+enum exit_action child_tsc_aux_msr(struct vp *vp, bool write)
+{
+	if (!caps.tsc_aux || (write && (u32)vp->gpr[GPR_RDX])) {
+		vp_inject_exception(vp, 13, true, 0);
+		return EXIT_RESUME;
+	}
+	if (write) {
+		vp->child_tsc_aux = (u32)vp->gpr[GPR_RAX];
+		wrmsr(MSR_TSC_AUX, vp->child_tsc_aux); /* live for its RDTSCP / RDPID until the dispatch ends */
+	} else {
+		vp->gpr[GPR_RAX] = (u32)vp->child_tsc_aux;
+		vp->gpr[GPR_RDX] = 0;
+	}
+	return EXIT_ADVANCE;
 }
 
 u32 child_exception_bitmap(const struct partition *p)

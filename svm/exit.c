@@ -468,6 +468,8 @@ static enum exit_action child_msr(struct svm_vp *s, bool write)
 	switch (msr) {
 	case MSR_EFER:
 		return svm_msr_vendor(vp, msr, write);
+	case MSR_TSC_AUX:
+		return child_tsc_aux_msr(vp, write);
 	case 0x10: /* IA32_TIME_STAMP_COUNTER: read only here */
 		if (write)
 			goto gp;

@@ -745,6 +745,8 @@ static enum exit_action vmx_child_msr(struct vmx_vp *x, bool write)
 	bool addr = false, live = false;
 
 	switch (msr) {
+	case MSR_TSC_AUX:
+		return child_tsc_aux_msr(vp, write);
 	case MSR_EFER:
 		if (!write) {
 			cur = vmcs_read64(VMCS_GUEST_EFER);

@@ -67,6 +67,14 @@ bool child_exception_exit(struct vp *vp, struct raum_vp_exit *x, u8 vector, bool
 void child_db_deliver_state(u64 dr6, u64 *rflags, u64 *dr7);
 /* The bytes at CS:RIP into x->insn / insn_len, through the child's page tables and GPA map (0 bytes if none). */
 void child_fetch_insn(struct vp *vp, struct raum_vp_exit *x);
+/*
+ * A child's RDMSR / WRMSR of IA32_TSC_AUX (0xc0000103), for both run loops:
+ * its own value, live in the MSR while it is dispatched (RDTSCP and RDPID
+ * read it without an exit). #GP where the CPU has no TSC_AUX or for bits
+ * 63:32.
+ */
+#define MSR_TSC_AUX 0xc0000103
+enum exit_action child_tsc_aux_msr(struct vp *vp, bool write);
 /* Finalize (kernel/partmem.c, partition busy, unlocked): every VP's pages back into the pool. */
 void child_vps_release(struct partition *p);
 

@@ -176,6 +176,7 @@ struct vp {
 	u64 pending_next_rip; /* the instruction after the intercepted one */
 	u64 xcr0;             /* its XCR0 (live only while it is dispatched) */
 	u64 child_dr[4];      /* its DR0-DR3 (live only while it is dispatched) */
+	u64 child_tsc_aux;    /* its IA32_TSC_AUX (live only while it is dispatched, where the CPU has one) */
 	u64 xsave_phys;       /* its FPU / SSE / AVX state: one page of its pool */
 	u32 nr_pool_pages;
 	u64 pool_pages[4];    /* CHILD_VP_MAX_PAGES: the pool pages it holds, given back at delete */

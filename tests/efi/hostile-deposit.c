@@ -464,7 +464,8 @@ static void vp_long_mode(UINT64 id, const UINT64 *pfn)
 		0x90,                           /* 1e nop: the single-step #DB after it */
 		0xf4,                           /* 1f hlt: not reached */
 	};
-	static const UINT8 handler[] = { 0xba, 0x34, 0x12, 0x00, 0x00, 0xf4, 0xf4 }; /* 40: mov $0x1234, %edx; hlt; hlt */
+	/* 40: mov $0x1234, %edx; hlt; hlt; 47: rdtscp; hlt */
+	static const UINT8 handler[] = { 0xba, 0x34, 0x12, 0x00, 0x00, 0xf4, 0xf4, 0x0f, 0x01, 0xf9, 0xf4 };
 
 	ZeroMem(code, PAGE);
 	ZeroMem(pt, PAGE);
@@ -588,6 +589,20 @@ static void vp_long_mode(UINT64 id, const UINT64 *pfn)
 	snap(&a);
 	judge("lm.runs_after_fp", st(rax) == HV_STATUS_SUCCESS && x->kind == RAUM_VPEXIT_HLT && x->rip == B + 0x46, &a,
 	      L"RAX %lx kind %d rip %lx", rax, x->kind, x->rip);
+	/* TSC_AUX: RDTSCP in the child reads its own, the root's is unchanged */
+	UINT32 aux0, aux1, lo, hi;
+	__asm__ volatile("rdtscp" : "=a"(lo), "=d"(hi), "=c"(aux0));
+	expect("lm.tsc_aux_wide", setreg(id, 0, HV_X64_REGISTER_TSC_AUX, 1ULL << 32, 0, 0), HV_STATUS_INVALID_PARAMETER);
+	expect("lm.tsc_aux_set", setreg(id, 0, HV_X64_REGISTER_TSC_AUX, aux0 ^ 0x5a5a, 0, 0), HV_STATUS_SUCCESS);
+	rax = dispatch_f(id, 0, RAUM_DISPATCH_COMPLETE);
+	CopyMem(x, (void *)(io + PAGE), sizeof(*x));
+	__asm__ volatile("rdtscp" : "=a"(lo), "=d"(hi), "=c"(aux1));
+	r1 = getreg(id, 0, HV_X64_REGISTER_RAX + 1, 0, &val);
+	snap(&a);
+	judge("lm.tsc_aux_own", st(rax) == HV_STATUS_SUCCESS && x->kind == RAUM_VPEXIT_HLT && x->rip == B + 0x4a &&
+	      st(r1) == HV_STATUS_SUCCESS && val == (aux0 ^ 0x5a5a) && aux1 == aux0, &a,
+	      L"RAX %lx kind %d rip %lx; child RCX %lx (want %x); root TSC_AUX %x -> %x", rax, x->kind, x->rip, val,
+	      aux0 ^ 0x5a5a, aux0, aux1);
 	expect("lm.unmap", unmap(id, 0, 2, 0), HV_STATUS_SUCCESS);
 }
 

@@ -337,6 +337,7 @@ struct hv_register_assoc {
 #define HV_X64_REGISTER_LSTAR 0x00080009
 #define HV_X64_REGISTER_CSTAR 0x0008000a
 #define HV_X64_REGISTER_SFMASK 0x0008000b
+#define HV_X64_REGISTER_TSC_AUX 0x0008007b /* bits 31:0 (RDTSCP's ECX, RDPID): the child's own */
 /*
  * An event for the VP's next entry (TLFS HV_X64_PENDING_INTERRUPTION_REGISTER):
  * bit 0 pending, bits 3:1 type (0 external interrupt, 2 NMI, 3 exception),
