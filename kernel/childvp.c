@@ -876,7 +876,7 @@ void child_fetch_insn(struct vp *vp, struct raum_vp_exit *x)
 		if (c.mode != 64)
 			va &= 0xffffffffULL; /* the linear address wraps at 4 GiB outside 64-bit mode */
 		u32 chunk = MIN(15 - len, PAGE_SIZE - (u32)(va & (PAGE_SIZE - 1)));
-		if (gwalk(&w, va, &gpa) || child_read_gpa(vp->part, gpa, x->insn + len, chunk))
+		if (gwalk_any(&w, va, &gpa) || child_read_gpa(vp->part, gpa, x->insn + len, chunk))
 			break;
 		len += chunk;
 		va += chunk;

@@ -137,6 +137,11 @@ static void paging_off(void **state)
 
 	assert_rc(gwalk(&w, 0x123456789abcULL, &gpa), 0);
 	assert_int_equal(gpa, 0x56789abcULL); /* 32 bits */
+	/* the root's walk is long mode only: legacy paging is gwalk_any's */
+	w.cr0 |= CR0_PG;
+	assert_rc(gwalk(&w, 0x1000, &gpa), -RAUM_ENOTSUP);
+	w.cr4 = CR4_PAE;
+	assert_rc(gwalk(&w, 0x1000, &gpa), -RAUM_ENOTSUP);
 }
 
 /* A 4-byte entry written into the fake memory at gpa. */
@@ -160,25 +165,25 @@ static void thirty_two_bit(void **state)
 	put32(pd + 4 * 3, (u32)pt | PTE_P | PTE_W);
 	put32(pt + 4 * 1, 0x9000 | PTE_P);
 	put32(pt + 4 * 0, 0x5000 | PTE_P); /* its neighbour in the same word must not leak in */
-	assert_rc(gwalk(&w, 0x00c01234, &gpa), 0);
+	assert_rc(gwalk_any(&w, 0x00c01234, &gpa), 0);
 	assert_int_equal(gpa, 0x9234);
-	assert_rc(gwalk(&w, 0x00c00010, &gpa), 0);
+	assert_rc(gwalk_any(&w, 0x00c00010, &gpa), 0);
 	assert_int_equal(gpa, 0x5010);
-	assert_rc(gwalk(&w, 0x00c02000, &gpa), -RAUM_ENOENT);
+	assert_rc(gwalk_any(&w, 0x00c02000, &gpa), -RAUM_ENOENT);
 	/* high bits of va are ignored outside long mode */
-	assert_rc(gwalk(&w, 0xffffffff00c01234ULL, &gpa), 0);
+	assert_rc(gwalk_any(&w, 0xffffffff00c01234ULL, &gpa), 0);
 	assert_int_equal(gpa, 0x9234);
 	/* a 4 MiB page needs CR4.PSE; bits 20:13 give address bits 39:32 */
 	put32(pd + 4 * 0x300, 0x00800000 | (0x3u << 13) | PTE_P | PTE_PS);
 	w.cr4 = CR4_PSE;
-	assert_rc(gwalk(&w, 0xc0012345, &gpa), 0);
+	assert_rc(gwalk_any(&w, 0xc0012345, &gpa), 0);
 	assert_int_equal(gpa, 0x300812345ULL);
 	/* without PSE the PS bit is ignored: the entry points at a page table (here: the page at 0x00800000, not RAM) */
 	w.cr4 = 0;
-	assert_rc(gwalk(&w, 0xc0012345, &gpa), -RAUM_EINVAL);
+	assert_rc(gwalk_any(&w, 0xc0012345, &gpa), -RAUM_EINVAL);
 	/* a page directory that is not RAM */
 	hole_gpa = pd;
-	assert_rc(gwalk(&w, 0x00c01234, &gpa), -RAUM_EINVAL);
+	assert_rc(gwalk_any(&w, 0x00c01234, &gpa), -RAUM_EINVAL);
 }
 
 /* PAE paging (SDM 4.4): four PDPTEs at CR3 bits 31:5, 2 MiB and 4 KiB leaves. */
@@ -195,15 +200,15 @@ static void pae(void **state)
 	mem[pd / PAGE_SIZE][1] = pt | PTE_P | PTE_W;                     /* .. + 2 MiB */
 	mem[pt / PAGE_SIZE][3] = 0x1234000ULL | PTE_P;
 	mem[pd / PAGE_SIZE][5] = 0x40000000ULL | PTE_P | PTE_PS;         /* 2 MiB at + 10 MiB */
-	assert_rc(gwalk(&w, 0x80203abcULL, &gpa), 0);
+	assert_rc(gwalk_any(&w, 0x80203abcULL, &gpa), 0);
 	assert_int_equal(gpa, 0x1234abcULL);
-	assert_rc(gwalk(&w, 0x80a12345ULL, &gpa), 0);
+	assert_rc(gwalk_any(&w, 0x80a12345ULL, &gpa), 0);
 	assert_int_equal(gpa, 0x40012345ULL);
-	assert_rc(gwalk(&w, 0x40000000ULL, &gpa), -RAUM_ENOENT); /* PDPTE 1 not present */
-	assert_rc(gwalk(&w, 0x80204000ULL, &gpa), -RAUM_ENOENT); /* PTE 4 not present */
+	assert_rc(gwalk_any(&w, 0x40000000ULL, &gpa), -RAUM_ENOENT); /* PDPTE 1 not present */
+	assert_rc(gwalk_any(&w, 0x80204000ULL, &gpa), -RAUM_ENOENT); /* PTE 4 not present */
 	/* the same tables are not read as long mode's: EFER.LMA decides */
 	w.efer = EFER_LME | EFER_LMA;
-	assert_true(gwalk(&w, 0x80203abcULL, &gpa) != 0 || gpa != 0x1234abcULL);
+	assert_true(gwalk_any(&w, 0x80203abcULL, &gpa) != 0 || gpa != 0x1234abcULL);
 }
 
 /* Random tables under every paging mode: an answer or an error, never a read outside the fake memory. */
@@ -224,7 +229,7 @@ static void random_tables(void **state)
 				   .cr4 = cr4s[seed >> 30], .efer = (seed & 0x100) ? EFER_LME | EFER_LMA : 0,
 				   .read_pte = read_pte };
 		u64 gpa = 0;
-		int rc = gwalk(&w, (u64)seed * 0x9e3779b97f4a7c15ULL, &gpa);
+		int rc = gwalk_any(&w, (u64)seed * 0x9e3779b97f4a7c15ULL, &gpa);
 		assert_true(rc == 0 || rc == -RAUM_ENOENT || rc == -RAUM_EINVAL);
 	}
 }
