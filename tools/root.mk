@@ -24,7 +24,7 @@ ROOT_KMAKE := env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES make
 
 .PHONY: root esp-linux esp-linux-test run-linux test-root $(ESP_LINUX)/ $(ESP_LINUX_TEST)/
 
-root: $(ROOT)/stamp $(ROOT)/raum.ko $(ROOT)/raumctl $(ROOT)/cpuidcheck $(ROOT)/initrd-test.img $(ROOT)/initrd-shell.img
+root: $(ROOT)/stamp $(ROOT)/raum.ko $(ROOT)/raumctl $(ROOT)/raumd $(ROOT)/cpuidcheck $(ROOT)/initrd-test.img $(ROOT)/initrd-shell.img
 
 # Kernel and headers: downloaded with apt-get download, extracted, nothing installed.
 $(ROOT)/stamp: tools/linux/fetch-kernel.sh
@@ -45,11 +45,24 @@ $(ROOT)/raum.ko: $(ROOT)/stamp tools/module/raum.c tools/module/Kbuild $(ROOT_AB
 
 # raumctl --json: json-c, linked statically (Debian's libjson-c-dev ships libjson-c.a; tools/setup.sh)
 RAUMCTL_LIBS := -ljson-c
-RAUMCTL_SRCS := tools/raumctl/raumctl.c tools/raumctl/run.c tools/raumctl/image.c tools/raumctl/mmio.c
-$(ROOT)/raumctl: $(RAUMCTL_SRCS) tools/raumctl/run.h tools/raumctl/image.h tools/raumctl/mmio.h $(ROOT_ABI_HDRS)
+RAUMCTL_SRCS := tools/raumctl/raumctl.c tools/raumctl/run.c tools/raumctl/image.c tools/raumctl/mmio.c \
+	tools/raumctl/vmcmds.c
+$(ROOT)/raumctl: $(RAUMCTL_SRCS) tools/raumctl/run.h tools/raumctl/image.h tools/raumctl/mmio.h \
+		tools/raumctl/vmcmds.h $(ROOT_ABI_HDRS)
 	@mkdir -p $(ROOT)
 	@echo "  CC      $@ (static)"
 	$(Q)$(CC) -static -O2 -Wall -Wextra -Werror -Iinclude -o $@ $(RAUMCTL_SRCS) $(RAUMCTL_LIBS)
+
+# raumd, the VM management service (docs/raumd.md), and its workers (the same binary, raumd --worker):
+# static, json-c. It runs VMs with the raumctl next to it (same folder), else /usr/bin/raumctl.
+# Messages are cut to their buffers on purpose: -Wno-format-truncation.
+RAUMD_SRCS := tools/raumd/raumd.c tools/raumd/worker.c tools/raumd/proto.c tools/raumd/util.c \
+	tools/raumd/vmconfig.c tools/raumd/vmconfig_json.c
+RAUMD_HDRS := tools/raumd/proto.h tools/raumd/util.h tools/raumd/worker.h tools/raumd/vmconfig.h
+$(ROOT)/raumd: $(RAUMD_SRCS) $(RAUMD_HDRS) $(ROOT_ABI_HDRS)
+	@mkdir -p $(ROOT)
+	@echo "  CC      $@ (static)"
+	$(Q)$(CC) -static -std=gnu11 -O2 -Wall -Wextra -Werror -Wno-format-truncation -Iinclude -o $@ $(RAUMD_SRCS) -ljson-c
 
 # cpuidcheck: what CPUID shows on one CPU, for the test initramfs' SMP checks (no libraries)
 $(ROOT)/cpuidcheck: tools/linux/cpuidcheck.c $(ROOT_ABI_HDRS)
