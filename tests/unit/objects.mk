@@ -61,7 +61,7 @@ UNIT_TESTS += locks
 unit-vptable := kernel/vp.c kernel/vpstate.c
 UNIT_TESTS += vptable
 # raumctl's main against a fake /dev/raum: the test includes tools/raumctl/raumctl.c and links json-c
-unit-raumctl := tools/raumctl/run.c tools/raumctl/image.c tools/raumctl/mmio.c
+unit-raumctl := tools/raumctl/run.c tools/raumctl/image.c tools/raumctl/mmio.c tools/raumctl/vmcmds.c
 UNIT_TESTS += raumctl
 $(BUILD)/unit/test_raumctl: tools/raumctl/raumctl.c
 $(BUILD)/unit/test_raumctl: UNIT_LIBS += -ljson-c

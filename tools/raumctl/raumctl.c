@@ -10,6 +10,8 @@
  *   raumctl log [-f]             the hypervisor's log ring (-f: keep following)
  *   raumctl write TEXT...        append TEXT to the hypervisor's log
  *   raumctl run IMAGE [OPTIONS]  a guest in a child partition, in the foreground (run.c)
+ *   raumctl create|list|start|stop|destroy|info|remove|console ...
+ *                                VMs managed by raumd, through its socket (vmcmds.c)
  *
  * These talk to the hypervisor alone (hypercalls through raum.ko): no service
  * needs to run. --json prints one JSON document on one line (json-c), for
@@ -33,6 +35,7 @@
 #include <hv/abi/raumdev.h>
 
 #include "run.h"
+#include "vmcmds.h"
 
 static const char *prog = "raumctl";
 static int dev_fd = -1;
@@ -538,6 +541,8 @@ static void usage(FILE *f)
 		"  write TEXT...       append TEXT to the hypervisor's log\n"
 		"  run IMAGE [OPTIONS] run a guest image in a child partition, in the foreground\n"
 		"                      (raumctl run --help: the options)\n"
+		"  create CONFIG, list, start NAME, stop NAME, destroy NAME, info NAME,\n"
+		"  remove NAME, console NAME   VMs managed by raumd (docs/raumd.md)\n"
 		"--json prints one JSON document on one line.\n");
 }
 
@@ -566,6 +571,8 @@ int main(int argc, char **argv)
 		return cmd_write(argc, argv);
 	if (strcmp(cmd, "run") == 0)
 		return cmd_run(argc, argv);
+	if (vm_is_command(cmd))
+		return vm_command(cmd, argc, argv);
 	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0) {
 		usage(stdout);
 		return 0;
