@@ -6,7 +6,7 @@
 #   make run-firmware  boot build/esp alone: the loader, Raum, then the firmware's next option
 #   make run-bochs  boot it under Bochs (corei7_skylake_x, OVMF)
 #   make debug      QEMU with its gdb stub; gdb with the hypervisor's symbols
-#   make test       unit tests, then boot tests; ends with "N passed, N failed"
+#   make test       unit tests and raumd's host test, then boot tests; ends with "N passed, N failed"
 #   make CC=clang   build with clang
 
 BUILD ?= build
@@ -210,10 +210,12 @@ debug: all
 
 # ---- tests --------------------------------------------------------------------
 include tests/unit/objects.mk
-test: all esp-linux-test $(UNIT_BINS)
-	bash tests/run.sh $(UNIT_BINS)
-test-unit: $(UNIT_BINS)
-	bash tests/run.sh --unit-only $(UNIT_BINS)
+# raumd's host test (tests/raumd/run.sh) runs with the unit tests: it needs raumd and raumctl, no emulator
+RAUMD_TEST_BINS := $(BUILD)/root/raumd $(BUILD)/root/raumctl
+test: all esp-linux-test $(UNIT_BINS) $(RAUMD_TEST_BINS)
+	RAUM_BUILD=$(BUILD) bash tests/run.sh $(UNIT_BINS)
+test-unit: $(UNIT_BINS) $(RAUMD_TEST_BINS)
+	RAUM_BUILD=$(BUILD) bash tests/run.sh --unit-only $(UNIT_BINS)
 bench: all esp-linux-test
 	bash tools/bench.sh
 # make bench-smp: only the 4-CPU Linux part of make bench (tools/bench-smp.sh)

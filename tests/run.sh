@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Raum's test runner: host unit tests (cmocka), then boot tests under QEMU
+# Raum's test runner: host unit tests (cmocka) and raumd's host test
+# (tests/raumd/run.sh, RAUM_BUILD/root/raumd, no emulator), then boot tests under QEMU
 # and Bochs (tests/boot/cases.sh). Ends with "N passed, N failed, N skipped"
 # and exits non-zero when anything failed.
 #
@@ -48,9 +49,33 @@ run_unit() {
   printf '%-5s %s: %d cases passed, %d failed\n' "$([ $rc -eq 0 ] && echo ok || echo FAIL)" "$name" "$p" "$f"
 }
 
+# tests/raumd/run.sh: each of its "ok    raumd/X" / "FAIL  raumd/X: why" lines counts once
+run_raumd() {
+  local build=${RAUM_BUILD:-build} line f0=$failed
+  if [ ! -x "$build/root/raumd" ] || [ ! -x "$build/root/raumctl" ]; then
+    fail raumd/build "no $build/root/raumd or raumctl: make $build/root/raumd $build/root/raumctl"
+    return
+  fi
+  while IFS= read -r line; do
+    case "$line" in
+      "ok    raumd/"*) passed=$((passed + 1)); printf '%s\n' "$line" ;;
+      "FAIL  raumd/"*)
+        failed=$((failed + 1)); line=${line#FAIL  }; failures+=("${line%%:*}"); printf 'FAIL  %s\n' "$line" ;;
+      "raumd-exit "*)
+        # a crash or timeout of the script itself, with no FAIL line of its own, still fails
+        if [ "${line#raumd-exit }" != 0 ] && [ "$failed" -eq "$f0" ]; then
+          fail raumd/script "tests/raumd/run.sh exited with status ${line#raumd-exit }"
+        fi ;;
+      *) printf '%s\n' "$line" ;;
+    esac
+  done < <(timeout 120 bash tests/raumd/run.sh "$build" 2>&1; echo "raumd-exit $?")
+}
+
 if [ "$mode" != boot ]; then
   echo "== unit tests"
   for b in "${bins[@]}"; do run_unit "$b"; done
+  echo "== raumd (host)"
+  run_raumd
 fi
 if [ "$mode" = all ]; then
   echo "== build checks"
