@@ -100,3 +100,8 @@ unit-vmconfig := tools/raumd/vmconfig.c tools/raumd/vmconfig_json.c
 UNIT_TESTS += vmconfig
 $(BUILD)/unit/test_vmconfig: tools/raumd/vmconfig.h
 $(BUILD)/unit/test_vmconfig: UNIT_LIBS += -ljson-c
+# raumd's socket protocol: the request parser, the exit-state mapping, the peer check (json-c)
+unit-raumd_proto := tools/raumd/proto.c
+UNIT_TESTS += raumd_proto
+$(BUILD)/unit/test_raumd_proto: tools/raumd/proto.h tools/raumd/vmconfig.h
+$(BUILD)/unit/test_raumd_proto: UNIT_LIBS += -ljson-c
