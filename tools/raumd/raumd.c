@@ -1026,7 +1026,7 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && strcmp(argv[1], "--worker") == 0)
 		return worker_main(argc, argv);
-	for (int i = 1; i < argc; i++) {
+	for (int i = 1; i < argc; i += 2) /* OPTION VALUE pairs */ {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
 			usage();
@@ -1048,7 +1048,6 @@ int main(int argc, char **argv)
 			fprintf(stderr, "raumd: unknown option '%s'\n", a);
 			return usage();
 		}
-		i++;
 	}
 	if (group) {
 		char text[65536];

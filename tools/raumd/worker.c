@@ -441,7 +441,7 @@ int worker_main(int argc, char **argv)
 	for (i = 0; i < WORKER_CLIENTS_MAX; i++)
 		W.cl[i].fd = -1;
 	W.stop_timeout = VMCONFIG_STOP_TIMEOUT_DEFAULT;
-	for (i = 1; i < argc; i++) {
+	for (i = 1; i < argc; i += 2) /* OPTION VALUE pairs */ {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (strcmp(a, "--") == 0) {
 			cmd = argv + i + 1;
@@ -461,7 +461,6 @@ int worker_main(int argc, char **argv)
 			ready = atoi(v);
 		else
 			return usage();
-		i++;
 	}
 	if (!W.name || !raumd_valid_name(W.name) || !W.state_dir || !W.log_path || !cmd || !cmd[0] || ready < 0 ||
 	    W.stop_timeout > VMCONFIG_STOP_TIMEOUT_MAX)
