@@ -108,16 +108,18 @@ $(BUILD)/guests/%.bin: tests/guests/%.c tests/guests/start64.S tests/guests/gues
 guests: $(GUEST_ELFS)
 .PHONY: guests
 
-ROOT_INITRD_DEPS := tools/linux/mkinitramfs.sh $(ROOT)/raum.ko $(ROOT)/raumctl
+# raumd beside raumctl in /bin (it runs the raumctl in its own folder), its example configs in /etc/raum
+RAUMD_EXAMPLES := $(wildcard tools/raumd/examples/*.conf)
+ROOT_INITRD_DEPS := tools/linux/mkinitramfs.sh $(ROOT)/raum.ko $(ROOT)/raumctl $(ROOT)/raumd $(RAUMD_EXAMPLES)
 $(ROOT)/initrd-test.img: $(ROOT_INITRD_DEPS) tools/linux/init-test.sh $(ROOT)/cpuidcheck $(ROOT)/dmatest \
 		$(ROOT)/parttest $(GUEST_ELFS)
 	@echo "  INITRD  $@"
 	$(Q)bash tools/linux/mkinitramfs.sh $@ $(ROOT)/raum.ko $(ROOT)/raumctl tools/linux/init-test.sh \
-		$(ROOT)/cpuidcheck $(ROOT)/dmatest $(ROOT)/parttest $(GUEST_ELFS) >/dev/null
+		$(ROOT)/cpuidcheck $(ROOT)/dmatest $(ROOT)/parttest $(ROOT)/raumd $(GUEST_ELFS) $(RAUMD_EXAMPLES) >/dev/null
 $(ROOT)/initrd-shell.img: $(ROOT_INITRD_DEPS) tools/linux/init-shell.sh $(GUEST_ELFS)
 	@echo "  INITRD  $@"
 	$(Q)bash tools/linux/mkinitramfs.sh $@ $(ROOT)/raum.ko $(ROOT)/raumctl tools/linux/init-shell.sh \
-		$(GUEST_ELFS) >/dev/null
+		$(ROOT)/raumd $(GUEST_ELFS) $(RAUMD_EXAMPLES) >/dev/null
 
 # An ESP: build/esp's loader and hypervisor, Linux as the root OS.
 #   $(1): ESP folder, $(2): initramfs

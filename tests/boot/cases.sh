@@ -359,6 +359,42 @@ fuzz_case() { # fuzz_case NAME EMULATOR CPU ITER RULES
 }
 case_qemu_fuzz() { fuzz_case qemu-fuzz qemu EPYC "${RAUM_FUZZ_ITER_QEMU:-500000}" 0; }
 
+# raumd from the Linux root (init-test.sh's raumd_checks, raum_vms=1): real guests in its workers.
+expect_raumd_checks() {
+  expect 'RAUM-ROOT: raumd create hello exit 0' 'RAUM-ROOT: raumd list --json exit 0' \
+    "RAUM-ROOT: raumd console e3: [1-9] echo" 'RAUM-ROOT: raumd hello: state stopped;reason guest exited with status 43' \
+    'RAUM-ROOT: raumd hello console log: [1-9] line' \
+    'RAUM-ROOT: raumd start running: exit 1 raumctl: VM e1 is running: it runs already' \
+    'RAUM-ROOT: raumd remove running: exit 1 raumctl: VM e1 is running: stop or destroy it first' \
+    'RAUM-ROOT: raumd bad config: exit 1 raumctl: /tmp/vms/bad.conf:2: memory: "4096M" is out of range' \
+    'RAUM-ROOT: raumd worker killed: e4 state failed;reason [^;]*killed by signal 9' \
+    'RAUM-ROOT: raumd worker killed: 7 running' 'RAUM-ROOT: raumd killed: list exit 1' \
+    'RAUM-ROOT: raumd restarted: 7 running' 'RAUM-ROOT: raumd restarted: console e5: [1-9] echo' \
+    'RAUM-ROOT: raumd stop e2: exit 0, state stopped' 'RAUM-ROOT: raumd removed 9, ' 'parttest: raumd_returned ok'
+  forbid 'RAUM-ROOT: raumd (create|start|destroy) e[0-9] failed' 'RAUM-ROOT: raumd worker killed: VM process'
+  # the list --json document (the line between its markers that starts '{'), parsed here
+  local json why
+  json=$(sed -n '/^RAUM-ROOT: raumd list --json$/,/^RAUM-ROOT: raumd list --json exit/p' "$LOG" | grep -m1 '^{')
+  why=$(python3 -c '
+import json, sys
+try:
+    d = json.loads(sys.argv[1])
+except ValueError as e:
+    sys.exit("not JSON (%s): %.80s" % (e, sys.argv[1]))
+vms = {v["name"]: v for v in d.get("vms", [])}
+want = {"e%d" % i for i in range(1, 9)}
+run = {n for n, v in vms.items() if v["state"] == "running" and v["pid"] > 0 and v["memory_mb"] == 4}
+if not d.get("ok") or run != want:
+    sys.exit("running with 4 MiB: %s" % sorted(run))
+if vms.get("hello", {}).get("state") != "defined":
+    sys.exit("hello: %s" % vms.get("hello"))
+' "$json" 2>&1) || MISSING+=("raumd list --json: $why")
+  local removed
+  removed=$(grep -m1 'RAUM-ROOT: raumd removed 9, ' "$LOG" | sed 's/.*removed 9, //')
+  python3 -c 'import json, sys; d = json.loads(sys.argv[1]); sys.exit(0 if d["ok"] and d["vms"] == [] else 1)' \
+    "$removed" 2>/dev/null || MISSING+=("raumd: VMs left after remove: $removed")
+}
+
 case_qemu_linux_root() {
   # stock Debian Linux as the root partition (build/esp-linux-test, tools/linux/init-test.sh)
   CASE=qemu-linux-root CASE_DIR=$BT/qemu-linux-root MISSING=()
@@ -379,6 +415,7 @@ case_qemu_linux_root() {
     'RAUM-ROOT: raumctl log exit 0' 'RAUM-ROOT: powering off' 'reboot: Power down'
   expect_part_checks 16
   expect_vm_checks
+  expect_raumd_checks
   # the late-launch line appears twice: on serial at boot and again from raumctl log
   [ "$(grep -c 'svm: late launch on cpu0' "$LOG")" -ge 2 ] || MISSING+=("raumctl log did not print the hypervisor's ring")
   ring_hides_addresses

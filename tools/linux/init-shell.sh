@@ -9,6 +9,10 @@ exec </dev/console >/dev/console 2>&1
 echo "RAUM-ROOT: /init reached"
 if insmod /lib/raum.ko; then
   echo "RAUM-ROOT: module loaded: try 'raumctl version', 'raumctl stats', 'raumctl log'"
+  # the VM service (docs/raumd.md): its log in /var/log/raum/raumd.log
+  mkdir -p /var/log/raum /var/lib/raum/vms /run/raum
+  setsid raumd > /var/log/raum/raumd.log 2>&1 < /dev/null &
+  echo "RAUM-ROOT: raumd started: try 'raumctl create /etc/raum/hello.conf; raumctl start hello; raumctl list'"
 else
   echo "RAUM-ROOT: module refused (dmesg | grep raum says why); raumctl will not work"
 fi

@@ -327,6 +327,68 @@ vm_checks() {
   parttest since /tmp/vm.base vm_hostile_returned
 }
 
+# --- raumd (issue 13): VMs that outlive raumctl, from this root under QEMU (raum_vms=1) ---
+# The host-side test (tests/raumd/run.sh) checks the service with a fake VM; here its workers run real
+# guests through /dev/raum: 8 at once, a worker killed, raumd killed and restarted, the counts back.
+# 'RAUM-ROOT: raumd ...' lines are judged by tests/boot/cases.sh (expect_raumd_checks).
+raumd_field() { # NAME FIELD: a number from 'raumctl info NAME --json' (busybox has no JSON tool)
+  raumctl info "$1" --json | sed -n "s/.*\"$2\": *\([0-9]*\).*/\1/p"
+}
+raumd_start() {
+  setsid raumd >> /tmp/raumd.log 2>&1 < /dev/null & rd=$!
+  for i in $(seq 1 50); do raumctl list > /dev/null 2>&1 && break; sleep 0.1; done
+}
+raumd_checks() {
+  local i rd wp vp n st out
+  grep -q 'raum_vms=1' /proc/cmdline || return 0
+  mkdir -p /var/log/raum /var/lib/raum/vms /run/raum /tmp/vms
+  parttest snap /tmp/raumd.base
+  raumd_start
+  for i in 1 2 3 4 5 6 7 8; do
+    printf 'name = e%s\nmemory = 4M\nimage = /guests/irq.elf\nstop_timeout = 2\n' $i > /tmp/vms/e$i.conf
+    raumctl create /tmp/vms/e$i.conf > /dev/null || echo "RAUM-ROOT: raumd create e$i failed"
+    raumctl start e$i > /dev/null || echo "RAUM-ROOT: raumd start e$i failed"
+  done
+  raumctl create /etc/raum/hello.conf > /dev/null; echo "RAUM-ROOT: raumd create hello exit $?"
+  echo "RAUM-ROOT: raumd list"; raumctl list
+  echo "RAUM-ROOT: raumd list --json"; raumctl list --json; echo "RAUM-ROOT: raumd list --json exit $?"
+  out=$(echo x | raumctl console e3 --timeout 2 2>&1)
+  echo "RAUM-ROOT: raumd console e3: $(echo "$out" | grep -c "irq: got 'x'") echo(es)"
+  raumctl start hello > /dev/null; sleep 1
+  echo "RAUM-ROOT: raumd hello: $(raumctl info hello | grep -E '^(state|exit status|reason)' | tr -s ' ' | tr '\n' ';')"
+  echo "RAUM-ROOT: raumd hello console log: $(grep -c 'hello from a Raum child partition' /var/log/raum/hello.console) line(s)"
+  out=$(raumctl start e1 2>&1); echo "RAUM-ROOT: raumd start running: exit $? $out"
+  out=$(raumctl remove e1 2>&1); echo "RAUM-ROOT: raumd remove running: exit $? $out"
+  printf 'name = bad\nmemory = 4096M\nimage = /guests/irq.elf\n' > /tmp/vms/bad.conf
+  out=$(raumctl create /tmp/vms/bad.conf 2>&1); echo "RAUM-ROOT: raumd bad config: exit $? $out"
+  # a worker killed mid-run: its VM failed, the others run on
+  wp=$(raumd_field e4 pid); vp=$(raumd_field e4 vm_pid)
+  kill -9 "$wp"; sleep 1
+  echo "RAUM-ROOT: raumd worker killed: e4 $(raumctl info e4 | grep -E '^(state|reason)' | tr -s ' ' | tr '\n' ';')"
+  [ -e /proc/$vp ] && echo "RAUM-ROOT: raumd worker killed: VM process $vp lives on"
+  n=$(raumctl list | grep -c ' running ')
+  echo "RAUM-ROOT: raumd worker killed: $n running"
+  # raumd killed: the VMs run on; a new raumd finds them
+  kill -9 $rd; wait $rd 2>/dev/null
+  out=$(raumctl list 2>&1); echo "RAUM-ROOT: raumd killed: list exit $?"
+  raumd_start
+  n=$(raumctl list | grep -c ' running ')
+  echo "RAUM-ROOT: raumd restarted: $n running"
+  out=$(echo y | raumctl console e5 --timeout 2 2>&1)
+  echo "RAUM-ROOT: raumd restarted: console e5: $(echo "$out" | grep -c "irq: got 'y'") echo(es)"
+  # stop (the guest has no shutdown channel: forced after stop_timeout), destroy, remove
+  raumctl stop e2 > /dev/null; st=$?
+  echo "RAUM-ROOT: raumd stop e2: exit $st, $(raumctl info e2 | grep -E '^state' | tr -s ' ')"
+  for i in 1 3 5 6 7 8; do raumctl destroy e$i > /dev/null || echo "RAUM-ROOT: raumd destroy e$i failed"; done
+  n=0
+  for i in 1 2 3 4 5 6 7 8; do raumctl remove e$i > /dev/null && n=$((n + 1)); done
+  raumctl remove hello > /dev/null && n=$((n + 1))
+  echo "RAUM-ROOT: raumd removed $n, $(raumctl list --json)"
+  parttest since /tmp/raumd.base raumd_returned
+  kill $rd; wait $rd 2>/dev/null
+  sed 's/^/  raumd.log | /' /tmp/raumd.log
+}
+
 module=refused
 if insmod /lib/raum.ko; then
   module=loaded
@@ -349,6 +411,7 @@ if insmod /lib/raum.ko; then
   raumctl health; echo "RAUM-ROOT: raumctl health exit $?"
   dma_checks
   part_checks
+  raumd_checks
   # with more than one CPU: each under Raum, hypercalls made on the calling CPU
   if [ -n "$BENCH_LOOPS" ]; then bench_cpuid; bench_online; else smp_checks; fi
   [ -n "$BENCH_IDLE" ] && bench_idle

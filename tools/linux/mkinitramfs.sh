@@ -6,13 +6,14 @@
 #
 # Holds: /bin/busybox (busybox-static) and its applet links, /init
 # (INIT-SCRIPT, default tools/linux/init-test.sh), the module at
-# /lib/raum.ko, /bin/raumctl, each PROGRAM (static) at /bin/<its name>, and
+# /lib/raum.ko, /bin/raumctl, each PROGRAM (static) at /bin/<its name>, each
+# GUEST.elf / .bin at /guests, each raumd VM config (.conf) at /etc/raum, and
 # /dev/console (the kernel opens it before /init runs). The archive is
 # written by Python, not cpio(1): device nodes need no root, and owners (0:0)
 # and times (0) are fixed, so the same inputs give the same bytes.
 set -euo pipefail
 die() { echo "mkinitramfs: $*" >&2; exit 1; }
-if [ $# -lt 3 ]; then die "usage: $0 OUT.cpio.gz MODULE RAUMCTL [INIT-SCRIPT [PROGRAM... GUEST.elf...]]"; fi
+if [ $# -lt 3 ]; then die "usage: $0 OUT.cpio.gz MODULE RAUMCTL [INIT-SCRIPT [PROGRAM... GUEST.elf... VM.conf...]]"; fi
 here=$(cd "$(dirname "$0")" && pwd)
 out=$1 module=$2 raumctl=$3 init=${4:-$here/init-test.sh}
 shift $(( $# < 4 ? $# : 4 ))
@@ -27,6 +28,7 @@ if readelf -l "$raumctl" 2>/dev/null | grep -q INTERP; then
 fi
 for p in "${programs[@]}"; do
   case $p in *.elf|*.bin) [ -f "$p" ] || die "no guest image '$p' (build it first)"; continue;; esac
+  case $p in *.conf) [ -f "$p" ] || die "no VM config '$p'"; continue;; esac
   [ -x "$p" ] || die "no program '$p' (build it first)"
   if readelf -l "$p" 2>/dev/null | grep -q INTERP; then die "$p is dynamically linked (build it with -static)"; fi
   case $(basename "$p") in busybox|raumctl) die "$p: a program may not replace /bin/$(basename "$p")";; esac
@@ -63,6 +65,12 @@ d("guests")
 for p in programs:
     if p.endswith(".elf") or p.endswith(".bin"):  # test guests for raumctl run (tests/guests)
         f("guests/" + os.path.basename(p), p, 0o644)
+        continue
+    if p.endswith(".conf"):  # raumd's example VM configs (tools/raumd/examples)
+        if "etc/raum" not in seen:
+            d("etc/raum")
+            seen.add("etc/raum")
+        f("etc/raum/" + os.path.basename(p), p, 0o644)
         continue
     name = "bin/" + os.path.basename(p)
     if name in seen:      # an applet of that name: the program wins
