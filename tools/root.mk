@@ -58,7 +58,7 @@ $(ROOT)/raumctl: $(RAUMCTL_SRCS) tools/raumctl/run.h tools/raumctl/image.h tools
 # Messages are cut to their buffers on purpose: -Wno-format-truncation (gcc's; clang has none).
 RAUMD_SRCS := tools/raumd/raumd.c tools/raumd/worker.c tools/raumd/proto.c tools/raumd/util.c \
 	tools/raumd/vmconfig.c tools/raumd/vmconfig_json.c
-RAUMD_HDRS := tools/raumd/proto.h tools/raumd/util.h tools/raumd/worker.h tools/raumd/vmconfig.h
+RAUMD_HDRS := tools/raumd/proto.h tools/raumd/util.h tools/raumd/worker.h tools/raumd/vmconfig.h tools/raumctl/run.h
 $(ROOT)/raumd: $(RAUMD_SRCS) $(RAUMD_HDRS) $(ROOT_ABI_HDRS)
 	@mkdir -p $(ROOT)
 	@echo "  CC      $@ (static)"

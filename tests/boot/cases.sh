@@ -362,7 +362,9 @@ case_qemu_fuzz() { fuzz_case qemu-fuzz qemu EPYC "${RAUM_FUZZ_ITER_QEMU:-500000}
 # raumd from the Linux root (init-test.sh's raumd_checks, raum_vms=1): real guests in its workers.
 expect_raumd_checks() {
   expect 'RAUM-ROOT: raumd create hello exit 0' 'RAUM-ROOT: raumd list --json exit 0' \
-    "RAUM-ROOT: raumd console e3: [1-9] echo" 'RAUM-ROOT: raumd hello: state stopped;reason guest exited with status 43' \
+    "RAUM-ROOT: raumd console e3: [1-9] echo" \
+    'RAUM-ROOT: raumd info e3: exits +[1-9][0-9]* \([1-9][0-9]* to its worker: [1-9][0-9]* port I/O, 0 MMIO\); [1-9][0-9]* interrupts raised' \
+    'RAUM-ROOT: raumd hello: state stopped;reason guest exited with status 43' \
     'RAUM-ROOT: raumd hello console log: [1-9] line' \
     'RAUM-ROOT: raumd start running: exit 1 raumctl: VM e1 is running: it runs already' \
     'RAUM-ROOT: raumd remove running: exit 1 raumctl: VM e1 is running: stop or destroy it first' \

@@ -354,6 +354,7 @@ raumd_checks() {
   echo "RAUM-ROOT: raumd list --json"; raumctl list --json; echo "RAUM-ROOT: raumd list --json exit $?"
   out=$(echo x | raumctl console e3 --timeout 2 2>&1)
   echo "RAUM-ROOT: raumd console e3: $(echo "$out" | grep -c "irq: got 'x'") echo(es)"
+  echo "RAUM-ROOT: raumd info e3: $(raumctl info e3 | grep '^exits')"
   raumctl start hello > /dev/null; sleep 1
   echo "RAUM-ROOT: raumd hello: $(raumctl info hello | grep -E '^(state|exit status|reason)' | tr -s ' ' | tr '\n' ';')"
   echo "RAUM-ROOT: raumd hello console log: $(grep -c 'hello from a Raum child partition' /var/log/raum/hello.console) line(s)"

@@ -77,7 +77,48 @@ struct runner {
 	uint8_t *ram;
 	uint64_t ram_size;
 	uint64_t exits, io_exits, irqs, mmio;
+	struct raumctl_run_stats *pub; /* RAUMCTL_STATS_FILE's mapping, or NULL */
 };
+
+/* Maps RAUMCTL_STATS_FILE (created, mode 0600) for the counters; a failure only costs the statistics. */
+static struct raumctl_run_stats *stats_publish_open(void)
+{
+	const char *path = getenv("RAUMCTL_STATS_FILE");
+	struct raumctl_run_stats *p;
+
+	if (!path || !*path)
+		return NULL;
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0 || ftruncate(fd, sizeof(*p))) {
+		fprintf(stderr, "raumctl: RAUMCTL_STATS_FILE %s: %s (no statistics published)\n", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	p = mmap(NULL, sizeof(*p), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED)
+		return NULL;
+	memset(p, 0, sizeof(*p));
+	p->version = RAUMCTL_STATS_VERSION;
+	__atomic_store_n(&p->magic, RAUMCTL_STATS_MAGIC, __ATOMIC_RELEASE);
+	return p;
+}
+
+static void stats_publish(struct runner *r, uint32_t kind)
+{
+	struct raumctl_run_stats *p = r->pub;
+
+	if (!p)
+		return;
+	__atomic_store_n(&p->exits, r->exits, __ATOMIC_RELAXED);
+	__atomic_store_n(&p->dispatches, p->dispatches + 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&p->io_exits, r->io_exits, __ATOMIC_RELAXED);
+	__atomic_store_n(&p->mmio, r->mmio, __ATOMIC_RELAXED);
+	__atomic_store_n(&p->irqs, r->irqs, __ATOMIC_RELAXED);
+	if (kind < 16)
+		__atomic_store_n(&p->by_kind[kind], p->by_kind[kind] + 1, __ATOMIC_RELAXED);
+}
 
 #define DEVICE_MODEL_LEAF 0x40000100u /* CPUID: raumctl's device model (InstallIntercept) */
 #define DEVICE_MODEL_MSR 0x40000100u  /* RDMSR: the exits raumctl handled so far; writes dropped (InstallIntercept) */
@@ -437,6 +478,7 @@ static int run_loop(struct runner *r)
 			return 1;
 		}
 		r->exits += q.exit.exits + 1;
+		stats_publish(r, q.exit.kind);
 		q.flags = 0;
 		q.data = 0;
 		switch (q.exit.kind) {
@@ -668,6 +710,7 @@ int cmd_run(int argc, char **argv)
 			regs[q.failed_index].name, status_name(q.status), q.status);
 		return 1;
 	}
+	r.pub = stats_publish_open();
 	int st = run_loop(&r);
 	uart_flush(&r.com1);
 	if (getenv("RAUMCTL_STATS"))

@@ -296,9 +296,14 @@ static int cmd_info(const char *name, int json)
 			       rint_(r, "pid"), rint_(r, "vm_pid"));
 		printf("image         %s\nconsole log   %s\nstop timeout  %lld s\n", rstr(r, "image"), rstr(r, "console_log"),
 		       rint_(r, "stop_timeout_s"));
-		if (json_object_object_get_ex(r, "stats", &st))
+		if (json_object_object_get_ex(r, "stats", &st)) {
 			printf("console bytes %lld out, %lld in, %lld dropped for slow consoles\n", rint_(st, "console_bytes"),
 			       rint_(st, "console_input_bytes"), rint_(st, "console_dropped_bytes"));
+			if (json_object_object_get_ex(st, "exits", NULL))
+				printf("exits         %lld (%lld to its worker: %lld port I/O, %lld MMIO); %lld interrupts "
+				       "raised\n", rint_(st, "exits"), rint_(st, "exits_to_worker"), rint_(st, "port_io_exits"),
+				       rint_(st, "mmio_exits"), rint_(st, "interrupts_raised"));
+		}
 	}
 	json_object_put(r);
 	free(line);

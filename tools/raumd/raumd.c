@@ -741,9 +741,15 @@ static void do_info(struct client *cl, struct vm *v)
 		json_object *s = worker_call(v, "{\"cmd\":\"stats\"}\n");
 		json_object *stats = json_object_new_object();
 		if (s) {
-			static const char *const keys[] = { "console_bytes", "console_input_bytes", "console_dropped_bytes" };
+			static const char *const keys[] = { "console_bytes", "console_input_bytes", "console_dropped_bytes",
+							     "exits", "exits_to_worker", "port_io_exits", "mmio_exits",
+							     "interrupts_raised" };
+			json_object *k;
 			for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-				json_object_object_add(stats, keys[i], json_object_new_int64(json_int(s, keys[i], 0)));
+				if (i < 3 || json_object_object_get_ex(s, keys[i], NULL))
+					json_object_object_add(stats, keys[i], json_object_new_int64(json_int(s, keys[i], 0)));
+			if (json_object_object_get_ex(s, "exits_by_kind", &k) && json_object_is_type(k, json_type_object))
+				json_object_object_add(stats, "exits_by_kind", json_object_get(k));
 			json_object_put(s);
 		} else {
 			json_object_object_add(stats, "error", json_object_new_string("its worker did not answer within 1 s"));

@@ -33,6 +33,7 @@
 
 #include <json-c/json.h>
 
+#include "../raumctl/run.h"
 #include "proto.h"
 #include "util.h"
 #include "worker.h"
@@ -48,7 +49,7 @@ struct wclient {
 static struct {
 	const char *name, *state_dir, *log_path;
 	unsigned stop_timeout;
-	char sock_path[PATH_MAX], json_path[PATH_MAX], exit_path[PATH_MAX];
+	char sock_path[PATH_MAX], json_path[PATH_MAX], exit_path[PATH_MAX], stats_path[PATH_MAX];
 	int lfd, logfd, vm_in, vm_out;
 	pid_t vm_pid;
 	time_t start_time;
@@ -159,6 +160,35 @@ static void kill_vm(void)
 		kill(W.vm_pid, SIGKILL);
 }
 
+/*
+ * The VM process's exit counters (tools/raumctl/run.h, struct
+ * raumctl_run_stats, in the file it maps shared) into o; nothing when the
+ * file is absent or not raumctl's (a fake VM, an old raumctl).
+ */
+static void add_vm_stats(json_object *o)
+{
+	static const char *const kinds[] = { "none", "interrupted", "io", "memory", "hlt", "shutdown", "failed",
+					     "cpuid", "msr", "exception" };
+	struct raumctl_run_stats st;
+	int fd = open(W.stats_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+	if (fd < 0)
+		return;
+	ssize_t n = pread(fd, &st, sizeof(st), 0);
+	close(fd);
+	if (n != (ssize_t)sizeof(st) || st.magic != RAUMCTL_STATS_MAGIC || st.version != RAUMCTL_STATS_VERSION)
+		return;
+	json_object_object_add(o, "exits", json_object_new_int64((int64_t)st.exits));
+	json_object_object_add(o, "exits_to_worker", json_object_new_int64((int64_t)st.dispatches));
+	json_object_object_add(o, "port_io_exits", json_object_new_int64((int64_t)st.io_exits));
+	json_object_object_add(o, "mmio_exits", json_object_new_int64((int64_t)st.mmio));
+	json_object_object_add(o, "interrupts_raised", json_object_new_int64((int64_t)st.irqs));
+	json_object *k = json_object_new_object();
+	for (size_t i = 1; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		json_object_object_add(k, kinds[i], json_object_new_int64((int64_t)st.by_kind[i]));
+	json_object_object_add(o, "exits_by_kind", k);
+}
+
 static void reply_stats(struct wclient *c)
 {
 	json_object *o = json_object_new_object();
@@ -172,6 +202,7 @@ static void reply_stats(struct wclient *c)
 	json_object_object_add(o, "console_bytes", json_object_new_int64((int64_t)W.console_bytes));
 	json_object_object_add(o, "console_input_bytes", json_object_new_int64((int64_t)W.input_bytes));
 	json_object_object_add(o, "console_dropped_bytes", json_object_new_int64((int64_t)W.dropped_bytes));
+	add_vm_stats(o);
 	client_reply(c, o);
 }
 
@@ -310,6 +341,7 @@ static void __attribute__((noreturn)) vm_child(pid_t worker, int in_r, int out_w
 	signal(SIGCHLD, SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	setenv("RAUMCTL_STATS_FILE", W.stats_path, 1); /* raumctl run publishes its exit counters there */
 	execv(cmd[0], cmd);
 	dprintf(1, "raumd worker: cannot run the VM command %s: %s (raumctl next to raumd, /usr/bin/raumctl, "
 		"or RAUMD_RUN_CMD)\n", cmd[0], strerror(errno));
@@ -325,7 +357,7 @@ static int path_in_state(char *dst, const char *ext)
 static int worker_setup(char **cmd, char *err, size_t errlen)
 {
 	if (path_in_state(W.sock_path, "sock") || path_in_state(W.json_path, "json") ||
-	    path_in_state(W.exit_path, "exit")) {
+	    path_in_state(W.exit_path, "exit") || path_in_state(W.stats_path, "stats")) {
 		snprintf(err, errlen, "the state folder's path is too long");
 		return -1;
 	}
@@ -343,6 +375,7 @@ static int worker_setup(char **cmd, char *err, size_t errlen)
 		return -1;
 	}
 	unlink(W.exit_path);
+	unlink(W.stats_path); /* raumctl run creates it afresh */
 	unlink(W.sock_path); /* raumd checked that no worker answers on it */
 	mode_t old = umask(077);
 	W.lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -416,6 +449,8 @@ static void __attribute__((noreturn)) worker_finish(int st)
 	json_object_object_add(o, "start_time", json_object_new_int64((int64_t)W.start_time));
 	json_object_object_add(o, "end_time", json_object_new_int64((int64_t)time(NULL)));
 	json_object_object_add(o, "console_bytes", json_object_new_int64((int64_t)W.console_bytes));
+	add_vm_stats(o); /* the final counters */
+	unlink(W.stats_path);
 	if (write_json_file(W.exit_path, o))
 		wlog("cannot write %s: %s", W.exit_path, strerror(errno));
 	unlink(W.sock_path);
