@@ -266,7 +266,7 @@ vm_checks() {
   if [ $full = 0 ]; then
     # the spinning guest briefly: under Bochs this root takes its timer on the 8259 (no MADT: virtual
     # wire) at a high rate, and each interrupt ends a dispatch, so a spin costs a round trip per tick
-    vm_spin 0.05
+    vm_spin 0.01
     parttest since /tmp/vm.base vm_short_returned
     return 0
   fi
