@@ -870,7 +870,7 @@ void child_fetch_insn(struct vp *vp, struct raum_vp_exit *x)
 
 	vp_get_ctrl(vp, &c);
 	struct gwalk w = { c.cr0, c.cr3, c.cr4, c.efer, child_read_pte, vp->part };
-	u64 va = c.cs_base + vp->rip;
+	u64 va = c.mode == 64 ? vp->rip : c.cs_base + vp->rip; /* CS's base is ignored in 64-bit mode */
 	while (len < 15) {
 		u64 gpa;
 		if (c.mode != 64)

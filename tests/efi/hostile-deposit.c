@@ -603,6 +603,19 @@ static void vp_long_mode(UINT64 id, const UINT64 *pfn)
 	      st(r1) == HV_STATUS_SUCCESS && val == (aux0 ^ 0x5a5a) && aux1 == aux0, &a,
 	      L"RAX %lx kind %d rip %lx; child RCX %lx (want %x); root TSC_AUX %x -> %x", rax, x->kind, x->rip, val,
 	      aux0 ^ 0x5a5a, aux0, aux1);
+	expect("lm.fpcs_reserved", setreg(id, 0, HV_X64_REGISTER_FP_CONTROL_STATUS, 0x37f | 1ULL << 40, 0, 0),
+	       HV_STATUS_INVALID_PARAMETER);
+	expect("lm.fpcs_fop_wide", setreg(id, 0, HV_X64_REGISTER_FP_CONTROL_STATUS, 0x37f | 1ULL << 59, 0, 0),
+	       HV_STATUS_INVALID_PARAMETER);
+	/* page tables the child points outside its memory: the CPU's walk exits (MEMORY at the table), Raum's
+	 * fetch of the instruction bytes reads nothing there (0 bytes), nothing else happens */
+	expect("lm.cr3_unmapped", setreg(id, 0, HV_X64_REGISTER_CR3, 0x5000, 0, 0), HV_STATUS_SUCCESS);
+	rax = dispatch(id, 0);
+	CopyMem(x, (void *)(io + PAGE), sizeof(*x));
+	snap(&a);
+	judge("lm.walk_unmapped", st(rax) == HV_STATUS_SUCCESS && x->kind == RAUM_VPEXIT_MEMORY &&
+	      (x->gpa & ~0xfffULL) == 0x5000 && x->insn_len == 0, &a, L"RAX %lx kind %d gpa %lx, %d bytes", rax, x->kind,
+	      x->gpa, x->insn_len);
 	expect("lm.unmap", unmap(id, 0, 2, 0), HV_STATUS_SUCCESS);
 }
 
