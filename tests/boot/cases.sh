@@ -366,6 +366,7 @@ expect_raumd_checks() {
     'RAUM-ROOT: raumd info e3: exits +[1-9][0-9]* \([1-9][0-9]* to its worker: [1-9][0-9]* port I/O, 0 MMIO\); [1-9][0-9]* interrupts raised' \
     'RAUM-ROOT: raumd hello: state stopped;reason guest exited with status 43' \
     'RAUM-ROOT: raumd hello console log: [1-9] line' \
+    'RAUM-ROOT: raumd hello stats: exits +[1-9][0-9]* \([1-9][0-9]* to its worker: [1-9][0-9]* port I/O' \
     'RAUM-ROOT: raumd start running: exit 1 raumctl: VM e1 is running: it runs already' \
     'RAUM-ROOT: raumd remove running: exit 1 raumctl: VM e1 is running: stop or destroy it first' \
     'RAUM-ROOT: raumd bad config: exit 1 raumctl: /tmp/vms/bad.conf:2: memory: "4096M" is out of range' \

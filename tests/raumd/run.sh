@@ -61,7 +61,7 @@ data = b''.join(a.encode('latin-1') if not a.startswith('@') else open(a[1:], 'r
 out = b''
 try:
     s.sendall(data)
-    while out.count(b'\n') < 1 or not out.endswith(b'\n'):
+    while True:  # until as many reply lines as request arguments, or the end (a reply may come in pieces)
         b = s.recv(65536)
         if not b: break
         out += b
@@ -128,6 +128,7 @@ printf 'q\n' | rc console vm2 --timeout 2 >/dev/null 2>&1
 sleep 0.5
 r=$(rc info vm2 --json)
 why="$r"; check stop/guest-exit '[ "$(jq_ "d[\"state\"], d[\"exit_status\"]" <<<"$r")" = "('"'"'stopped'"'"', 43)" ]'
+why="$r"; check stop/final-stats 'pyok "d[\"stats\"][\"console_bytes\"] > 0" <<<"$r"'
 out=$(rc remove vm1 2>&1); st=$?
 why="status $st, '$out'"; check remove '[ $st -eq 0 ] && [ ! -e "$T/conf/vm1.conf" ] && ! rc info vm1 >/dev/null 2>&1'
 rc start vm0 >/dev/null; why="state $(state_of vm0)"; check restart-stopped '[ "$(state_of vm0)" = running ]'

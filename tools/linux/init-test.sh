@@ -357,6 +357,7 @@ raumd_checks() {
   echo "RAUM-ROOT: raumd info e3: $(raumctl info e3 | grep '^exits')"
   raumctl start hello > /dev/null; sleep 1
   echo "RAUM-ROOT: raumd hello: $(raumctl info hello | grep -E '^(state|exit status|reason)' | tr -s ' ' | tr '\n' ';')"
+  echo "RAUM-ROOT: raumd hello stats: $(raumctl info hello | grep '^exits')"
   echo "RAUM-ROOT: raumd hello console log: $(grep -c 'hello from a Raum child partition' /var/log/raum/hello.console) line(s)"
   out=$(raumctl start e1 2>&1); echo "RAUM-ROOT: raumd start running: exit $? $out"
   out=$(raumctl remove e1 2>&1); echo "RAUM-ROOT: raumd remove running: exit $? $out"

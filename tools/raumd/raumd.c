@@ -728,6 +728,25 @@ static void do_list(struct client *cl)
 	reply(cl, o);
 }
 
+/*
+ * The statistics a worker reports (its stats reply while the VM runs, its
+ * NAME.exit record after): the console's counts, and the VM process's exit
+ * counters where it is raumctl run (tools/raumctl/run.h).
+ */
+static json_object *stats_from(json_object *s)
+{
+	static const char *const keys[] = { "console_bytes", "console_input_bytes", "console_dropped_bytes", "exits",
+					     "exits_to_worker", "port_io_exits", "mmio_exits", "interrupts_raised" };
+	json_object *stats = json_object_new_object(), *k;
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (i < 3 || json_object_object_get_ex(s, keys[i], NULL))
+			json_object_object_add(stats, keys[i], json_object_new_int64(json_int(s, keys[i], 0)));
+	if (json_object_object_get_ex(s, "exits_by_kind", &k) && json_object_is_type(k, json_type_object))
+		json_object_object_add(stats, "exits_by_kind", json_object_get(k));
+	return stats;
+}
+
 static void do_info(struct client *cl, struct vm *v)
 {
 	json_object *o = vm_summary(v), *cfg = NULL;
@@ -739,22 +758,23 @@ static void do_info(struct client *cl, struct vm *v)
 	if (v->state == VM_RUNNING || v->state == VM_STOPPING) {
 		json_object_object_add(o, "vm_pid", json_object_new_int64(v->vm_pid));
 		json_object *s = worker_call(v, "{\"cmd\":\"stats\"}\n");
-		json_object *stats = json_object_new_object();
+		json_object *stats;
 		if (s) {
-			static const char *const keys[] = { "console_bytes", "console_input_bytes", "console_dropped_bytes",
-							     "exits", "exits_to_worker", "port_io_exits", "mmio_exits",
-							     "interrupts_raised" };
-			json_object *k;
-			for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-				if (i < 3 || json_object_object_get_ex(s, keys[i], NULL))
-					json_object_object_add(stats, keys[i], json_object_new_int64(json_int(s, keys[i], 0)));
-			if (json_object_object_get_ex(s, "exits_by_kind", &k) && json_object_is_type(k, json_type_object))
-				json_object_object_add(stats, "exits_by_kind", json_object_get(k));
+			stats = stats_from(s);
 			json_object_put(s);
 		} else {
+			stats = json_object_new_object();
 			json_object_object_add(stats, "error", json_object_new_string("its worker did not answer within 1 s"));
 		}
 		json_object_object_add(o, "stats", stats);
+	} else if (v->state == VM_STOPPED || v->state == VM_FAILED) {
+		/* its last run's final figures, from the worker's record (none when raumd wrote it: the worker died) */
+		char path[PATH_MAX];
+		json_object *rec = vm_path(path, v, "exit") ? NULL : read_json_file(path);
+		if (rec && json_object_object_get_ex(rec, "console_bytes", NULL))
+			json_object_object_add(o, "stats", stats_from(rec));
+		if (rec)
+			json_object_put(rec);
 	}
 	if (vmconfig_to_json(&v->cfg, &cfg) == 0)
 		json_object_object_add(o, "config", cfg);
