@@ -677,7 +677,7 @@ case_bochs_linux_root() {
   rm -rf "$CASE_DIR"; mkdir -p "$CASE_DIR"; cp -r build/esp-linux-test "$CASE_DIR/esp"
   # child partitions from the root on VT-x (issue 12): 4 one after another here, 8 at once, kill -9
   sed -i '/^root_options/s|$| raum_parts=4 raum_vms=2|' "$CASE_DIR/esp/EFI/raum/raum.cfg"
-  # about 390 to 440 s with the guests in child partitions (the spinning one costs ~140 s): 900 s, not the default 300 s
+  # about 390 to 530 s with the guests in child partitions (the spinning one costs ~140 s): 900 s, not the default 300 s
   BOCHS_TIMEOUT=${RAUM_BOCHS_LINUX_TIMEOUT:-900} BOOT_MEM=1024 boot bochs corei7_skylake_x \
     'reboot: (Power down|System halted)|Kernel panic|RAUM PANIC|this CPU halts'
   expect '^\[cpu0\] I vmx: late launch on cpu0' 'Raum is running: this firmware' \
